@@ -1,0 +1,75 @@
+// Parallel execution with results independent of the thread count.
+//
+// Work over [0, n) is cut into chunks of a fixed grain (simple_partitioner), so the chunk
+// boundaries never depend on scheduling. Anything a chunk produces is kept per chunk and
+// concatenated in chunk order, which is index order; floating-point reductions use
+// tbb::parallel_deterministic_reduce with the same fixed grain.
+#pragma once
+
+#include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/parallel_reduce.h>
+#include <oneapi/tbb/partitioner.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <cstddef>
+#include <vector>
+
+namespace cm {
+
+inline constexpr std::size_t kDefaultGrain = 256;
+
+// Calls f(i) for every i in [0, n), in parallel.
+template <class F>
+void parallel_for_each(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+  if (n == 0) return;
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, n, grain),
+      [&](const tbb::blocked_range<std::size_t>& r) {
+        for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
+      },
+      tbb::simple_partitioner());
+}
+
+// Calls f(i, out) for every i in [0, n) where out is a chunk-local vector; returns the
+// concatenation of all chunks' outputs in index order.
+template <class T, class F>
+std::vector<T> parallel_collect(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+  std::vector<T> result;
+  if (n == 0) return result;
+  const std::size_t chunks = (n + grain - 1) / grain;
+  std::vector<std::vector<T>> parts(chunks);
+  tbb::parallel_for(
+      std::size_t{0}, chunks,
+      [&](std::size_t c) {
+        const std::size_t end = std::min(n, (c + 1) * grain);
+        for (std::size_t i = c * grain; i < end; ++i) f(i, parts[c]);
+      },
+      tbb::simple_partitioner());
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  result.reserve(total);
+  for (auto& p : parts) result.insert(result.end(), p.begin(), p.end());
+  return result;
+}
+
+// Sum of f(i) over [0, n), the same bits at any thread count.
+template <class F>
+double deterministic_sum(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+  return tbb::parallel_deterministic_reduce(
+      tbb::blocked_range<std::size_t>(0, n, grain), 0.0,
+      [&](const tbb::blocked_range<std::size_t>& r, double acc) {
+        for (std::size_t i = r.begin(); i != r.end(); ++i) acc += f(i);
+        return acc;
+      },
+      [](double a, double b) { return a + b; }, tbb::simple_partitioner());
+}
+
+// Runs fn inside an arena of the given number of threads (0: all hardware threads).
+template <class Fn>
+auto with_threads(int threads, Fn&& fn) {
+  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  return arena.execute(fn);
+}
+
+}  // namespace cm

@@ -64,31 +64,51 @@ class ScenarioError : public std::runtime_error {
 
 class Node;
 
-// A parsed YAML file. Syntax errors, duplicate keys, unreadable or missing files, directories
-// and empty documents are reported into the Diagnostics given to load_*; root() is then an
-// absent node.
+namespace detail {
+struct YamlContext;  // file name, diagnostics sink and used-key bookkeeping of one document
+}  // namespace detail
+
+// A parsed YAML file. Unreadable or missing files, directories, bytes that are not UTF-8 text,
+// syntax errors, empty documents, duplicate keys, nesting deeper than kMaxDepth and documents
+// that expand to more than kMaxExpandedNodes nodes through aliases are reported into the
+// Diagnostics given to load_*. ok() is true when loading added no diagnostic. root() is an
+// absent node when the document could not be parsed or is unsafe to walk; with only duplicate
+// keys (or a second YAML document) it stays readable so that later problems are reported too.
+// The Diagnostics object must outlive the Document and every Node taken from it.
 class Document {
  public:
+  static constexpr int kMaxDepth = 64;                         // nested mappings/sequences
+  static constexpr std::size_t kMaxExpandedNodes = 1'000'000;  // counting aliases expanded
+
   static Document load_file(const std::string& path, Diagnostics& diags);
-  static Document load_string(const std::string& text, const std::string& name,
-                              Diagnostics& diags);
+  static Document load_string(const std::string& text, const std::string& name, Diagnostics& diags);
   Node root();
   bool ok() const { return ok_; }
 
  private:
-  struct State;
-  std::shared_ptr<State> state_;
+  std::shared_ptr<detail::YamlContext> context_;
+  YAML::Node root_;
+  bool readable_ = false;  // root_ may be walked
   bool ok_ = false;
 };
 
 // A view of one YAML node with its path. Accessors that take a key mark it as used; a
 // missing required key, a wrong type or an out-of-range value adds a Diagnostic and returns
 // the given fallback so that loading continues and reports everything at once.
+//
+// A key that is present with no value (`key:` or `key: ~`) is an error for every accessor
+// ("has no value"), for optional keys too. Accessors on an absent node return their fallback
+// silently (the absence was reported, or allowed, where the node was taken); error() still
+// reports, at the parent mapping. Numeric bounds at or beyond +-1e300 (or the int64 limits)
+// count as "no bound" in messages.
 class Node {
  public:
-  Node() = default;
+  Node();  // absent, with a private Diagnostics
+  // Wraps a yaml-cpp node. context: nullptr for a standalone node with its own Diagnostics,
+  // or another Node's context() to report into that node's document.
   Node(YAML::Node node, std::string path, std::shared_ptr<void> context);
 
+  bool exists() const;   // the node is written in the file, possibly with no value (null)
   bool present() const;  // the node exists and is not null
   bool is_map() const;
   bool is_sequence() const;
@@ -96,8 +116,11 @@ class Node {
   const std::string& path() const { return path_; }
   Location location() const;
   Diagnostics& diags() const;
+  YAML::Node yaml() const;                // the underlying yaml-cpp node (null if absent)
+  std::shared_ptr<void> context() const;  // for Node(YAML::Node, path, context)
 
-  bool has(std::string_view key) const;  // marks the key as used
+  // Marks the key as used; true when the key is written, even with no value.
+  bool has(std::string_view key) const;
   Node child(std::string_view key) const;  // marks used; absent Node when missing
 
   // Scalars at a key. With a default: an optional key. Without: required.
@@ -132,9 +155,20 @@ class Node {
   void error_at(std::string_view key, std::string message) const;
 
  private:
-  YAML::Node node_;
+  friend class Document;
+  struct Lookup;
+  Node(YAML::Node node, bool exists, YAML::Mark mark, std::string path,
+       std::shared_ptr<detail::YamlContext> context);
+  Lookup lookup(std::string_view key) const;
+  Node make_child(const Lookup& found, std::string_view key) const;
+  std::string identity() const;
+  void diagnose(const YAML::Mark& mark, const std::string& path, std::string message) const;
+
+  YAML::Node node_;  // meaningful only when exists_
+  bool exists_ = false;
+  YAML::Mark mark_ = YAML::Mark::null_mark();  // where messages about this node point
   std::string path_;
-  std::shared_ptr<void> context_;
+  std::shared_ptr<detail::YamlContext> context_;
 };
 
 }  // namespace cm

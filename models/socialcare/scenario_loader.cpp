@@ -1,0 +1,645 @@
+#include "models/socialcare/scenario_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "engine/yaml_reader.hpp"
+
+namespace cm::care {
+
+const char* to_string(Sector s) {
+  switch (s) {
+    case Sector::public_coordinator: return "public_coordinator";
+    case Sector::public_provider: return "public_provider";
+    case Sector::nonpublic: return "nonpublic";
+    case Sector::intermunicipal_coordinator: return "intermunicipal_coordinator";
+  }
+  return "?";
+}
+const char* to_string(ClientKind k) {
+  switch (k) {
+    case ClientKind::person: return "person";
+    case ClientKind::family: return "family";
+    case ClientKind::community: return "community";
+  }
+  return "?";
+}
+const char* to_string(Governance g) {
+  switch (g) {
+    case Governance::shared: return "shared";
+    case Governance::lead_organization: return "lead_organization";
+    case Governance::nao: return "nao";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr double kInf = 1e300;
+constexpr std::int64_t kMaxPopulation = 100'000'000;  // residents in one district
+constexpr std::int64_t kMaxHelpers = 1'000'000;
+
+// ---- overrides on the raw YAML tree ------------------------------------------------------
+
+struct PathStep {
+  std::string key;  // empty for an index step
+  long index = -1;
+};
+
+std::vector<PathStep> parse_path(const std::string& path) {
+  std::vector<PathStep> steps;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      const auto close = path.find(']', i);
+      if (close == std::string::npos) throw std::invalid_argument("unclosed '[' in " + path);
+      const std::string digits = path.substr(i + 1, close - i - 1);
+      if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
+        throw std::invalid_argument("index must be a whole number in " + path);
+      steps.push_back({{}, std::stol(digits)});
+      i = close + 1;
+      if (i < path.size() && path[i] == '.') ++i;
+    } else {
+      const auto end = path.find_first_of(".[", i);
+      const std::string key = path.substr(i, end == std::string::npos ? end : end - i);
+      if (key.empty()) throw std::invalid_argument("empty key in " + path);
+      steps.push_back({key, -1});
+      if (end == std::string::npos) break;
+      i = path[end] == '.' ? end + 1 : end;
+    }
+  }
+  if (steps.empty()) throw std::invalid_argument("empty path");
+  return steps;
+}
+
+// Sets root.path = value; returns an empty string or what went wrong.
+std::string apply_override(YAML::Node root, const std::string& path, const YAML::Node& value) {
+  std::vector<PathStep> steps;
+  try {
+    steps = parse_path(path);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  YAML::Node cur = root;
+  std::string walked;
+  for (std::size_t s = 0; s < steps.size(); ++s) {
+    const bool last = s + 1 == steps.size();
+    const auto& st = steps[s];
+    if (st.index >= 0) {
+      if (!cur.IsSequence()) return "\"" + walked + "\" is not a list, cannot index it";
+      if (st.index >= static_cast<long>(cur.size()))
+        return "\"" + walked + "\" has " + std::to_string(cur.size()) + " items, no [" +
+               std::to_string(st.index) + "]";
+      walked += "[" + std::to_string(st.index) + "]";
+      if (last) {
+        cur[st.index] = value;
+        return {};
+      }
+      YAML::Node next = cur[st.index];
+      cur.reset(next);
+    } else {
+      if (!cur.IsMap()) return "\"" + (walked.empty() ? "(root)" : walked) + "\" is not a mapping";
+      walked += (walked.empty() ? "" : ".") + st.key;
+      if (last) {
+        cur[st.key] = value;
+        return {};
+      }
+      if (!cur[st.key]) return "no key \"" + walked + "\" in the scenario";
+      YAML::Node next = cur[st.key];
+      cur.reset(next);
+    }
+  }
+  return {};
+}
+
+YAML::Node parse_value(const std::string& text) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    return YAML::Node(text);
+  }
+}
+
+// ---- reading the scenario ----------------------------------------------------------------
+
+class Reader {
+ public:
+  Reader(Diagnostics& d) : diags_(d) {}
+
+  Scenario read(const Node& root) {
+    Scenario sc;
+    if (!root.is_map()) {
+      root.error("expected a mapping with the scenario's keys (name, districts, ...)");
+      return sc;
+    }
+    sc.name = root.require_string("name");
+    sc.description = root.string("description", "");
+    sc.seed = static_cast<std::uint64_t>(root.integer("seed", 1, 0, INT64_MAX));
+    sc.horizon_days = static_cast<int>(root.integer("horizon_days", 365, 1, 36500));
+    sc.warmup_days = static_cast<int>(root.integer("warmup_days", 0, 0, 36500));
+    sc.follow_up_days = static_cast<int>(root.integer("follow_up_days", 0, 0, 36500));
+    if (sc.warmup_days + sc.follow_up_days >= sc.horizon_days && root.has("horizon_days"))
+      root.error_at("warmup_days",
+                    "warmup_days + follow_up_days must be less than horizon_days, or no client "
+                    "is in the outcome cohort");
+    root.has("variants");  // consumed by the variant mechanism
+    read_districts(root.child("districts"), sc);
+    read_services(root.child("services"), sc);
+    read_population(root.child("population"), sc.population);
+    read_helpers(root.child("helpers"), sc.helpers);
+    read_ties(root.child("ties"), sc.ties);
+    read_tie_policy(root.child("tie_policy"), sc.tie_policy);
+    read_standards(root.child("standards"), sc.standards);
+    read_organizations(root.child("organizations"), sc, "");
+    read_per_district(root.child("per_district"), sc);
+    if (sc.organizations.empty() && root.present())
+      root.error("no organizations: give `organizations:` or `per_district.organizations:`");
+    read_networks(root.child("networks"), sc, "");
+    read_explicit_ties(root.child("explicit_ties"), sc);
+    root.finish();
+    return sc;
+  }
+
+ private:
+  void read_districts(const Node& n, Scenario& sc) {
+    if (!n.present()) {
+      n.error("missing required key \"districts\" (a list of {name, population})");
+      return;
+    }
+    for (const Node& d : n.items()) {
+      District dist;
+      dist.name = d.require_string("name");
+      dist.population = d.require_integer("population", 0, kMaxPopulation);
+      d.finish();
+      if (district_index_.count(dist.name)) {
+        d.error_at("name", "district \"" + dist.name + "\" is defined twice");
+        continue;
+      }
+      district_index_[dist.name] = static_cast<int>(sc.districts.size());
+      sc.districts.push_back(dist);
+    }
+    if (sc.districts.empty()) n.error("expected at least one district");
+  }
+
+  void read_services(const Node& n, Scenario& sc) {
+    if (!n.present()) {
+      n.error("missing required key \"services\" (a list of service types)");
+      return;
+    }
+    for (const Node& s : n.items()) {
+      ServiceType st;
+      st.name = s.require_string("name");
+      st.share = s.number("share", 1.0, 0.0, kInf);
+      st.mean_days = s.number("mean_days", 30.0, 1.0, 3650.0);
+      st.hours_per_day = s.number("hours_per_day", 0.4, 0.0, 24.0);
+      st.urgent_share = s.number("urgent_share", 0.1, 0.0, 1.0);
+      st.self_help_max_severity = s.number("self_help_max_severity", 0.3, 0.0, 1.0);
+      s.finish();
+      if (service_index_.count(st.name)) {
+        s.error_at("name", "service \"" + st.name + "\" is defined twice");
+        continue;
+      }
+      if (sc.services.size() == kMaxServices) {
+        s.error("at most " + std::to_string(kMaxServices) + " service types are supported");
+        break;
+      }
+      service_index_[st.name] = static_cast<int>(sc.services.size());
+      sc.services.push_back(st);
+    }
+    if (sc.services.empty()) n.error("expected at least one service type");
+    double total = 0;
+    for (const auto& s : sc.services) total += s.share;
+    if (!sc.services.empty() && total <= 0) n.error("service shares sum to 0, expected > 0");
+  }
+
+  void read_kind(const Node& n, ClientKindDef& k) {
+    if (!n.present()) return;
+    k.share = n.number("share", k.share, 0.0, kInf);
+    k.mean_extra_needs = n.number("mean_extra_needs", k.mean_extra_needs, 0.0, kMaxNeeds);
+    k.self_help_mean = n.number("self_help_mean", k.self_help_mean, 0.0, 1.0);
+    n.finish();
+  }
+
+  void read_population(const Node& n, PopulationDef& p) {
+    p.kinds[0] = {0.6, 0.3, 0.3};
+    p.kinds[1] = {0.35, 0.8, 0.3};
+    p.kinds[2] = {0.05, 1.2, 0.5};
+    if (!n.present()) return;
+    p.annual_incidence = n.number("annual_incidence", p.annual_incidence, 0.0, 10.0);
+    if (n.has("kinds")) {
+      const Node k = n.child("kinds");
+      read_kind(k.child("person"), p.kinds[0]);
+      read_kind(k.child("family"), p.kinds[1]);
+      read_kind(k.child("community"), p.kinds[2]);
+      k.finish();
+      if (p.kinds[0].share + p.kinds[1].share + p.kinds[2].share <= 0)
+        k.error("client kind shares sum to 0, expected > 0");
+    }
+    p.max_needs = static_cast<int>(n.integer("max_needs", p.max_needs, 1, kMaxNeeds));
+    p.self_help_concentration =
+        n.number("self_help_concentration", p.self_help_concentration, 0.01, 1e6);
+    p.self_help_rate = n.number("self_help_rate", p.self_help_rate, 0.0, 1.0);
+    p.coproduction_effect = n.number("coproduction_effect", p.coproduction_effect, 0.0, 0.95);
+    p.severity_duration_effect =
+        n.number("severity_duration_effect", p.severity_duration_effect, 0.0, 1.9);
+    p.awareness_coordinator =
+        n.number("awareness_coordinator", p.awareness_coordinator, 0.0, 1.0);
+    p.awareness_other = n.number("awareness_other", p.awareness_other, 0.0, 1.0);
+    p.offer_knowledge = n.number("offer_knowledge", p.offer_knowledge, 0.0, 1.0);
+    p.search_rate = n.number("search_rate", p.search_rate, 0.0, 1.0);
+    p.dropout_base = n.number("dropout_base", p.dropout_base, 0.0, 1.0);
+    p.dropout_per_failed_contact =
+        n.number("dropout_per_failed_contact", p.dropout_per_failed_contact, 0.0, 1.0);
+    p.dropout_per_day_waiting =
+        n.number("dropout_per_day_waiting", p.dropout_per_day_waiting, 0.0, 1.0);
+    n.finish();
+  }
+
+  void read_helpers(const Node& n, HelperDef& h) {
+    if (!n.present()) return;
+    h.hours_per_day = n.number("hours_per_day", h.hours_per_day, 0.0, 24.0);
+    h.admin_share = n.number("admin_share", h.admin_share, 0.0, 1.0);
+    h.caseload_cap = static_cast<int>(n.integer("caseload_cap", h.caseload_cap, 1, 10000));
+    h.quality_mean = n.number("quality_mean", h.quality_mean, 0.01, 1.0);
+    h.quality_sd = n.number("quality_sd", h.quality_sd, 0.0, 1.0);
+    h.intake_share = n.number("intake_share", h.intake_share, 0.0, 1.0);
+    h.assessment_hours = n.number("assessment_hours", h.assessment_hours, 0.0, 100.0);
+    h.turnover_per_year = n.number("turnover_per_year", h.turnover_per_year, 0.0, 10.0);
+    h.personal_ties_initial =
+        static_cast<int>(n.integer("personal_ties_initial", h.personal_ties_initial, 0, 6));
+    h.personal_ties_max =
+        static_cast<int>(n.integer("personal_ties_max", h.personal_ties_max, 0, 6));
+    h.personal_tie_per_meeting_day =
+        n.number("personal_tie_per_meeting_day", h.personal_tie_per_meeting_day, 0.0, 1.0);
+    n.finish();
+  }
+
+  template <class Array>
+  void read_level_array(const Node& n, std::string_view key, Array& out, double lo, double hi) {
+    if (!n.has(key)) return;
+    const Node arr = n.child(key);
+    const auto items = arr.items();
+    if (items.size() != kLevels) {
+      arr.error("expected " + std::to_string(kLevels) + " numbers, one per level 0..7, got " +
+                std::to_string(items.size()));
+      return;
+    }
+    for (std::size_t i = 0; i < items.size(); ++i) out[i] = items[i].as_number(lo, hi, out[i]);
+  }
+
+  void read_ties(const Node& n, TieDef& t) {
+    if (!n.present()) return;
+    read_level_array(n, "cost_hours_per_week", t.cost_hours_per_week, 0.0, 168.0);
+    read_level_array(n, "trust_threshold", t.trust_threshold, 0.0, 1.0);
+    for (int l = 1; l < kLevels; ++l)
+      if (t.trust_threshold[l] < t.trust_threshold[l - 1]) {
+        n.error_at("trust_threshold", "trust thresholds must not decrease with the level");
+        break;
+      }
+    t.trust_gain = n.number("trust_gain", t.trust_gain, 0.0, 1.0);
+    t.trust_loss = n.number("trust_loss", t.trust_loss, 0.0, 1.0);
+    t.trust_decay = n.number("trust_decay", t.trust_decay, 0.0, 1.0);
+    t.personal_trust_per_day = n.number("personal_trust_per_day", t.personal_trust_per_day, 0, 1);
+    t.benefit_hours_per_joint_case =
+        n.number("benefit_hours_per_joint_case", t.benefit_hours_per_joint_case, 0.0, 1000.0);
+    t.review_days = static_cast<int>(n.integer("review_days", t.review_days, 1, 3650));
+    t.signpost_try = n.number("signpost_try", t.signpost_try, 0.0, 1.0);
+    t.signpost_reach = n.number("signpost_reach", t.signpost_reach, 0.0, 1.0);
+    t.warm_try = n.number("warm_try", t.warm_try, 0.0, 1.0);
+    t.warm_reach = n.number("warm_reach", t.warm_reach, 0.0, 1.0);
+    t.signpost_days = static_cast<int>(n.integer("signpost_days", t.signpost_days, 1, 365));
+    t.warm_days = static_cast<int>(n.integer("warm_days", t.warm_days, 1, 365));
+    t.conference_hours = n.number("conference_hours", t.conference_hours, 0.0, 100.0);
+    n.finish();
+  }
+
+  void read_tie_policy(const Node& n, TiePolicy& p) {
+    if (!n.present()) return;
+    p.initial_level = static_cast<int>(n.integer("initial_level", 0, 0, kMaxLevel));
+    p.initial_level_members =
+        static_cast<int>(n.integer("initial_level_members", p.initial_level, 0, kMaxLevel));
+    p.max_level = static_cast<int>(n.integer("max_level", kMaxLevel, 0, kMaxLevel));
+    p.min_level_members = static_cast<int>(n.integer("min_level_members", 0, 0, kMaxLevel));
+    p.dynamics = n.boolean("dynamics", true);
+    if (p.initial_level > p.max_level || p.initial_level_members > p.max_level)
+      n.error_at("max_level", "initial levels must not exceed max_level (" +
+                                  std::to_string(p.max_level) + ")");
+    if (p.min_level_members > p.max_level)
+      n.error_at("min_level_members", "must not exceed max_level");
+    n.finish();
+  }
+
+  void read_standards(const Node& n, Standards& s) {
+    if (!n.present()) return;
+    s.max_days_to_assessment =
+        static_cast<int>(n.integer("max_days_to_assessment", s.max_days_to_assessment, 0, 3650));
+    s.max_days_to_service =
+        static_cast<int>(n.integer("max_days_to_service", s.max_days_to_service, 0, 3650));
+    n.finish();
+  }
+
+  int district_ref(const Node& where, const std::string& name) {
+    const auto it = district_index_.find(name);
+    if (it != district_index_.end()) return it->second;
+    where.error("unknown district \"" + name + "\" (not among `districts:`)");
+    return -1;
+  }
+
+  static std::string substitute(std::string text, const std::string& district) {
+    const std::string tag = "{district}";
+    for (auto p = text.find(tag); p != std::string::npos; p = text.find(tag, p + district.size()))
+      text.replace(p, tag.size(), district);
+    return text;
+  }
+
+  // Reads organizations; `district` is set when expanding a per-district template.
+  void read_organizations(const Node& n, Scenario& sc, const std::string& district) {
+    if (!n.present()) return;
+    for (const Node& o : n.items()) {
+      Organization org;
+      org.name = substitute(o.require_string("name"), district);
+      const std::string sector = o.choice(
+          "sector", "public_provider",
+          {"public_coordinator", "public_provider", "nonpublic", "intermunicipal_coordinator"});
+      if (sector == "public_coordinator") org.sector = Sector::public_coordinator;
+      if (sector == "nonpublic") org.sector = Sector::nonpublic;
+      if (sector == "intermunicipal_coordinator") org.sector = Sector::intermunicipal_coordinator;
+      if (district.empty()) {
+        const Node dn = o.child("district");
+        org.district = dn.present() ? district_ref(dn, dn.as_string()) : -1;
+        if (!dn.present()) o.error("missing required key \"district\" (a district name)");
+      } else {
+        org.district = district_index_.at(district);
+      }
+      read_territory(o, org, sc);
+      if (o.has("services")) {
+        for (const Node& s : o.child("services").items()) {
+          const std::string name = s.as_string();
+          const auto it = service_index_.find(name);
+          if (it == service_index_.end())
+            s.error("unknown service \"" + name + "\" (not among `services:`)");
+          else
+            org.services |= 1u << it->second;
+        }
+      }
+      read_staff(o, org, sc);
+      org.intake_policy =
+          o.choice("intake_policy", "signpost", {"signpost", "turn_away"}) == "turn_away"
+              ? IntakePolicy::turn_away
+              : IntakePolicy::signpost;
+      o.finish();
+      if (org_index_.count(org.name)) {
+        o.error_at("name", "organization \"" + org.name + "\" is defined twice");
+        continue;
+      }
+      org_index_[org.name] = static_cast<int>(sc.organizations.size());
+      sc.organizations.push_back(std::move(org));
+    }
+  }
+
+  void read_territory(const Node& o, Organization& org, const Scenario& sc) {
+    const Node sv = o.child("serves");
+    if (!sv.present()) {
+      if (org.district >= 0) org.serves = {org.district};
+      return;
+    }
+    if (sv.is_scalar()) {
+      const std::string word = sv.as_string();
+      if (word == "all") {
+        for (int d = 0; d < static_cast<int>(sc.districts.size()); ++d) org.serves.push_back(d);
+      } else if (word == "own") {
+        if (org.district >= 0) org.serves = {org.district};
+      } else {
+        sv.error("expected \"all\", \"own\" or a list of district names, got \"" + word + "\"");
+      }
+      return;
+    }
+    for (const Node& d : sv.items()) {
+      const int idx = district_ref(d, d.as_string());
+      if (idx >= 0) org.serves.push_back(idx);
+    }
+    std::sort(org.serves.begin(), org.serves.end());
+    org.serves.erase(std::unique(org.serves.begin(), org.serves.end()), org.serves.end());
+  }
+
+  void read_staff(const Node& o, Organization& org, const Scenario& sc) {
+    const bool fixed = o.has("helpers");
+    const bool per_pop = o.has("helpers_per_10k");
+    if (fixed == per_pop) {
+      o.error("give exactly one of \"helpers\" (a count) or \"helpers_per_10k\" (per 10,000 "
+              "residents of the territory served)");
+      return;
+    }
+    if (fixed) {
+      org.helpers = static_cast<int>(o.integer("helpers", 0, 0, kMaxHelpers));
+      return;
+    }
+    const double rate = o.number("helpers_per_10k", 0.0, 0.0, 10000.0);
+    double residents = 0;
+    for (int d : org.serves) residents += static_cast<double>(sc.districts[d].population);
+    const double helpers = std::round(residents / 10000.0 * rate);
+    if (helpers > kMaxHelpers) {
+      o.error_at("helpers_per_10k", "gives more than " + std::to_string(kMaxHelpers) + " helpers");
+      return;
+    }
+    org.helpers = std::max(rate > 0 ? 1 : 0, static_cast<int>(helpers));
+  }
+
+  void read_per_district(const Node& n, Scenario& sc) {
+    if (!n.present()) return;
+    const Node orgs = n.child("organizations");
+    const Node nets = n.child("networks");
+    n.finish();
+    for (const auto& d : sc.districts) read_organizations(orgs, sc, d.name);
+    deferred_networks_ = nets;
+  }
+
+  std::vector<int> read_members(const Node& m, const Scenario& sc, const std::string& district) {
+    std::vector<int> members;
+    if (m.is_scalar()) {
+      const std::string word = m.as_string();
+      if (word == "all") {
+        for (int i = 0; i < static_cast<int>(sc.organizations.size()); ++i) members.push_back(i);
+      } else if (word == "district" && !district.empty()) {
+        const int d = district_index_.at(district);
+        for (int i = 0; i < static_cast<int>(sc.organizations.size()); ++i)
+          if (sc.organizations[i].district == d) members.push_back(i);
+      } else {
+        m.error("expected \"all\"" + std::string(district.empty() ? "" : ", \"district\"") +
+                " or a list of organization names, got \"" + word + "\"");
+      }
+      return members;
+    }
+    for (const Node& item : m.items()) {
+      const int idx = org_ref(item, substitute(item.as_string(), district));
+      if (idx >= 0) members.push_back(idx);
+    }
+    std::sort(members.begin(), members.end());
+    members.erase(std::unique(members.begin(), members.end()), members.end());
+    return members;
+  }
+
+  int org_ref(const Node& where, const std::string& name) {
+    const auto it = org_index_.find(name);
+    if (it != org_index_.end()) return it->second;
+    where.error("unknown organization \"" + name + "\" (not among the organizations)");
+    return -1;
+  }
+
+  void read_network_list(const Node& n, Scenario& sc, const std::string& district) {
+    for (const Node& x : n.items()) {
+      NetworkDef net;
+      net.name = substitute(x.require_string("name"), district);
+      const Node m = x.child("members");
+      if (!m.present())
+        x.error("missing required key \"members\" (\"all\", \"district\" or a list of names)");
+      else
+        net.members = read_members(m, sc, district);
+      const std::string g =
+          x.choice("governance", "shared", {"shared", "lead_organization", "nao"});
+      net.governance = g == "lead_organization" ? Governance::lead_organization
+                       : g == "nao"             ? Governance::nao
+                                                : Governance::shared;
+      const Node c = x.child("coordinator");
+      if (c.present()) net.coordinator = org_ref(c, substitute(c.as_string(), district));
+      net.coordinator_hours_per_day =
+          x.number("coordinator_hours_per_day", 0.0, 0.0, 1e6);
+      net.animation = x.number("animation", 0.0, 0.0, 1.0);
+      net.formal_agreements = x.boolean("formal_agreements", false);
+      if (net.governance != Governance::shared && !c.present())
+        x.error_at("governance", "governance \"" + g +
+                                     "\" needs a \"coordinator\" (the lead organization or NAO)");
+      if (net.governance == Governance::shared && c.present())
+        x.error_at("coordinator", "a shared (participant-governed) network has no coordinator; "
+                                  "use governance lead_organization or nao");
+      x.finish();
+      sc.networks.push_back(std::move(net));
+    }
+  }
+
+  void read_networks(const Node& n, Scenario& sc, const std::string&) {
+    if (n.present()) read_network_list(n, sc, "");
+    if (deferred_networks_.present())
+      for (const auto& d : sc.districts) read_network_list(deferred_networks_, sc, d.name);
+  }
+
+  void read_explicit_ties(const Node& n, Scenario& sc) {
+    if (!n.present()) return;
+    for (const Node& t : n.items()) {
+      ExplicitTie tie;
+      const Node a = t.child("a"), b = t.child("b");
+      if (!a.present() || !b.present()) t.error("expected keys \"a\" and \"b\" (organizations)");
+      tie.a = a.present() ? org_ref(a, a.as_string()) : -1;
+      tie.b = b.present() ? org_ref(b, b.as_string()) : -1;
+      tie.level = static_cast<int>(t.require_integer("level", 0, kMaxLevel));
+      if (tie.a >= 0 && tie.a == tie.b) t.error("a tie joins two different organizations");
+      t.finish();
+      if (tie.a >= 0 && tie.b >= 0 && tie.a != tie.b) sc.explicit_ties.push_back(tie);
+    }
+  }
+
+  Diagnostics& diags_;
+  std::map<std::string, int> district_index_, service_index_, org_index_;
+  Node deferred_networks_;
+};
+
+// Applies the chosen variant and the command-line overrides; problems go to diags.
+void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnostics& diags,
+                    const std::string& name) {
+  const Node variants = root.child("variants");
+  bool found = opt.variant.empty();
+  if (variants.present()) {
+    std::set<std::string> names;
+    for (const Node& v : variants.items()) {
+      const std::string vname = v.require_string("name");
+      v.string("description", "");
+      if (!names.insert(vname).second) v.error_at("name", "variant \"" + vname + "\" twice");
+      const Node set = v.child("set");
+      v.finish();
+      if (vname != opt.variant || !set.present()) {
+        if (vname == opt.variant) found = true;
+        continue;
+      }
+      found = true;
+      for (const auto& [path, value] : set.entries()) {
+        // the value node is re-read from the raw tree to keep its position for messages
+        const std::string err = apply_override(raw, path, YAML::Clone(value.yaml()));
+        if (!err.empty()) value.error("cannot apply override \"" + path + "\": " + err);
+      }
+    }
+  }
+  if (!found)
+    diags.add({name, 0, 0}, "variants",
+              "no variant named \"" + opt.variant + "\" in the scenario");
+  for (const auto& [path, text] : opt.sets) {
+    const std::string err = apply_override(raw, path, parse_value(text));
+    if (!err.empty())
+      diags.add({"--set " + path + "=" + text, 1, 1}, path, "cannot apply override: " + err);
+  }
+  if (raw.IsMap()) raw.remove("variants");
+}
+
+Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
+                     const std::string& name) {
+  if (!doc.ok() || !diags.empty()) throw ScenarioError(diags);
+  Node root = doc.root();
+  YAML::Node raw = root.yaml();
+  if (!root.is_map()) {
+    root.error("expected a mapping with the scenario's keys (name, districts, ...)");
+    throw ScenarioError(diags);
+  }
+  apply_variants(root, raw, opt, diags, name);
+  if (!diags.empty()) throw ScenarioError(diags);
+  Reader reader(diags);
+  Scenario sc = reader.read(root);
+  if (!diags.empty()) throw ScenarioError(diags);
+  sc.source_file = name;
+  YAML::Emitter out;
+  out << raw;
+  sc.effective_yaml = out.c_str();
+  sc.effective_yaml += "\n";
+  return sc;
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> parse_override(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::invalid_argument("expected PATH=VALUE (e.g. tie_policy.max_level=2), got \"" +
+                                text + "\"");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+Scenario load_scenario(const std::string& path, const LoadOptions& options) {
+  Diagnostics diags;
+  Document doc = Document::load_file(path, diags);
+  return finish_load(std::move(doc), diags, options, path);
+}
+
+Scenario load_scenario_text(const std::string& text, const std::string& name,
+                            const LoadOptions& options) {
+  Diagnostics diags;
+  Document doc = Document::load_string(text, name, diags);
+  return finish_load(std::move(doc), diags, options, name);
+}
+
+std::vector<std::string> scenario_variants(const std::string& path) {
+  Diagnostics diags;
+  Document doc = Document::load_file(path, diags);
+  if (!doc.ok()) throw ScenarioError(diags);
+  std::vector<std::string> names;
+  const YAML::Node raw = doc.root().yaml();
+  if (raw.IsMap() && raw["variants"] && raw["variants"].IsSequence())
+    for (const auto& v : raw["variants"])
+      if (v.IsMap() && v["name"] && v["name"].IsScalar())
+        names.push_back(v["name"].as<std::string>());
+  return names;
+}
+
+}  // namespace cm::care

@@ -1,0 +1,901 @@
+#include "models/socialcare/simulation.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/random/poisson_distribution.hpp>
+#include <cmath>
+#include <numeric>
+
+#include "engine/hash.hpp"
+#include "engine/parallel.hpp"
+
+namespace cm::care {
+
+namespace {
+constexpr std::uint64_t kArrivals = purpose_code("arrivals");
+constexpr std::uint64_t kTraits = purpose_code("client-traits");
+constexpr std::uint64_t kClientStep = purpose_code("client-step");
+constexpr std::uint64_t kServiceDays = purpose_code("service-days");
+constexpr std::uint64_t kTurnover = purpose_code("turnover");
+constexpr std::uint64_t kQuality = purpose_code("helper-quality");
+constexpr std::uint64_t kPersonalInit = purpose_code("personal-ties-init");
+constexpr std::uint64_t kPersonalForm = purpose_code("personal-ties-form");
+constexpr std::uint64_t kTieReview = purpose_code("tie-review");
+
+constexpr std::size_t kClientGrain = 512;
+
+std::uint8_t base_priority(const Need& n) { return (n.flags & need_flag::urgent) ? 1 : 0; }
+}  // namespace
+
+struct Simulation::Msg {
+  enum Type : std::uint8_t { arrival, release, tie_failure } type;
+  ArrivalMode mode = ArrivalMode::walk_in;
+  std::uint8_t need = 0;
+  std::uint8_t priority = 0;
+  std::int32_t org = -1;
+  std::int32_t from_org = -1;
+  std::int32_t helper = -1;
+  std::uint32_t client = 0;
+  float hours = 0;
+};
+
+struct Simulation::Event {
+  enum Type : std::uint8_t {
+    assessed,
+    queued,
+    referred,
+    turned_away,
+    service_start,
+    conference_wait,
+    conference_done
+  } type;
+  std::uint8_t need = 0;
+  std::uint8_t flags = 0;   // need_flag bits carried by the event
+  std::uint32_t client = 0;
+  std::int32_t org = -1;    // the organization acting (or the referral target)
+  std::int32_t other = -1;  // referring organization, or helper slot
+  std::int32_t value = 0;   // days (travel or service)
+};
+
+struct Simulation::OrgOutput {
+  std::vector<Event> events;
+  std::vector<ConferenceRequest> conferences;  // for the org's coordinated network
+  std::vector<std::uint32_t> assessed_today;
+  std::int64_t assessments = 0, referrals = 0, signposts = 0, turned_away = 0;
+  std::int64_t queue_length = 0, intake_length = 0;
+};
+
+// ---- set-up --------------------------------------------------------------------------------
+
+Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
+    : sc_(scenario), streams_(seed) {
+  const int n_orgs = static_cast<int>(sc_.organizations.size());
+  const int n_districts = static_cast<int>(sc_.districts.size());
+  coordinators_by_district_.assign(n_districts, {});
+  others_by_district_.assign(n_districts, {});
+  serving_by_district_.assign(n_districts, {});
+  for (int o = 0; o < n_orgs; ++o) {
+    const Organization& org = sc_.organizations[o];
+    const bool coordinator = org.sector == Sector::public_coordinator ||
+                             org.sector == Sector::intermunicipal_coordinator;
+    for (int d : org.serves) {
+      (coordinator ? coordinators_by_district_ : others_by_district_)[d].push_back(o);
+      serving_by_district_[d].push_back(o);
+    }
+  }
+  orgs_.resize(n_orgs);
+  nets_.resize(sc_.networks.size());
+  for (std::size_t k = 0; k < sc_.networks.size(); ++k) {
+    const NetworkDef& net = sc_.networks[k];
+    if (net.coordinator < 0) continue;
+    nets_[k].hours_per_day = net.coordinator_hours_per_day;
+    orgs_[net.coordinator].coordination_hours += net.coordinator_hours_per_day;
+    for (int m : net.members)
+      if (orgs_[m].network < 0) orgs_[m].network = static_cast<std::int32_t>(k);
+  }
+  for (int o = 0; o < n_orgs; ++o) orgs_[o].queues.resize(sc_.services.size());
+  ties_.build(sc_);
+  init_staff();
+  init_personal_ties();
+  update_hours();
+}
+
+void Simulation::init_staff() {
+  for (std::size_t o = 0; o < sc_.organizations.size(); ++o) {
+    const Organization& org = sc_.organizations[o];
+    orgs_[o].first_helper = static_cast<std::int32_t>(staff_.helpers.size());
+    orgs_[o].n_helpers = org.helpers;
+    for (int i = 0; i < org.helpers; ++i) {
+      Helper h;
+      h.id = staff_.next_id++;
+      h.org = static_cast<std::int32_t>(o);
+      h.skills = org.services;
+      Stream rng = streams_(kQuality, h.id, 0);
+      h.quality = draw_helper_quality(sc_.helpers, rng);
+      staff_.slot_of_id.push_back(static_cast<std::int32_t>(staff_.helpers.size()));
+      staff_.helpers.push_back(h);
+    }
+  }
+}
+
+void Simulation::init_personal_ties() {
+  const HelperDef& def = sc_.helpers;
+  if (def.personal_ties_initial <= 0) return;
+  for (std::size_t s = 0; s < staff_.helpers.size(); ++s) {
+    const std::int32_t org = staff_.helpers[s].org;
+    const auto& partners = ties_.of(org);
+    if (partners.empty()) continue;
+    Stream rng = streams_(kPersonalInit, s, 0);
+    boost::random::poisson_distribution<int, double> count(def.personal_ties_initial);
+    const int k = count(rng);
+    for (int i = 0; i < k; ++i) {
+      const std::int32_t p = partners[rng.below(static_cast<std::uint32_t>(partners.size()))].first;
+      if (orgs_[p].n_helpers == 0) continue;
+      Helper& other = staff_.helpers[orgs_[p].first_helper +
+                                     rng.below(static_cast<std::uint32_t>(orgs_[p].n_helpers))];
+      Helper& self = staff_.helpers[s];
+      if (self.n_personal < def.personal_ties_max && other.n_personal < def.personal_ties_max &&
+          self.add_personal(other.id, def.personal_ties_max))
+        other.add_personal(self.id, def.personal_ties_max);
+    }
+  }
+}
+
+bool Simulation::serves(std::int32_t org, int district) const {
+  const auto& s = sc_.organizations[org].serves;
+  return std::binary_search(s.begin(), s.end(), district);
+}
+
+// Hours for the next day: ties and coordination are paid out of the same staff time that
+// serves clients; what remains is split between intake and direct service.
+void Simulation::update_hours() {
+  const HelperDef& def = sc_.helpers;
+  for (auto& o : orgs_) o.collaboration_hours = 0;
+  for (const Tie& t : ties_.all()) {
+    const double h = tie_hours_per_day(sc_.ties, t.level);
+    orgs_[t.a].collaboration_hours += h;
+    orgs_[t.b].collaboration_hours += h;
+  }
+  for (auto& o : orgs_) {
+    o.paid_hours = o.n_helpers * def.hours_per_day;
+    const double available = o.paid_hours * (1.0 - def.admin_share);
+    const double rest = std::max(0.0, available - o.collaboration_hours - o.coordination_hours);
+    o.intake_hours = rest * def.intake_share;
+    const double per_helper = o.n_helpers > 0 ? rest * (1.0 - def.intake_share) / o.n_helpers : 0;
+    for (int i = 0; i < o.n_helpers; ++i)
+      staff_.helpers[o.first_helper + i].capacity_hours = static_cast<float>(per_helper);
+  }
+}
+
+// ---- one tick ------------------------------------------------------------------------------
+
+void Simulation::run(int ticks) {
+  for (int i = 0; i < ticks && tick_ < sc_.horizon_days; ++i) step();
+}
+
+void Simulation::step() {
+  TickRecord rec;
+  rec.tick = tick_;
+  phase_arrivals(rec);
+  std::vector<Msg> msgs = phase_clients(rec);
+  std::vector<Event> events;
+  std::vector<TieEvent> tie_events;
+  phase_organizations(msgs, events, tie_events, rec);
+  phase_pooling(events, tie_events);
+  phase_conferences(events, rec);
+  phase_apply(events, tie_events, rec);
+  phase_ties(tie_events);
+  phase_staff();
+  phase_record(rec);
+  series_.push_back(rec);
+  ++tick_;
+}
+
+void Simulation::phase_arrivals(TickRecord& rec) {
+  const ClientFactory factory{&sc_, &coordinators_by_district_, &others_by_district_};
+  for (std::size_t d = 0; d < sc_.districts.size(); ++d) {
+    const double rate = static_cast<double>(sc_.districts[d].population) *
+                        sc_.population.annual_incidence / 365.0;
+    if (rate <= 0) continue;
+    Stream rng = streams_(kArrivals, d, static_cast<std::uint32_t>(tick_));
+    boost::random::poisson_distribution<int, double> poisson(rate);
+    const int k = poisson(rng);
+    for (int i = 0; i < k; ++i) {
+      const auto id = static_cast<std::uint32_t>(clients_.size());
+      Stream traits = streams_(kTraits, id, 0);
+      clients_.push_back(factory.make(id, static_cast<std::uint16_t>(d), tick_, traits));
+      active_.push_back(id);
+    }
+    rec.arrivals += k;
+  }
+}
+
+std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
+  std::vector<Msg> msgs = parallel_collect<Msg>(
+      active_.size(), [&](std::size_t i, std::vector<Msg>& out) { step_client(clients_[active_[i]], out); },
+      kClientGrain);
+  for (std::uint32_t id : active_) {
+    rec.resolved += clients_[id].outcome == Outcome::resolved;
+    rec.dropped += clients_[id].outcome == Outcome::dropped;
+  }
+  std::erase_if(active_, [&](std::uint32_t id) { return clients_[id].outcome != Outcome::active; });
+  return msgs;
+}
+
+void Simulation::step_client(Client& c, std::vector<Msg>& out) {
+  const PopulationDef& pop = sc_.population;
+  const TieDef& tdef = sc_.ties;
+  Stream rng = streams_(kClientStep, c.id, static_cast<std::uint32_t>(tick_));
+  bool any_in_service = false, any_open = false;
+  for (int i = 0; i < c.n_needs; ++i) {
+    Need& n = c.needs[i];
+    switch (n.state) {
+      case NeedState::in_service:
+        if (--n.days_left <= 0) {
+          const Helper& h = staff_.helpers[n.helper];
+          if (rng.bernoulli(h.quality)) {
+            n.state = NeedState::met;
+            n.since = tick_;
+            Msg m{Msg::release};
+            m.org = n.org;
+            m.helper = n.helper;
+            m.client = c.id;
+            m.hours = static_cast<float>(sc_.services[n.service].hours_per_day);
+            out.push_back(m);
+          } else {
+            Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + i,
+                                   static_cast<std::uint32_t>(tick_));
+            n.days_left = draw_service_days(sc_, c, n, days);
+          }
+        }
+        break;
+      case NeedState::travelling:
+        if (--n.days_left <= 0) {
+          const bool warm = n.flags & need_flag::warm;
+          const bool tried = rng.bernoulli(warm ? tdef.warm_try : tdef.signpost_try);
+          const bool reached = tried && rng.bernoulli(warm ? tdef.warm_reach : tdef.signpost_reach);
+          c.referrals_tried += tried;
+          c.referrals_reached += reached;
+          if (reached) {
+            n.state = NeedState::intake;
+            n.since = tick_;
+            ++c.doors;
+            Msg m{Msg::arrival};
+            m.mode = warm ? ArrivalMode::warm : ArrivalMode::signposted;
+            m.need = static_cast<std::uint8_t>(i);
+            m.priority = static_cast<std::uint8_t>(
+                base_priority(n) + ((n.flags & need_flag::priority) ? 2 : 0));
+            m.org = n.org;
+            m.from_org = n.from_org;
+            m.client = c.id;
+            out.push_back(m);
+          } else {
+            Msg m{Msg::tie_failure};
+            m.org = n.from_org;
+            m.from_org = n.org;
+            out.push_back(m);
+            ++c.failed_contacts;
+            n.state = NeedState::seeking;
+            n.org = n.from_org = -1;
+            n.since = tick_;
+          }
+        }
+        break;
+      default:
+        break;
+    }
+    // Self- and mutual help can meet a light need at any point before service.
+    if ((n.state == NeedState::pending || n.state == NeedState::seeking ||
+         n.state == NeedState::waiting || n.state == NeedState::intake) &&
+        n.severity < sc_.services[n.service].self_help_max_severity &&
+        rng.bernoulli(pop.self_help_rate * c.self_help)) {
+      n.state = NeedState::met;
+      n.flags |= need_flag::self_help;
+      n.since = tick_;
+    }
+    any_in_service = any_in_service || n.state == NeedState::in_service;
+    any_open = any_open || (n.state != NeedState::met && n.state != NeedState::unmet);
+  }
+  if (!any_open) {
+    c.outcome = Outcome::resolved;
+    c.exit = tick_;
+    return;
+  }
+  // Giving up: a hazard that grows with failed contacts and days since the need arose.
+  if (!any_in_service) {
+    const double hazard = pop.dropout_base + pop.dropout_per_failed_contact * c.failed_contacts +
+                          pop.dropout_per_day_waiting * (tick_ - c.arrival);
+    if (rng.bernoulli(hazard)) {
+      for (int i = 0; i < c.n_needs; ++i)
+        if (c.needs[i].state != NeedState::met) c.needs[i].state = NeedState::unmet;
+      c.outcome = Outcome::dropped;
+      c.exit = tick_;
+      return;
+    }
+  }
+  if (!c.searching()) {
+    const int next = next_pending_need(c);
+    if (next >= 0) {
+      c.needs[next].state = NeedState::seeking;
+      c.needs[next].since = tick_;
+    }
+  }
+  for (int i = 0; i < c.n_needs; ++i)
+    if (c.needs[i].state == NeedState::seeking) choose_door(c, i, rng, out);
+}
+
+// The client goes to a door: one whose offer it knows, else (knowing the offer with some
+// chance) a known one that offers the service, else any known one; knowing none, it searches.
+void Simulation::choose_door(Client& c, int need, Stream& rng, std::vector<Msg>& out) {
+  Need& n = c.needs[need];
+  std::int32_t door = -1;
+  for (int k = 0; k < c.n_known && door < 0; ++k)
+    if ((c.known_offer >> k & 1u) && offers(c.known[k], n.service) && serves(c.known[k], c.district))
+      door = c.known[k];
+  if (door < 0 && c.n_known > 0) {
+    std::int32_t right[kMaxKnown], any[kMaxKnown];
+    int n_right = 0, n_any = 0;
+    for (int k = 0; k < c.n_known; ++k) {
+      if (!serves(c.known[k], c.district)) continue;
+      any[n_any++] = c.known[k];
+      if (offers(c.known[k], n.service)) right[n_right++] = c.known[k];
+    }
+    if (n_right > 0 && rng.bernoulli(sc_.population.offer_knowledge))
+      door = right[rng.below(n_right)];
+    else if (n_any > 0)
+      door = any[rng.below(n_any)];
+  }
+  if (door < 0) {
+    const auto& serving = serving_by_district_[c.district];
+    if (serving.empty() || !rng.bernoulli(sc_.population.search_rate)) return;
+    door = serving[rng.below(static_cast<std::uint32_t>(serving.size()))];
+    c.learn(door, false);
+  }
+  ++c.doors;
+  if (c.first_contact < 0) c.first_contact = tick_;
+  n.state = NeedState::intake;
+  n.org = door;
+  n.since = tick_;
+  Msg m{Msg::arrival};
+  m.mode = ArrivalMode::walk_in;
+  m.need = static_cast<std::uint8_t>(need);
+  m.priority = base_priority(n);
+  m.org = door;
+  m.client = c.id;
+  out.push_back(m);
+}
+
+void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>& events,
+                                     std::vector<TieEvent>& tie_events, TickRecord& rec) {
+  const std::size_t n_orgs = orgs_.size();
+  // Bucket messages by organization, keeping client order within each bucket.
+  std::vector<std::size_t> start(n_orgs + 1, 0);
+  for (const Msg& m : msgs) {
+    if (m.type == Msg::tie_failure) {
+      const std::int32_t t = ties_.find(m.org, m.from_org);
+      if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), false});
+      continue;
+    }
+    ++start[m.org + 1];
+  }
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<Msg> sorted(start[n_orgs]);
+  std::vector<std::size_t> fill(start.begin(), start.end() - 1);
+  for (const Msg& m : msgs)
+    if (m.type != Msg::tie_failure) sorted[fill[m.org]++] = m;
+
+  std::vector<OrgOutput> outputs(n_orgs);
+  parallel_for_each(
+      n_orgs,
+      [&](std::size_t o) {
+        step_organization(static_cast<std::int32_t>(o), sorted.data() + start[o],
+                          start[o + 1] - start[o], outputs[o]);
+      },
+      1);
+  for (std::size_t o = 0; o < n_orgs; ++o) {
+    OrgOutput& out = outputs[o];
+    events.insert(events.end(), out.events.begin(), out.events.end());
+    const std::int32_t net = orgs_[o].network;
+    for (const auto& r : out.conferences) nets_[net].waiting.push_back(r);
+    rec.assessments += out.assessments;
+    rec.referrals += out.referrals;
+    rec.signposts += out.signposts;
+    rec.turned_away += out.turned_away;
+    rec.intake_length += out.intake_length;
+    orgs_[o].assessments += out.assessments;
+    orgs_[o].referrals_sent += out.referrals + out.signposts;
+    orgs_[o].turned_away += out.turned_away;
+  }
+}
+
+void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t n,
+                                   OrgOutput& out) {
+  OrgState& org = orgs_[o];
+  for (std::size_t i = 0; i < n; ++i) {
+    const Msg& m = msgs[i];
+    if (m.type == Msg::release) {
+      Helper& h = staff_.helpers[m.helper];
+      h.load_hours = std::max(0.0f, h.load_hours - m.hours);
+      if (h.cases > 0) --h.cases;
+    } else {
+      org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_});
+    }
+  }
+  org.intake_left = org.intake_hours;
+  std::sort(org.intake.begin(), org.intake.end(), [](const IntakeEntry& a, const IntakeEntry& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.tick != b.tick) return a.tick < b.tick;
+    if (a.client != b.client) return a.client < b.client;
+    return a.need < b.need;
+  });
+  const double hours = sc_.helpers.assessment_hours;
+  std::vector<IntakeEntry> kept;
+  for (const IntakeEntry& e : org.intake) {
+    const Client& c = clients_[e.client];
+    const Need& need = c.needs[e.need];
+    if (c.outcome != Outcome::active || need.state != NeedState::intake || need.org != o) continue;
+    bool assessed = e.mode == ArrivalMode::warm || c.assessed_at(o) ||
+                    std::find(out.assessed_today.begin(), out.assessed_today.end(), c.id) !=
+                        out.assessed_today.end();
+    // Shared intake (level 7): an assessment held by a strategic partner counts here too.
+    for (int k = 0; k < c.n_assessed && !assessed; ++k)
+      assessed = ties_.level(o, c.assessed_by[k]) >= 7;
+    if (!assessed) {
+      if (org.intake_left + 1e-9 < hours) {
+        kept.push_back(e);
+        continue;
+      }
+      org.intake_left -= hours;
+      ++out.assessments;
+      out.assessed_today.push_back(c.id);
+      Event ev{Event::assessed};
+      ev.client = c.id;
+      ev.org = o;
+      out.events.push_back(ev);
+    }
+    dispatch(o, c, e, out);
+  }
+  org.intake.swap(kept);
+  out.intake_length = static_cast<std::int64_t>(org.intake.size());
+  for (std::size_t s = 0; s < sc_.services.size(); ++s)
+    if (offers(o, static_cast<int>(s))) allocate(o, static_cast<int>(s), out.events, false);
+}
+
+// After assessment: serve what the organization offers, refer or signpost the presented need
+// it does not, and ask for a case conference for the rest of a multi-need bundle.
+void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e, OrgOutput& out) {
+  const Need& presented = c.needs[e.need];
+  auto enqueue = [&](int i, std::uint8_t priority) {
+    orgs_[o].queues[c.needs[i].service].push_back(
+        {priority, tick_, c.id, static_cast<std::uint8_t>(i)});
+    Event ev{Event::queued};
+    ev.client = c.id;
+    ev.need = static_cast<std::uint8_t>(i);
+    ev.org = o;
+    out.events.push_back(ev);
+  };
+  if (offers(o, presented.service))
+    enqueue(e.need, e.priority);
+  else
+    route(o, c, e.need, true, 1, out);
+  bool others_elsewhere = false;
+  for (int i = 0; i < c.n_needs; ++i) {
+    if (i == e.need || c.needs[i].state != NeedState::pending) continue;
+    if (offers(o, c.needs[i].service))
+      enqueue(i, base_priority(c.needs[i]));
+    else
+      others_elsewhere = true;
+  }
+  if (!others_elsewhere) return;
+  // A case conference needs a partner at level >= 4 (regular meetings).
+  bool meets = false;
+  for (const auto& [p, t] : ties_.of(o)) meets = meets || ties_[t].level >= 4;
+  if (!meets) return;
+  const std::int32_t net = orgs_[o].network;
+  if (net >= 0 && sc_.networks[net].coordinator >= 0) {
+    out.conferences.push_back({base_priority(presented), tick_, c.id, o});
+    Event ev{Event::conference_wait};
+    ev.client = c.id;
+    out.events.push_back(ev);
+  } else if (orgs_[o].intake_left + 1e-9 >= sc_.ties.conference_hours) {
+    orgs_[o].intake_left -= sc_.ties.conference_hours;
+    hold_conference(o, c, out);
+  }
+}
+
+// Refers need i of client c from organization o to the best partner that offers it and serves
+// the client's district: warm at level >= 3, signposted at 1–2 (or through a personal tie).
+void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, int min_level,
+                       OrgOutput& out) {
+  const Need& n = c.needs[i];
+  std::int32_t best = -1;
+  int best_level = -1;
+  float best_trust = -1;
+  for (const auto& [p, t] : ties_.of(o)) {
+    const Tie& tie = ties_[t];
+    const int level = tie.level;
+    if (level < min_level && !(min_level <= 1 && tie.personal > 0)) continue;
+    if (!offers(p, n.service) || !serves(p, c.district)) continue;
+    if (level > best_level || (level == best_level && tie.trust > best_trust)) {
+      best = p;
+      best_level = level;
+      best_trust = tie.trust;
+    }
+  }
+  const bool signpost_ok = sc_.organizations[o].intake_policy == IntakePolicy::signpost;
+  if (best >= 0 && (best_level >= 3 || signpost_ok)) {
+    Event ev{Event::referred};
+    ev.client = c.id;
+    ev.need = static_cast<std::uint8_t>(i);
+    ev.org = best;
+    ev.other = o;
+    const bool warm = best_level >= 3;
+    ev.flags = static_cast<std::uint8_t>((warm ? need_flag::warm : 0) |
+                                         (best_level >= 6 ? need_flag::priority : 0));
+    ev.value = warm ? sc_.ties.warm_days : sc_.ties.signpost_days;
+    out.events.push_back(ev);
+    ++(warm ? out.referrals : out.signposts);
+    return;
+  }
+  if (!presented) return;
+  Event ev{Event::turned_away};
+  ev.client = c.id;
+  ev.need = static_cast<std::uint8_t>(i);
+  ev.org = o;
+  out.events.push_back(ev);
+  ++out.turned_away;
+}
+
+// A case conference plans the whole bundle: every pending need the assessing organization
+// does not offer is referred warm, at once, to a partner at level >= 3.
+void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out) {
+  for (int i = 0; i < c.n_needs; ++i)
+    if (c.needs[i].state == NeedState::pending && !offers(o, c.needs[i].service))
+      route(o, c, i, false, 3, out);
+}
+
+// Gives waiting clients of organization o's queue for a service to free helpers: o's own, or
+// with pooled_only, the helpers of level >= 5 partners whose own queue for it is empty.
+bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& events,
+                          bool pooled_only) {
+  auto& queue = orgs_[o].queues[service];
+  if (queue.empty()) return false;
+  std::sort(queue.begin(), queue.end());
+  const float hours = static_cast<float>(sc_.services[service].hours_per_day);
+  const int cap = sc_.helpers.caseload_cap;
+  auto valid = [&](const QueueEntry& q) {
+    const Client& c = clients_[q.client];
+    const Need& n = c.needs[q.need];
+    return c.outcome == Outcome::active && n.org == o &&
+           (n.state == NeedState::waiting || n.state == NeedState::intake);
+  };
+  auto find_helper = [&](std::int32_t org) -> std::int32_t {
+    std::int32_t best = -1;
+    for (int k = 0; k < orgs_[org].n_helpers; ++k) {
+      const std::int32_t s = orgs_[org].first_helper + k;
+      const Helper& h = staff_.helpers[s];
+      if (!((h.skills >> service) & 1u) || !h.can_take(hours, cap)) continue;
+      if (best < 0 || h.free_hours() > staff_.helpers[best].free_hours()) best = s;
+    }
+    return best;
+  };
+  std::vector<std::int32_t> lenders;
+  if (pooled_only) {
+    for (const auto& [p, t] : ties_.of(o)) {
+      if (ties_[t].level < 5 || !offers(p, service)) continue;
+      bool own_waiting = false;
+      for (const QueueEntry& q : orgs_[p].queues[service])
+        if (clients_[q.client].outcome == Outcome::active &&
+            clients_[q.client].needs[q.need].org == p &&
+            (clients_[q.client].needs[q.need].state == NeedState::waiting ||
+             clients_[q.client].needs[q.need].state == NeedState::intake)) {
+          own_waiting = true;
+          break;
+        }
+      if (!own_waiting) lenders.push_back(p);
+    }
+    if (lenders.empty()) return false;
+  }
+  std::size_t next = 0;
+  bool any = false;
+  std::vector<QueueEntry> kept;
+  for (; next < queue.size(); ++next) {
+    const QueueEntry& q = queue[next];
+    if (!valid(q)) continue;
+    std::int32_t helper = -1;
+    if (!pooled_only) {
+      helper = find_helper(o);
+    } else {
+      for (std::int32_t p : lenders)
+        if ((helper = find_helper(p)) >= 0) break;
+    }
+    if (helper < 0) break;
+    Helper& h = staff_.helpers[helper];
+    h.load_hours += hours;
+    ++h.cases;
+    const Client& c = clients_[q.client];
+    Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
+                           static_cast<std::uint32_t>(tick_));
+    Event ev{Event::service_start};
+    ev.client = q.client;
+    ev.need = q.need;
+    ev.org = h.org;
+    ev.other = helper;
+    ev.flags = h.org != o ? need_flag::pooled : 0;
+    ev.value = draw_service_days(sc_, c, c.needs[q.need], days);
+    events.push_back(ev);
+    if (h.org != o) ++orgs_[h.org].pooled_out;
+    any = true;
+  }
+  for (; next < queue.size(); ++next)
+    if (valid(queue[next])) kept.push_back(queue[next]);
+  queue.swap(kept);
+  return any;
+}
+
+void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events) {
+  bool any_pooling = false;
+  for (const Tie& t : ties_.all()) any_pooling = any_pooling || t.level >= 5;
+  if (!any_pooling) return;
+  for (std::int32_t o = 0; o < static_cast<std::int32_t>(orgs_.size()); ++o)
+    for (int s = 0; s < static_cast<int>(sc_.services.size()); ++s) {
+      const std::size_t before = events.size();
+      if (!allocate(o, s, events, true)) continue;
+      for (std::size_t k = before; k < events.size(); ++k) {
+        const std::int32_t t = ties_.find(o, events[k].org);
+        if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), true});
+      }
+    }
+}
+
+void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) {
+  for (NetworkState& net : nets_) {
+    if (net.waiting.empty()) continue;
+    std::sort(net.waiting.begin(), net.waiting.end());
+    double left = net.hours_per_day;
+    std::vector<ConferenceRequest> kept;
+    for (const ConferenceRequest& r : net.waiting) {
+      const Client& c = clients_[r.client];
+      if (c.outcome != Outcome::active) continue;
+      if (left + 1e-9 < sc_.ties.conference_hours) {
+        kept.push_back(r);
+        continue;
+      }
+      left -= sc_.ties.conference_hours;
+      ++net.conferences;
+      OrgOutput out;
+      hold_conference(r.org, c, out);
+      events.insert(events.end(), out.events.begin(), out.events.end());
+      rec.referrals += out.referrals;
+      Event done{Event::conference_done};
+      done.client = c.id;
+      events.push_back(done);
+    }
+    net.waiting.swap(kept);
+    rec.conferences_waiting += static_cast<std::int64_t>(net.waiting.size());
+  }
+}
+
+void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events,
+                             TickRecord& rec) {
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.client < b.client; });
+  std::vector<std::size_t> groups;
+  for (std::size_t i = 0; i < events.size(); ++i)
+    if (i == 0 || events[i].client != events[i - 1].client) groups.push_back(i);
+  groups.push_back(events.size());
+  std::atomic<std::int64_t> started{0}, wait_days{0};
+  std::vector<TieEvent> more = parallel_collect<TieEvent>(
+      groups.size() - 1,
+      [&](std::size_t g, std::vector<TieEvent>& out) {
+        Client& c = clients_[events[groups[g]].client];
+        for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
+          const Event& ev = events[k];
+          Need& n = c.needs[ev.need];
+          switch (ev.type) {
+            case Event::assessed:
+              c.record_assessment(ev.org, tick_);
+              c.learn(ev.org, true);
+              break;
+            case Event::queued:
+              n.state = NeedState::waiting;
+              n.org = ev.org;
+              n.queued_at = tick_;
+              n.since = tick_;
+              break;
+            case Event::referred:
+              n.state = NeedState::travelling;
+              n.from_org = ev.other;
+              n.org = ev.org;
+              n.days_left = ev.value;
+              n.since = tick_;
+              n.flags = static_cast<std::uint8_t>(
+                  (n.flags & ~(need_flag::warm | need_flag::priority)) | ev.flags);
+              ++c.referrals;
+              c.learn(ev.org, true);
+              break;
+            case Event::turned_away:
+              n.state = NeedState::seeking;
+              n.org = -1;
+              n.since = tick_;
+              ++c.failed_contacts;
+              break;
+            case Event::service_start: {
+              const std::int32_t home = n.org;
+              if (n.queued_at < 0) n.queued_at = tick_;
+              started.fetch_add(1, std::memory_order_relaxed);
+              wait_days.fetch_add(tick_ - n.queued_at, std::memory_order_relaxed);
+              n.state = NeedState::in_service;
+              n.helper = ev.other;
+              n.org = ev.org;
+              n.days_left = ev.value;
+              n.since = tick_;
+              n.flags |= ev.flags;
+              if (n.first_service < 0) n.first_service = tick_;
+              if (c.first_service < 0) c.first_service = tick_;
+              c.record_episode(staff_.helpers[ev.other].id);
+              if (n.from_org >= 0) {
+                ++c.referrals_received;
+                n.flags |= need_flag::referred;
+                const std::int32_t t = ties_.find(n.from_org, home);
+                if (t >= 0) out.push_back({static_cast<std::uint32_t>(t), true});
+                n.from_org = -1;
+              }
+              break;
+            }
+            case Event::conference_wait:
+              c.awaiting_conference = true;
+              break;
+            case Event::conference_done:
+              c.awaiting_conference = false;
+              break;
+          }
+        }
+      },
+      64);
+  tie_events.insert(tie_events.end(), more.begin(), more.end());
+  rec.services_started = started.load();
+  rec.wait_days_started = static_cast<double>(wait_days.load());
+}
+
+void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
+  std::stable_sort(tie_events.begin(), tie_events.end(),
+                   [](const TieEvent& a, const TieEvent& b) { return a.tie < b.tie; });
+  const std::size_t n = ties_.size();
+  std::vector<std::size_t> start(n + 1, 0);
+  for (const TieEvent& e : tie_events) ++start[e.tie + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  const bool review = (tick_ + 1) % sc_.ties.review_days == 0;
+  parallel_for_each(n, [&](std::size_t i) {
+    double draw = 1.0;
+    if (review) draw = streams_(kTieReview, i, static_cast<std::uint32_t>(tick_)).uniform();
+    TieTable::step(ties_[i], sc_.ties, tie_events.data() + start[i], start[i + 1] - start[i],
+                   review, sc_.tie_policy.dynamics, draw);
+  });
+}
+
+// Turnover, personal ties forming at regular meetings, and the next day's hours.
+void Simulation::phase_staff() {
+  const HelperDef& def = sc_.helpers;
+  const double leave = def.turnover_per_year / 365.0;
+  if (leave > 0)
+    for (std::size_t s = 0; s < staff_.helpers.size(); ++s) {
+      Stream rng = streams_(kTurnover, s, static_cast<std::uint32_t>(tick_));
+      if (!rng.bernoulli(leave)) continue;
+      Stream q = streams_(kQuality, staff_.next_id, 0);
+      staff_.replace(static_cast<std::int32_t>(s), draw_helper_quality(def, q));
+    }
+  if (def.personal_tie_per_meeting_day > 0)
+    for (std::size_t i = 0; i < ties_.size(); ++i) {
+      const Tie& t = ties_[i];
+      if (t.level < 4 || orgs_[t.a].n_helpers == 0 || orgs_[t.b].n_helpers == 0) continue;
+      Stream rng = streams_(kPersonalForm, i, static_cast<std::uint32_t>(tick_));
+      if (!rng.bernoulli(def.personal_tie_per_meeting_day)) continue;
+      Helper& x = staff_.helpers[orgs_[t.a].first_helper + rng.below(orgs_[t.a].n_helpers)];
+      Helper& y = staff_.helpers[orgs_[t.b].first_helper + rng.below(orgs_[t.b].n_helpers)];
+      if (x.n_personal < def.personal_ties_max && y.n_personal < def.personal_ties_max &&
+          x.add_personal(y.id, def.personal_ties_max))
+        y.add_personal(x.id, def.personal_ties_max);
+    }
+  // Count personal ties per organizational tie, dropping ties to helpers who left.
+  for (std::size_t i = 0; i < ties_.size(); ++i) ties_[i].personal = 0;
+  for (Helper& h : staff_.helpers) {
+    int kept = 0;
+    for (int k = 0; k < h.n_personal; ++k) {
+      const std::int32_t other = staff_.slot(h.personal[k]);
+      if (other < 0) continue;
+      h.personal[kept++] = h.personal[k];
+      const Helper& o = staff_.helpers[other];
+      if (o.org == h.org || h.id > o.id) continue;
+      const std::int32_t t = ties_.find(h.org, o.org);
+      if (t >= 0 && ties_[t].personal < 0xffff) ++ties_[t].personal;
+    }
+    h.n_personal = static_cast<std::uint8_t>(kept);
+  }
+  update_hours();
+}
+
+void Simulation::phase_record(TickRecord& rec) {
+  struct Counts {
+    std::array<std::int64_t, kNeedStates> needs{};
+  };
+  const Counts counts = tbb::parallel_deterministic_reduce(
+      tbb::blocked_range<std::size_t>(0, active_.size(), kClientGrain), Counts{},
+      [&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
+        for (std::size_t i = r.begin(); i != r.end(); ++i) {
+          const Client& c = clients_[active_[i]];
+          for (int k = 0; k < c.n_needs; ++k) ++acc.needs[static_cast<int>(c.needs[k].state)];
+        }
+        return acc;
+      },
+      [](Counts a, const Counts& b) {
+        for (int k = 0; k < kNeedStates; ++k) a.needs[k] += b.needs[k];
+        return a;
+      },
+      tbb::simple_partitioner());
+  rec.needs = counts.needs;
+  rec.active = static_cast<std::int64_t>(active_.size());
+  for (const OrgState& o : orgs_) {
+    for (const auto& q : o.queues) rec.queue_length += static_cast<std::int64_t>(q.size());
+    rec.collaboration_hours += o.collaboration_hours + o.coordination_hours;
+    rec.paid_hours += o.paid_hours;
+  }
+  for (const Helper& h : staff_.helpers) {
+    rec.direct_hours_used += h.load_hours;
+    rec.direct_hours_capacity += h.capacity_hours;
+  }
+  for (const Tie& t : ties_.all()) ++rec.ties_by_level[t.level];
+}
+
+void Simulation::finish() {
+  if (finished_) return;
+  for (std::uint32_t id : active_) clients_[id].outcome = Outcome::unmet_at_horizon;
+  finished_ = true;
+}
+
+std::uint64_t Simulation::state_hash() const {
+  Hasher h;
+  h.add(tick_);
+  h.add(clients_.size());
+  for (const Client& c : clients_) {
+    h.add(c.id);
+    h.add(c.outcome);
+    h.add(c.first_contact);
+    h.add(c.first_assessment);
+    h.add(c.first_service);
+    h.add(c.exit);
+    h.add(c.doors);
+    h.add(c.assessments);
+    h.add(c.failed_contacts);
+    h.add(c.referrals);
+    h.add(c.referrals_received);
+    h.add(c.episodes);
+    for (int i = 0; i < c.n_needs; ++i) {
+      const Need& n = c.needs[i];
+      h.add(n.state);
+      h.add(n.org);
+      h.add(n.helper);
+      h.add(n.days_left);
+      h.add(n.flags);
+    }
+  }
+  for (const Helper& x : staff_.helpers) {
+    h.add(x.id);
+    h.add(x.load_hours);
+    h.add(x.capacity_hours);
+    h.add(x.cases);
+    h.add(x.n_personal);
+  }
+  for (const Tie& t : ties_.all()) {
+    h.add(t.level);
+    h.add(t.trust);
+    h.add(t.personal);
+  }
+  for (const OrgState& o : orgs_) {
+    h.add(o.intake.size());
+    for (const auto& q : o.queues) h.add(q.size());
+  }
+  return h.value();
+}
+
+}  // namespace cm::care

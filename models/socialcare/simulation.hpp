@@ -1,0 +1,122 @@
+// The social-assistance simulation: one run of a scenario with one seed.
+//
+// A tick is a day. Its phases, in order:
+//   arrivals      new clients in each district (Poisson, keyed by district and day)
+//   clients       parallel over active clients: self-help, dropping out, service rounds,
+//                 referral journeys, choosing a door; sends arrivals and releases to orgs
+//   organizations parallel over organizations: releases, intake and assessment with the
+//                 day's intake hours, decisions (serve, refer warm, signpost, turn away,
+//                 ask for a case conference), allocation of helpers to queues
+//   pooling       serial: queues that overflow borrow free helpers of level>=5 partners
+//   conferences   serial: coordinators hold case conferences with their limited hours
+//   apply         parallel over clients with events from the phases above
+//   ties          parallel over ties: trust and, on review days, level changes
+//   staff         serial: turnover, personal ties, hours for the next day
+//   record        deterministic counts for the time series
+// Messages between phases are collected per chunk or per organization and merged in id
+// order, so results are identical at any thread count.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "engine/rng.hpp"
+#include "models/socialcare/clients.hpp"
+#include "models/socialcare/helpers.hpp"
+#include "models/socialcare/networks.hpp"
+#include "models/socialcare/organizations.hpp"
+#include "models/socialcare/scenario.hpp"
+#include "models/socialcare/ties.hpp"
+
+namespace cm::care {
+
+struct TickRecord {
+  std::int32_t tick = 0;
+  std::int64_t arrivals = 0;
+  std::int64_t active = 0;                         // clients in the system after the tick
+  std::array<std::int64_t, kNeedStates> needs{};   // needs of active clients by state
+  std::int64_t resolved = 0, dropped = 0;          // clients leaving today
+  std::int64_t queue_length = 0;                   // needs waiting for a helper
+  std::int64_t intake_length = 0;                  // needs waiting at intake
+  std::int64_t conferences_waiting = 0;
+  std::int64_t services_started = 0;
+  double wait_days_started = 0;                    // total queue wait of services started
+  std::int64_t referrals = 0, signposts = 0, turned_away = 0, assessments = 0;
+  std::array<std::int64_t, kLevels> ties_by_level{};
+  double collaboration_hours = 0;   // helper hours/day on ties and coordination
+  double direct_hours_used = 0;     // helper hours/day on current cases
+  double direct_hours_capacity = 0; // helper hours/day available for cases
+  double paid_hours = 0;            // helper hours/day paid
+};
+
+class Simulation {
+ public:
+  Simulation(const Scenario& scenario, std::uint64_t seed);
+
+  void step();              // one tick
+  void run(int ticks);      // ticks steps (call inside cm::with_threads for a thread count)
+  void finish();            // closes the run: clients still active are unmet at the horizon
+  int tick() const { return tick_; }
+  bool finished() const { return finished_; }
+  std::uint64_t state_hash() const;
+
+  const Scenario& scenario() const { return sc_; }
+  std::uint64_t seed() const { return streams_.seed(); }
+  const std::vector<Client>& clients() const { return clients_; }
+  const std::vector<Helper>& helpers() const { return staff_.helpers; }
+  const std::vector<OrgState>& organizations() const { return orgs_; }
+  const std::vector<NetworkState>& networks() const { return nets_; }
+  const TieTable& ties() const { return ties_; }
+  const std::vector<TickRecord>& timeseries() const { return series_; }
+  std::size_t active_clients() const { return active_.size(); }
+
+ private:
+  struct Msg;
+  struct Event;
+  struct OrgOutput;
+
+  void init_staff();
+  void init_personal_ties();
+  void update_hours();
+  void phase_arrivals(TickRecord& rec);
+  std::vector<Msg> phase_clients(TickRecord& rec);
+  void step_client(Client& c, std::vector<Msg>& out);
+  void choose_door(Client& c, int need, Stream& rng, std::vector<Msg>& out);
+  void phase_organizations(std::vector<Msg>& msgs, std::vector<Event>& events,
+                           std::vector<TieEvent>& tie_events, TickRecord& rec);
+  void step_organization(std::int32_t o, const Msg* msgs, std::size_t n, OrgOutput& out);
+  void dispatch(std::int32_t o, const Client& c, const IntakeEntry& e, OrgOutput& out);
+  void route(std::int32_t o, const Client& c, int need, bool presented, int min_level,
+             OrgOutput& out);
+  void hold_conference(std::int32_t o, const Client& c, OrgOutput& out);
+  bool allocate(std::int32_t o, int service, std::vector<Event>& events, bool pooled_only);
+  void phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events);
+  void phase_conferences(std::vector<Event>& events, TickRecord& rec);
+  void phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events,
+                   TickRecord& rec);
+  void phase_ties(std::vector<TieEvent>& tie_events);
+  void phase_staff();
+  void phase_record(TickRecord& rec);
+
+  bool offers(std::int32_t org, int service) const {
+    return (sc_.organizations[org].services >> service) & 1u;
+  }
+  bool serves(std::int32_t org, int district) const;
+
+  const Scenario sc_;
+  Streams streams_;
+  int tick_ = 0;
+  bool finished_ = false;
+  std::vector<Client> clients_;
+  std::vector<std::uint32_t> active_;  // ids of active clients, ascending
+  Staff staff_;
+  std::vector<OrgState> orgs_;
+  std::vector<NetworkState> nets_;
+  TieTable ties_;
+  std::vector<std::vector<std::int32_t>> coordinators_by_district_, others_by_district_,
+      serving_by_district_;
+  std::vector<TickRecord> series_;
+};
+
+}  // namespace cm::care

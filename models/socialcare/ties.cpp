@@ -1,0 +1,134 @@
+#include "models/socialcare/ties.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace cm::care {
+
+namespace {
+std::uint64_t pair_key(std::int32_t a, std::int32_t b) {
+  if (a > b) std::swap(a, b);
+  return (static_cast<std::uint64_t>(a) << 32) | static_cast<std::uint32_t>(b);
+}
+}  // namespace
+
+void TieTable::build(const Scenario& sc) {
+  const int n_orgs = static_cast<int>(sc.organizations.size());
+  std::vector<std::uint64_t> keys;
+  std::vector<std::vector<std::int32_t>> serving(sc.districts.size());
+  for (int o = 0; o < n_orgs; ++o)
+    for (int d : sc.organizations[o].serves) serving[d].push_back(o);
+  for (const auto& orgs : serving)
+    for (std::size_t i = 0; i < orgs.size(); ++i)
+      for (std::size_t j = i + 1; j < orgs.size(); ++j) keys.push_back(pair_key(orgs[i], orgs[j]));
+  for (const auto& net : sc.networks)
+    for (std::size_t i = 0; i < net.members.size(); ++i)
+      for (std::size_t j = i + 1; j < net.members.size(); ++j)
+        keys.push_back(pair_key(net.members[i], net.members[j]));
+  for (const auto& t : sc.explicit_ties) keys.push_back(pair_key(t.a, t.b));
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+
+  // What the networks say about each member pair: common membership, formal agreements,
+  // and the coordinator's animation.
+  struct PairInfo {
+    bool member = false, formal = false;
+    float animation = 0;
+  };
+  std::map<std::uint64_t, PairInfo> info;
+  for (const auto& net : sc.networks) {
+    const bool coordinated = net.coordinator >= 0;
+    for (std::size_t i = 0; i < net.members.size(); ++i)
+      for (std::size_t j = i + 1; j < net.members.size(); ++j) {
+        PairInfo& p = info[pair_key(net.members[i], net.members[j])];
+        p.member = true;
+        p.formal = p.formal || net.formal_agreements;
+        if (coordinated) p.animation = std::max(p.animation, static_cast<float>(net.animation));
+      }
+  }
+
+  const TiePolicy& pol = sc.tie_policy;
+  const TieDef& def = sc.ties;
+  ties_.clear();
+  ties_.reserve(keys.size());
+  for (std::uint64_t k : keys) {
+    Tie t;
+    t.a = static_cast<std::int32_t>(k >> 32);
+    t.b = static_cast<std::int32_t>(k & 0xffffffffu);
+    const auto it = info.find(k);
+    const PairInfo p = it == info.end() ? PairInfo{} : it->second;
+    t.ceiling = static_cast<std::int8_t>(std::min(pol.max_level, p.formal ? kMaxLevel : 5));
+    t.level = static_cast<std::int8_t>(p.member ? pol.initial_level_members : pol.initial_level);
+    t.floor = static_cast<std::int8_t>(p.member ? pol.min_level_members : 0);
+    t.animation = p.animation;
+    ties_.push_back(t);
+  }
+  adjacency_.assign(n_orgs, {});
+  for (std::uint32_t i = 0; i < ties_.size(); ++i) {
+    adjacency_[ties_[i].a].push_back({ties_[i].b, i});
+    adjacency_[ties_[i].b].push_back({ties_[i].a, i});
+  }
+  for (const auto& t : sc.explicit_ties) {
+    Tie& tie = ties_[find(t.a, t.b)];
+    tie.level = static_cast<std::int8_t>(t.level);
+    if (t.level >= 6) {  // a formal agreement is a formal act: it allows and holds the level
+      tie.ceiling = static_cast<std::int8_t>(std::max<int>(tie.ceiling, t.level));
+      tie.floor = static_cast<std::int8_t>(std::max<int>(tie.floor, t.level));
+    }
+  }
+  for (Tie& t : ties_) {
+    t.floor = std::min(t.floor, t.ceiling);
+    t.level = std::clamp(t.level, t.floor, t.ceiling);
+    // start halfway between this level's trust threshold and the next one's
+    const double lo = def.trust_threshold[t.level];
+    const double hi = t.level < kMaxLevel ? def.trust_threshold[t.level + 1] : 1.0;
+    t.trust = static_cast<float>(t.level == 0 ? 0.0 : 0.5 * (lo + hi));
+  }
+  for (auto& adj : adjacency_) std::sort(adj.begin(), adj.end());
+}
+
+std::int32_t TieTable::find(std::int32_t a, std::int32_t b) const {
+  const auto& adj = adjacency_[a];
+  const auto it = std::lower_bound(adj.begin(), adj.end(), std::pair<std::int32_t, std::uint32_t>{b, 0});
+  return it != adj.end() && it->first == b ? static_cast<std::int32_t>(it->second) : -1;
+}
+
+int TieTable::level(std::int32_t a, std::int32_t b) const {
+  const std::int32_t i = find(a, b);
+  return i < 0 ? 0 : ties_[i].level;
+}
+
+void TieTable::step(Tie& t, const TieDef& def, const TieEvent* events, std::size_t n_events,
+                    bool review_day, bool dynamics, double uniform_draw) {
+  double trust = t.trust;
+  for (std::size_t i = 0; i < n_events; ++i) {
+    if (events[i].success) {
+      trust += def.trust_gain * (1.0 - trust);
+      if (t.joint_cases < 0xffff) ++t.joint_cases;
+    } else {
+      trust -= def.trust_loss * trust;
+      if (t.failed_cases < 0xffff) ++t.failed_cases;
+    }
+  }
+  trust += def.personal_trust_per_day * t.personal;
+  if (n_events == 0) trust -= def.trust_decay * trust;
+  t.trust = static_cast<float>(std::clamp(trust, 0.0, 1.0));
+  if (!review_day) return;
+  if (dynamics) {
+    const int L = t.level;
+    const double cost = 2.0 * tie_hours_per_day(def, L) * def.review_days;
+    const double benefit = def.benefit_hours_per_joint_case * t.joint_cases;
+    if (L > t.floor && (t.trust < def.trust_threshold[L] || benefit < cost)) {
+      --t.level;
+    } else if (L < t.ceiling && t.trust >= def.trust_threshold[L + 1]) {
+      ++t.level;
+    } else if (L == 0 && t.ceiling > 0 && uniform_draw < t.animation) {
+      t.level = 1;  // the coordinator's animation links an unlinked pair
+      t.trust = std::max(t.trust, static_cast<float>(def.trust_threshold[1]));
+    }
+  }
+  t.joint_cases = 0;
+  t.failed_cases = 0;
+}
+
+}  // namespace cm::care

@@ -1,0 +1,66 @@
+// Ties between organizations on Park's (2006) collaboration continuum, levels 0..7.
+//
+// Each level adds a capability (signposting ≥1, warm referral ≥3, case conferences ≥4,
+// capacity pooling ≥5, reserved access ≥6, shared intake 7) and costs helper time every week.
+// Trust grows with successful joint cases and personal ties, falls with failed referrals and
+// decays without joint work. At each review a tie climbs one level when trust passes the next
+// threshold (the formal levels 6–7 need a formal act) and falls back one level when its
+// benefit in the review window did not cover its cost or trust fell below its level.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "models/socialcare/scenario.hpp"
+
+namespace cm::care {
+
+struct Tie {
+  std::int32_t a = 0, b = 0;     // organizations, a < b
+  std::int8_t level = 0;
+  std::int8_t floor = 0;         // level a contract keeps it at or above
+  std::int8_t ceiling = kMaxLevel;  // highest level allowed (policy, formal acts)
+  float trust = 0.0f;            // 0..1
+  std::uint16_t personal = 0;    // personal ties between their helpers
+  std::uint16_t joint_cases = 0;     // successful joint cases in the review window
+  std::uint16_t failed_cases = 0;    // failed referrals in the review window
+  float animation = 0.0f;        // coordinator's monthly chance to link an unlinked pair
+};
+
+// An event on a tie: a joint case that succeeded or a referral that failed.
+struct TieEvent {
+  std::uint32_t tie;
+  bool success;
+};
+
+// All ties that can exist: pairs of organizations sharing territory or a network.
+class TieTable {
+ public:
+  void build(const Scenario& sc);
+  std::size_t size() const { return ties_.size(); }
+  Tie& operator[](std::size_t i) { return ties_[i]; }
+  const Tie& operator[](std::size_t i) const { return ties_[i]; }
+  const std::vector<Tie>& all() const { return ties_; }
+  // (partner, tie index) pairs of an organization, sorted by partner.
+  const std::vector<std::pair<std::int32_t, std::uint32_t>>& of(std::int32_t org) const {
+    return adjacency_[org];
+  }
+  std::int32_t find(std::int32_t a, std::int32_t b) const;  // tie index or -1
+  int level(std::int32_t a, std::int32_t b) const;
+
+  // One day of trust dynamics and, on review days, level changes. events: this tie's events.
+  static void step(Tie& t, const TieDef& def, const TieEvent* events, std::size_t n_events,
+                   bool review_day, bool dynamics, double uniform_draw);
+
+ private:
+  std::vector<Tie> ties_;
+  std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> adjacency_;
+};
+
+// Collaboration hours per day an organization spends on a tie at a level.
+inline double tie_hours_per_day(const TieDef& def, int level) {
+  return def.cost_hours_per_week[level] / 7.0;
+}
+
+}  // namespace cm::care

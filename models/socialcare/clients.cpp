@@ -66,20 +66,20 @@ void Client::record_assessment(std::int32_t org, std::int32_t tick) {
   }
 }
 
-void Client::record_episode(std::uint32_t helper_id) {
+void Client::record_episode(std::uint32_t provider_id) {
   ++episodes;
   for (int i = 0; i < n_providers; ++i)
-    if (provider[i] == helper_id) {
+    if (provider[i] == provider_id) {
       ++provider_episodes[i];
       return;
     }
   if (n_providers < kMaxProviders) {
-    provider[n_providers] = helper_id;
+    provider[n_providers] = provider_id;
     provider_episodes[n_providers++] = 1;
   } else {
     // beyond the tracked providers every episode is with a new one: count it alone
     ++provider_episodes[kMaxProviders - 1];
-    provider[kMaxProviders - 1] = helper_id;
+    provider[kMaxProviders - 1] = provider_id;
   }
 }
 

@@ -87,7 +87,7 @@ struct Client {
   float self_help = 0.0f;             // self- and mutual-help capacity, 0..1
   std::array<std::int32_t, kMaxKnown> known{};
   std::array<std::int32_t, kMaxAssessed> assessed_by{};
-  std::array<std::uint32_t, kMaxProviders> provider{};          // helper ids
+  std::array<std::uint32_t, kMaxProviders> provider{};          // organization ids
   std::array<std::uint16_t, kMaxProviders> provider_episodes{};
   std::array<Need, kMaxNeeds> needs{};
 
@@ -96,7 +96,7 @@ struct Client {
   void learn(std::int32_t org, bool offer);  // remember an organization (and its offer)
   bool assessed_at(std::int32_t org) const;
   void record_assessment(std::int32_t org, std::int32_t tick);
-  void record_episode(std::uint32_t helper_id);
+  void record_episode(std::uint32_t provider_id);  // a round of service by a provider
   int needs_in(NeedState s) const;
   bool searching() const;  // a need is between seeking and a decision at a door
   // Bice–Boxerman continuity of care over service episodes; -1 with fewer than 2 episodes.

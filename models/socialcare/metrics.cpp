@@ -195,7 +195,10 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
   double conferences = 0;
   for (const auto& net : sim.networks()) conferences += static_cast<double>(net.conferences);
   double pooled = 0;
-  for (const auto& o : sim.organizations()) pooled += static_cast<double>(o.pooled_out);
+  for (const auto& o : sim.organizations()) {
+    pooled += static_cast<double>(o.pooled_out);
+    conferences += static_cast<double>(o.conferences);
+  }
   m["case_conferences"] = conferences;
   m["pooled_services"] = pooled;
 

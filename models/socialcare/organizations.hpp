@@ -48,7 +48,8 @@ struct OrgState {
   std::vector<IntakeEntry> intake;
   std::vector<std::vector<QueueEntry>> queues;  // per service index (empty if not offered)
   std::int64_t assessments = 0, referrals_sent = 0, referrals_received = 0, served = 0,
-               turned_away = 0, pooled_out = 0;
+               turned_away = 0, pooled_out = 0,
+               conferences = 0;  // held with its own hours (shared governance)
 };
 
 }  // namespace cm::care

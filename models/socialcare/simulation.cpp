@@ -246,6 +246,7 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + i,
                                    static_cast<std::uint32_t>(tick_));
             n.days_left = draw_service_days(sc_, c, n, days);
+            c.record_episode(static_cast<std::uint32_t>(n.org));  // another round, same provider
           }
         }
         break;
@@ -421,7 +422,11 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_});
     }
   }
-  org.intake_left = org.intake_hours;
+  // Unused intake hours carry over only far enough that a small organization, whose daily
+  // intake time is shorter than one assessment, still completes assessments.
+  org.intake_left = std::min(org.intake_left + org.intake_hours,
+                             std::max(org.intake_hours, sc_.helpers.assessment_hours +
+                                                            sc_.ties.conference_hours));
   std::sort(org.intake.begin(), org.intake.end(), [](const IntakeEntry& a, const IntakeEntry& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
     if (a.tick != b.tick) return a.tick < b.tick;
@@ -499,6 +504,7 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
     out.events.push_back(ev);
   } else if (orgs_[o].intake_left + 1e-9 >= sc_.ties.conference_hours) {
     orgs_[o].intake_left -= sc_.ties.conference_hours;
+    ++orgs_[o].conferences;
     hold_conference(o, c, out);
   }
 }
@@ -554,6 +560,17 @@ void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out
       route(o, c, i, false, 3, out);
 }
 
+// Whether a queue entry still stands: the need waits at this organization, or it was queued
+// today and the event that marks it waiting is not applied yet.
+bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
+  const Client& c = clients_[q.client];
+  if (c.outcome != Outcome::active) return false;
+  const Need& n = c.needs[q.need];
+  if (n.state == NeedState::waiting) return n.org == o;
+  if (q.tick != tick_) return false;
+  return n.state == NeedState::pending || (n.state == NeedState::intake && n.org == o);
+}
+
 // Gives waiting clients of organization o's queue for a service to free helpers: o's own, or
 // with pooled_only, the helpers of level >= 5 partners whose own queue for it is empty.
 bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& events,
@@ -563,12 +580,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   std::sort(queue.begin(), queue.end());
   const float hours = static_cast<float>(sc_.services[service].hours_per_day);
   const int cap = sc_.helpers.caseload_cap;
-  auto valid = [&](const QueueEntry& q) {
-    const Client& c = clients_[q.client];
-    const Need& n = c.needs[q.need];
-    return c.outcome == Outcome::active && n.org == o &&
-           (n.state == NeedState::waiting || n.state == NeedState::intake);
-  };
+  auto valid = [&](const QueueEntry& q) { return still_queued(o, q); };
   auto find_helper = [&](std::int32_t org) -> std::int32_t {
     std::int32_t best = -1;
     for (int k = 0; k < orgs_[org].n_helpers; ++k) {
@@ -583,16 +595,9 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   if (pooled_only) {
     for (const auto& [p, t] : ties_.of(o)) {
       if (ties_[t].level < 5 || !offers(p, service)) continue;
-      bool own_waiting = false;
-      for (const QueueEntry& q : orgs_[p].queues[service])
-        if (clients_[q.client].outcome == Outcome::active &&
-            clients_[q.client].needs[q.need].org == p &&
-            (clients_[q.client].needs[q.need].state == NeedState::waiting ||
-             clients_[q.client].needs[q.need].state == NeedState::intake)) {
-          own_waiting = true;
-          break;
-        }
-      if (!own_waiting) lenders.push_back(p);
+      const auto& own = orgs_[p].queues[service];
+      if (std::none_of(own.begin(), own.end(), [&](const QueueEntry& q) { return still_queued(p, q); }))
+        lenders.push_back(p);
     }
     if (lenders.empty()) return false;
   }
@@ -733,7 +738,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
               n.flags |= ev.flags;
               if (n.first_service < 0) n.first_service = tick_;
               if (c.first_service < 0) c.first_service = tick_;
-              c.record_episode(staff_.helpers[ev.other].id);
+              c.record_episode(static_cast<std::uint32_t>(ev.org));
               if (n.from_org >= 0) {
                 ++c.referrals_received;
                 n.flags |= need_flag::referred;

@@ -90,6 +90,7 @@ class Simulation {
   void route(std::int32_t o, const Client& c, int need, bool presented, int min_level,
              OrgOutput& out);
   void hold_conference(std::int32_t o, const Client& c, OrgOutput& out);
+  bool still_queued(std::int32_t o, const QueueEntry& q) const;
   bool allocate(std::int32_t o, int service, std::vector<Event>& events, bool pooled_only);
   void phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events);
   void phase_conferences(std::vector<Event>& events, TickRecord& rec);

@@ -548,6 +548,34 @@ ResultsStore ResultsStore::open(const std::filesystem::path& db_file, const Expe
   return ResultsStore(std::move(impl));
 }
 
+ResultsStore ResultsStore::open_read_only(const std::filesystem::path& db_file) {
+  if (!std::filesystem::is_regular_file(db_file))
+    throw std::runtime_error("results store: no results database " + db_file.string());
+  auto impl = std::make_unique<Impl>();
+  impl->path = db_file;
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(db_file.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  impl->db.reset(raw);
+  if (rc != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
+    throw std::runtime_error("results store: cannot open " + db_file.string() + ": " + msg);
+  }
+  sqlite3* db = impl->db.get();
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 10000);
+  if (query_int(db, "PRAGMA application_id") != kApplicationId)
+    throw std::runtime_error("results store: " + db_file.string() +
+                             " is not a caremesh results database");
+  const auto schema = query_int(db, "PRAGMA user_version");
+  if (schema != kSchemaVersion)
+    throw std::runtime_error("results store: " + db_file.string() + " has schema version " +
+                             std::to_string(schema) + "; this caremesh reads version " +
+                             std::to_string(kSchemaVersion));
+  impl->prepare();
+  return ResultsStore(std::move(impl));
+}
+
 const std::filesystem::path& ResultsStore::path() const {
   return impl_->path;
 }

@@ -113,6 +113,11 @@ class ResultsStore {
   // throws std::runtime_error, e.g. "results.sqlite in out/x belongs to a different experiment:
   // scenario hash differs (...)". Also throws if the file is not a caremesh results database.
   static ResultsStore open(const std::filesystem::path& db_file, const ExperimentInfo& info);
+  // Opens an existing results database for reading only, whatever experiment it holds (for
+  // export and inspection): nothing is written, not even a session row. Writing calls
+  // (define_point, record_run) then throw. Throws std::runtime_error if the file is absent or
+  // not a caremesh results database of this schema version.
+  static ResultsStore open_read_only(const std::filesystem::path& db_file);
 
   ResultsStore(ResultsStore&&) noexcept;
   ResultsStore& operator=(ResultsStore&&) noexcept;

@@ -9,11 +9,11 @@
 #include "caremesh_version.hpp"
 #include "engine/parallel.hpp"
 #include "engine/yaml_reader.hpp"
+#include "models/cli/commands.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
-#include "models/cli/commands.hpp"
 
 namespace fs = std::filesystem;
 using namespace cm::care;
@@ -63,13 +63,11 @@ int cmd_run(const RunArgs& a) {
   RunInfo info{file, a.variant, {}, !a.no_client_records};
   for (const auto& s : a.sets) info.sets.push_back(parse_override(s));
   write_run(a.out, sim, metrics, info);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!a.quiet) {
     std::cout << "caremesh " << kVersion << ": " << sc.name
               << (a.variant.empty() ? "" : " [" + a.variant + "]") << ", seed " << seed << ", "
-              << sim.tick() << " days, " << sim.clients().size() << " clients, "
-              << secs << " s\n";
+              << sim.tick() << " days, " << sim.clients().size() << " clients, " << secs << " s\n";
     for (const char* k : {"complete_package_share", "needs_met_share", "dropout_share",
                           "mean_days_to_first_service", "mean_doors_per_client",
                           "repeat_assessment_share", "referral_completion_share",
@@ -86,9 +84,9 @@ int cmd_validate(const std::string& scenario, const std::string& variant,
                  const std::vector<std::string>& sets) {
   const std::string file = resolve_scenario(scenario);
   const Scenario sc = load_scenario(file, load_options(variant, sets));
-  std::cout << file << ": ok (" << sc.districts.size() << " districts, "
-            << sc.organizations.size() << " organizations, " << sc.services.size()
-            << " services, " << sc.networks.size() << " networks)\n";
+  std::cout << file << ": ok (" << sc.districts.size() << " districts, " << sc.organizations.size()
+            << " organizations, " << sc.services.size() << " services, " << sc.networks.size()
+            << " networks)\n";
   return 0;
 }
 
@@ -134,14 +132,16 @@ int main(int argc, char** argv) {
       ->required();
   r->add_option("--seed", run.seed, "Random seed (default: the scenario's seed)")
       ->check(CLI::NonNegativeNumber);
-  r->add_option("--threads", run.threads, "Worker threads (0: all cores); results do not depend "
-                                          "on it")
+  r->add_option("--threads", run.threads,
+                "Worker threads (0: all cores); results do not depend "
+                "on it")
       ->check(CLI::Range(0, 1024));
   r->add_option("--ticks", run.ticks, "Days to simulate (default: the scenario's horizon_days)")
       ->check(CLI::Range(1, 36500));
   r->add_option("--variant", run.variant, "Apply a variant declared under `variants:`");
-  r->add_option("--set", run.sets, "Override a scenario value: PATH=VALUE (repeatable), e.g. "
-                                   "--set tie_policy.max_level=2");
+  r->add_option("--set", run.sets,
+                "Override a scenario value: PATH=VALUE (repeatable), e.g. "
+                "--set tie_policy.max_level=2");
   r->add_flag("--no-client-records", run.no_client_records, "Do not write clients.csv");
   r->add_flag("--force", run.force, "Replace results already in the output directory");
   r->add_flag("--quiet,-q", run.quiet, "Print nothing on success");
@@ -182,4 +182,6 @@ int main(int argc, char** argv) {
 
 }  // namespace cm::cli
 
-int main(int argc, char** argv) { return cm::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  return cm::cli::main(argc, argv);
+}

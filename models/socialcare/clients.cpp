@@ -20,7 +20,9 @@ const char* to_string(Outcome o) {
   return names[static_cast<int>(o)];
 }
 
-bool Client::knows(std::int32_t org) const { return known_slot(org) >= 0; }
+bool Client::knows(std::int32_t org) const {
+  return known_slot(org) >= 0;
+}
 
 int Client::known_slot(std::int32_t org) const {
   for (int i = 0; i < n_known; ++i)
@@ -98,6 +100,15 @@ bool Client::searching() const {
   return awaiting_conference;
 }
 
+int Client::needs_open() const {
+  int k = 0;
+  for (int i = 0; i < n_needs; ++i) {
+    const NeedState s = needs[i].state;
+    k += s != NeedState::pending && s != NeedState::met && s != NeedState::unmet;
+  }
+  return k;
+}
+
 double Client::continuity() const {
   if (episodes < 2) return -1.0;
   double sum_sq = 0;
@@ -129,8 +140,7 @@ int pick_weighted(const double* w, int n, double total, Stream& rng) {
 double draw_beta_mean(double mean, double concentration, Stream& rng) {
   if (mean <= 0.0) return 0.0;
   if (mean >= 1.0) return 1.0;
-  boost::random::beta_distribution<double> beta(mean * concentration,
-                                                (1.0 - mean) * concentration);
+  boost::random::beta_distribution<double> beta(mean * concentration, (1.0 - mean) * concentration);
   return beta(rng);
 }
 
@@ -151,8 +161,7 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
   c.kind = static_cast<ClientKind>(kind);
   const ClientKindDef& kd = pop.kinds[kind];
 
-  boost::random::poisson_distribution<int, double> extra(
-      std::max(kd.mean_extra_needs, 1e-12));
+  boost::random::poisson_distribution<int, double> extra(std::max(kd.mean_extra_needs, 1e-12));
   const int wanted = 1 + (kd.mean_extra_needs > 0 ? extra(rng) : 0);
   const int n_services = static_cast<int>(sc.services.size());
   const int n_needs = std::min({wanted, pop.max_needs, n_services});
@@ -170,8 +179,8 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
     if (rng.bernoulli(sc.services[s].urgent_share)) n.flags |= need_flag::urgent;
     n.since = tick;
   }
-  c.self_help = static_cast<float>(draw_beta_mean(kd.self_help_mean, pop.self_help_concentration,
-                                                  rng));
+  c.self_help =
+      static_cast<float>(draw_beta_mean(kd.self_help_mean, pop.self_help_concentration, rng));
 
   // Awareness (the promotion principle): the district's coordinators are widely known; each
   // other organization serving the district is known with a small probability.
@@ -191,8 +200,7 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
 std::int32_t draw_service_days(const Scenario& sc, const Client& c, const Need& n, Stream& rng) {
   const ServiceType& st = sc.services[n.service];
   const PopulationDef& pop = sc.population;
-  const double mean = st.mean_days *
-                      (1.0 + pop.severity_duration_effect * (n.severity - 0.5)) *
+  const double mean = st.mean_days * (1.0 + pop.severity_duration_effect * (n.severity - 0.5)) *
                       (1.0 - pop.coproduction_effect * c.self_help);
   if (mean <= 1.0) return 1;
   // Days until the round ends: geometric on {1, 2, ...} with the given mean.

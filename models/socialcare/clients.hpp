@@ -34,24 +34,24 @@ enum class Outcome : std::uint8_t { active, resolved, dropped, unmet_at_horizon 
 const char* to_string(Outcome o);
 
 namespace need_flag {
-inline constexpr std::uint8_t urgent = 1;      // served first
-inline constexpr std::uint8_t warm = 2;        // current referral is a warm hand-over
-inline constexpr std::uint8_t priority = 4;    // referred under a formal agreement (level >= 6)
-inline constexpr std::uint8_t self_help = 8;   // met by self- or mutual help
-inline constexpr std::uint8_t pooled = 16;     // served by a partner's helper (level >= 5)
-inline constexpr std::uint8_t referred = 32;   // reached its provider through a referral
+inline constexpr std::uint8_t urgent = 1;     // served first
+inline constexpr std::uint8_t warm = 2;       // current referral is a warm hand-over
+inline constexpr std::uint8_t priority = 4;   // referred under a formal agreement (level >= 6)
+inline constexpr std::uint8_t self_help = 8;  // met by self- or mutual help
+inline constexpr std::uint8_t pooled = 16;    // served by a partner's helper (level >= 5)
+inline constexpr std::uint8_t referred = 32;  // reached its provider through a referral
 }  // namespace need_flag
 
 struct Need {
-  std::int32_t org = -1;        // organization handling the need now (or referral target)
-  std::int32_t helper = -1;     // helper slot serving it
-  std::int32_t from_org = -1;   // organization that referred it (open referral)
-  std::int32_t since = 0;       // tick the current state began
-  std::int32_t days_left = 0;   // days left of travel or of the current round of service
-  std::int32_t queued_at = -1;  // tick it entered the current queue
+  std::int32_t org = -1;            // organization handling the need now (or referral target)
+  std::int32_t helper = -1;         // helper slot serving it
+  std::int32_t from_org = -1;       // organization that referred it (open referral)
+  std::int32_t since = 0;           // tick the current state began
+  std::int32_t days_left = 0;       // days left of travel or of the current round of service
+  std::int32_t queued_at = -1;      // tick it entered the current queue
   std::int32_t first_service = -1;  // tick its first service began
-  float severity = 0.0f;        // 0..1
-  std::uint8_t service = 0;     // service type index
+  float severity = 0.0f;            // 0..1
+  std::uint8_t service = 0;         // service type index
   NeedState state = NeedState::pending;
   std::uint8_t flags = 0;
 };
@@ -62,32 +62,32 @@ inline constexpr int kMaxProviders = 6;  // distinct providers tracked for conti
 
 struct Client {
   std::uint32_t id = 0;
-  std::int32_t arrival = 0;           // tick the first need arose
-  std::int32_t first_contact = -1;    // tick of the first door reached
+  std::int32_t arrival = 0;         // tick the first need arose
+  std::int32_t first_contact = -1;  // tick of the first door reached
   std::int32_t first_assessment = -1;
   std::int32_t first_service = -1;
-  std::int32_t exit = -1;             // tick resolved or dropped out
+  std::int32_t exit = -1;  // tick resolved or dropped out
   std::uint16_t district = 0;
   ClientKind kind = ClientKind::person;
   Outcome outcome = Outcome::active;
   std::uint8_t n_needs = 0;
   std::uint8_t n_known = 0;
-  std::uint8_t known_offer = 0;       // bit i: the client knows what known[i] offers
+  std::uint8_t known_offer = 0;  // bit i: the client knows what known[i] offers
   std::uint8_t n_assessed = 0;
   std::uint8_t n_providers = 0;
   bool awaiting_conference = false;
-  std::uint16_t doors = 0;            // doors knocked on
-  std::uint16_t assessments = 0;      // assessments undergone
-  std::uint16_t failed_contacts = 0;  // turned away or referral not reached
-  std::uint16_t referrals = 0;        // referral funnel: referred
-  std::uint16_t referrals_tried = 0;  //   contacted
-  std::uint16_t referrals_reached = 0;  // reached
+  std::uint16_t doors = 0;               // doors knocked on
+  std::uint16_t assessments = 0;         // assessments undergone
+  std::uint16_t failed_contacts = 0;     // turned away or referral not reached
+  std::uint16_t referrals = 0;           // referral funnel: referred
+  std::uint16_t referrals_tried = 0;     //   contacted
+  std::uint16_t referrals_reached = 0;   // reached
   std::uint16_t referrals_received = 0;  // received a service there
-  std::uint16_t episodes = 0;         // service episodes (for continuity)
-  float self_help = 0.0f;             // self- and mutual-help capacity, 0..1
+  std::uint16_t episodes = 0;            // service episodes (for continuity)
+  float self_help = 0.0f;                // self- and mutual-help capacity, 0..1
   std::array<std::int32_t, kMaxKnown> known{};
   std::array<std::int32_t, kMaxAssessed> assessed_by{};
-  std::array<std::uint32_t, kMaxProviders> provider{};          // organization ids
+  std::array<std::uint32_t, kMaxProviders> provider{};  // organization ids
   std::array<std::uint16_t, kMaxProviders> provider_episodes{};
   std::array<Need, kMaxNeeds> needs{};
 
@@ -99,6 +99,7 @@ struct Client {
   void record_episode(std::uint32_t provider_id);  // a round of service by a provider
   int needs_in(NeedState s) const;
   bool searching() const;  // a need is between seeking and a decision at a door
+  int needs_open() const;  // needs being pursued: seeking to in service
   // Bice–Boxerman continuity of care over service episodes; -1 with fewer than 2 episodes.
   double continuity() const;
 };

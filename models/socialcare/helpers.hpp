@@ -18,12 +18,12 @@ namespace cm::care {
 inline constexpr int kMaxPersonalTies = 6;
 
 struct Helper {
-  std::uint32_t id = 0;          // stable id; a replacement after turnover gets a new one
+  std::uint32_t id = 0;  // stable id; a replacement after turnover gets a new one
   std::int32_t org = -1;
-  std::uint32_t skills = 0;      // mask of service indices
-  float quality = 0.8f;          // chance a round of service meets the need
-  float capacity_hours = 0.0f;   // direct-service hours per day after collaboration and intake
-  float load_hours = 0.0f;       // hours per day taken by current cases
+  std::uint32_t skills = 0;     // mask of service indices
+  float quality = 0.8f;         // chance a round of service meets the need
+  float capacity_hours = 0.0f;  // direct-service hours per day after collaboration and intake
+  float load_hours = 0.0f;      // hours per day taken by current cases
   std::uint16_t cases = 0;
   std::uint8_t n_personal = 0;
   std::array<std::uint32_t, kMaxPersonalTies> personal{};  // helper ids in other organizations
@@ -41,13 +41,11 @@ float draw_helper_quality(const HelperDef& def, Stream& rng);
 
 // Staff of the whole system with id → slot lookup that survives turnover.
 struct Staff {
-  std::vector<Helper> helpers;             // by slot; an organization's helpers are contiguous
-  std::vector<std::int32_t> slot_of_id;    // helper id → slot, -1 once the helper left
+  std::vector<Helper> helpers;           // by slot; an organization's helpers are contiguous
+  std::vector<std::int32_t> slot_of_id;  // helper id → slot, -1 once the helper left
   std::uint32_t next_id = 0;
 
-  std::int32_t slot(std::uint32_t id) const {
-    return id < slot_of_id.size() ? slot_of_id[id] : -1;
-  }
+  std::int32_t slot(std::uint32_t id) const { return id < slot_of_id.size() ? slot_of_id[id] : -1; }
   // Replaces the helper in slot s by a newcomer with a new id and no personal ties.
   void replace(std::int32_t s, float quality);
 };

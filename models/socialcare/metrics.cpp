@@ -12,7 +12,9 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double ratio(double a, double b) { return b > 0 ? a / b : kNaN; }
+double ratio(double a, double b) {
+  return b > 0 ? a / b : kNaN;
+}
 
 nlohmann::ordered_json number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
@@ -20,8 +22,8 @@ nlohmann::ordered_json number(double v) {
 
 // Client tallies for one group (all, a district, a kind).
 struct Tally {
-  double clients = 0, needs = 0, needs_met = 0, self_help = 0, resolved = 0, dropped = 0,
-         unmet = 0, reached = 0, assessed = 0, served = 0;
+  double clients = 0, needs = 0, needs_met = 0, self_help = 0, resolved = 0, dropped = 0, unmet = 0,
+         reached = 0, assessed = 0, served = 0;
   double days_contact = 0, days_assessment = 0, days_service = 0, days_complete = 0;
   double doors = 0, assessments = 0, repeats = 0;
   double referred = 0, tried = 0, reach = 0, received = 0;
@@ -186,8 +188,7 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
   }
   m["degree_centralization"] = degree_centralization(g);
   // Brandes' betweenness is O(VE); beyond a few thousand organizations it is left out.
-  m["betweenness_centralization"] =
-      number(n_orgs <= 4000 ? betweenness_centralization(g) : kNaN);
+  m["betweenness_centralization"] = number(n_orgs <= 4000 ? betweenness_centralization(g) : kNaN);
   m["components"] = components_count;
   m["fragility"] = articulation_points(g).size();
   m["core_periphery_fit"] = core_periphery(g).fit;

@@ -17,7 +17,7 @@ struct ConferenceRequest {
   std::uint8_t priority;
   std::int32_t tick;
   std::uint32_t client;
-  std::int32_t org;   // the assessing organization
+  std::int32_t org;  // the assessing organization
   bool operator<(const ConferenceRequest& o) const {
     if (priority != o.priority) return priority > o.priority;
     if (tick != o.tick) return tick < o.tick;
@@ -26,8 +26,8 @@ struct ConferenceRequest {
 };
 
 struct NetworkState {
-  double hours_per_day = 0;                  // coordinator hours for conferences
-  std::vector<ConferenceRequest> waiting;    // conferences not yet held
+  double hours_per_day = 0;                // coordinator hours for conferences
+  std::vector<ConferenceRequest> waiting;  // conferences not yet held
   std::int64_t conferences = 0;
 };
 

@@ -37,7 +37,7 @@ struct QueueEntry {
 };
 
 struct OrgState {
-  std::int32_t first_helper = 0;   // helper slots [first_helper, first_helper + n_helpers)
+  std::int32_t first_helper = 0;  // helper slots [first_helper, first_helper + n_helpers)
   std::int32_t n_helpers = 0;
   std::int32_t network = -1;       // the coordinated network it belongs to, -1 none
   double collaboration_hours = 0;  // per day, for its ties

@@ -29,8 +29,8 @@ void write_timeseries(const fs::path& file, const Simulation& sim) {
                         "referrals", "signposts", "turned_away", "assessments"})
     header.emplace_back(h);
   for (int l = 0; l < kLevels; ++l) header.push_back("ties_level_" + std::to_string(l));
-  for (const char* h : {"collaboration_hours", "direct_hours_used", "direct_hours_capacity",
-                        "paid_hours"})
+  for (const char* h :
+       {"collaboration_hours", "direct_hours_used", "direct_hours_capacity", "paid_hours"})
     header.emplace_back(h);
   CsvWriter csv(header);
   for (const TickRecord& r : sim.timeseries()) {
@@ -63,9 +63,9 @@ void write_network(const fs::path& file, const Simulation& sim) {
 void write_organizations(const fs::path& file, const Simulation& sim) {
   const Scenario& sc = sim.scenario();
   CsvWriter csv({"id", "name", "sector", "district", "services", "helpers", "network",
-                 "paid_hours_per_day", "collaboration_hours_per_day",
-                 "coordination_hours_per_day", "assessments", "referrals_sent",
-                 "turned_away", "pooled_out", "cases_now", "waiting_now"});
+                 "paid_hours_per_day", "collaboration_hours_per_day", "coordination_hours_per_day",
+                 "assessments", "referrals_sent", "turned_away", "pooled_out", "cases_now",
+                 "waiting_now"});
   for (std::size_t o = 0; o < sc.organizations.size(); ++o) {
     const Organization& org = sc.organizations[o];
     const OrgState& st = sim.organizations()[o];
@@ -90,11 +90,29 @@ void write_organizations(const fs::path& file, const Simulation& sim) {
 void write_clients(const fs::path& file, const Simulation& sim) {
   const Scenario& sc = sim.scenario();
   const int cohort_end = sim.tick() - sc.follow_up_days;
-  CsvWriter csv({"id", "district", "kind", "arrival", "in_cohort", "outcome", "exit", "needs",
-                 "needs_met", "needs_self_help", "first_contact", "first_assessment",
-                 "first_service", "doors", "assessments", "failed_contacts", "referrals",
-                 "referrals_tried", "referrals_reached", "referrals_received", "episodes",
-                 "continuity", "self_help"});
+  CsvWriter csv({"id",
+                 "district",
+                 "kind",
+                 "arrival",
+                 "in_cohort",
+                 "outcome",
+                 "exit",
+                 "needs",
+                 "needs_met",
+                 "needs_self_help",
+                 "first_contact",
+                 "first_assessment",
+                 "first_service",
+                 "doors",
+                 "assessments",
+                 "failed_contacts",
+                 "referrals",
+                 "referrals_tried",
+                 "referrals_reached",
+                 "referrals_received",
+                 "episodes",
+                 "continuity",
+                 "self_help"});
   for (const Client& c : sim.clients()) {
     int met = 0, self = 0;
     for (int i = 0; i < c.n_needs; ++i) {

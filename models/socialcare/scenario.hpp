@@ -13,9 +13,9 @@
 
 namespace cm::care {
 
-inline constexpr int kMaxLevel = 7;        // Park's continuum: levels 0..7
-inline constexpr int kMaxNeeds = 6;        // capacity of a client's inline need bundle
-inline constexpr int kMaxServices = 32;    // services are kept in a 32-bit skill mask
+inline constexpr int kMaxLevel = 7;      // Park's continuum: levels 0..7
+inline constexpr int kMaxNeeds = 6;      // capacity of a client's inline need bundle
+inline constexpr int kMaxServices = 32;  // services are kept in a 32-bit skill mask
 inline constexpr int kLevels = kMaxLevel + 1;
 
 enum class Sector : std::uint8_t {
@@ -39,10 +39,10 @@ struct District {
 
 struct ServiceType {
   std::string name;
-  double share = 1.0;               // relative weight of this service among arising needs
-  double mean_days = 30.0;          // mean length of one round of service, days
-  double hours_per_day = 0.4;       // helper hours one case takes per day, h/day
-  double urgent_share = 0.1;        // share of needs that are urgent (served first), 0..1
+  double share = 1.0;                   // relative weight of this service among arising needs
+  double mean_days = 30.0;              // mean length of one round of service, days
+  double hours_per_day = 0.4;           // helper hours one case takes per day, h/day
+  double urgent_share = 0.1;            // share of needs that are urgent (served first), 0..1
   double self_help_max_severity = 0.3;  // needs below this severity can be met by self-help
 };
 
@@ -53,18 +53,19 @@ struct ClientKindDef {
 };
 
 struct PopulationDef {
-  double annual_incidence = 0.034;  // clients arising per resident per year
-  std::array<ClientKindDef, 3> kinds{};  // person, family, community
-  int max_needs = 4;                     // cap on needs per client (<= kMaxNeeds)
-  double self_help_concentration = 4.0;  // Beta concentration (alpha+beta) of self-help
-  double self_help_rate = 0.01;          // daily chance that full self-help meets a light need
-  double coproduction_effect = 0.3;      // share of service effort full co-production saves
-  double severity_duration_effect = 1.0; // service length multiplier is 1 + effect*(sev-0.5)
-  double awareness_coordinator = 0.7;    // chance a client knows the district's coordinator
-  double awareness_other = 0.1;          // chance a client knows any other organization
-  double offer_knowledge = 0.5;          // chance a client knows which known door offers a need
-  double search_rate = 0.1;              // daily chance to find a door when knowing none
-  double dropout_base = 0.002;           // daily hazard of giving up while not in service
+  double annual_incidence = 0.034;           // clients arising per resident per year
+  std::array<ClientKindDef, 3> kinds{};      // person, family, community
+  int max_needs = 4;                         // cap on needs per client (<= kMaxNeeds)
+  double self_help_concentration = 4.0;      // Beta concentration (alpha+beta) of self-help
+  double self_help_rate = 0.01;              // daily chance that full self-help meets a light need
+  double coproduction_effect = 0.3;          // share of service effort full co-production saves
+  double severity_duration_effect = 1.0;     // service length multiplier is 1 + effect*(sev-0.5)
+  double awareness_coordinator = 0.7;        // chance a client knows the district's coordinator
+  double awareness_other = 0.1;              // chance a client knows any other organization
+  double offer_knowledge = 0.5;              // chance a client knows which known door offers a need
+  double search_rate = 0.1;                  // daily chance to find a door when knowing none
+  int needs_pursued_at_once = 1;             // needs a client pursues on its own at the same time
+  double dropout_base = 0.002;               // daily hazard of giving up while not in service
   double dropout_per_failed_contact = 0.01;  // added hazard per failed contact
   double dropout_per_day_waiting = 0.00005;  // added hazard per day since the need arose
 };
@@ -72,43 +73,43 @@ struct PopulationDef {
 struct Organization {
   std::string name;
   Sector sector = Sector::public_provider;
-  int district = 0;                  // index of home district
-  std::vector<int> serves;           // district indices served (territory)
-  std::uint32_t services = 0;        // mask of service indices offered
-  int helpers = 0;                   // helpers employed
+  int district = 0;            // index of home district
+  std::vector<int> serves;     // district indices served (territory)
+  std::uint32_t services = 0;  // mask of service indices offered
+  int helpers = 0;             // helpers employed
   IntakePolicy intake_policy = IntakePolicy::signpost;
 };
 
 struct HelperDef {
-  double hours_per_day = 8.0;        // paid hours per helper per day, h
-  double admin_share = 0.3;          // share of hours taken by other duties, 0..1
-  int caseload_cap = 50;             // max concurrent cases per helper (art. 110 norm)
-  double quality_mean = 0.8;         // chance a round of service meets the need, 0..1
-  double quality_sd = 0.1;           // spread of helper quality
-  double intake_share = 0.15;        // share of direct hours reserved for intake/assessment
-  double assessment_hours = 2.0;     // helper hours one assessment takes, h
-  double turnover_per_year = 0.15;   // share of helpers leaving per year
-  int personal_ties_initial = 1;     // mean personal ties per helper to other orgs at start
-  int personal_ties_max = 6;         // max personal ties a helper keeps
+  double hours_per_day = 8.0;       // paid hours per helper per day, h
+  double admin_share = 0.3;         // share of hours taken by other duties, 0..1
+  int caseload_cap = 50;            // max concurrent cases per helper (art. 110 norm)
+  double quality_mean = 0.8;        // chance a round of service meets the need, 0..1
+  double quality_sd = 0.1;          // spread of helper quality
+  double intake_share = 0.15;       // share of direct hours reserved for intake/assessment
+  double assessment_hours = 2.0;    // helper hours one assessment takes, h
+  double turnover_per_year = 0.15;  // share of helpers leaving per year
+  int personal_ties_initial = 1;    // mean personal ties per helper to other orgs at start
+  int personal_ties_max = 6;        // max personal ties a helper keeps
   double personal_tie_per_meeting_day = 0.02;  // daily chance a level>=4 tie forms one
 };
 
 struct TieDef {
   std::array<double, kLevels> cost_hours_per_week{0, 0.25, 0.5, 1, 2, 3, 4, 6};  // per org
   std::array<double, kLevels> trust_threshold{0, 0.05, 0.15, 0.3, 0.45, 0.6, 0.75, 0.9};
-  double trust_gain = 0.05;          // trust gained per successful joint case (x (1-trust))
-  double trust_loss = 0.1;           // trust lost per failed referral (x trust)
-  double trust_decay = 0.002;        // daily relative decay of trust without joint work
+  double trust_gain = 0.05;                // trust gained per successful joint case (x (1-trust))
+  double trust_loss = 0.1;                 // trust lost per failed referral (x trust)
+  double trust_decay = 0.002;              // daily relative decay of trust without joint work
   double personal_trust_per_day = 0.0005;  // daily trust added per personal tie
   double benefit_hours_per_joint_case = 3.0;  // helper hours a joint case saves, h
-  int review_days = 30;              // how often tie levels are reviewed, days
-  double signpost_try = 0.91;        // chance a signposted client tries the referral
-  double signpost_reach = 0.9;       // chance a trying signposted client reaches it
-  double warm_try = 1.0;             // same for a warm (handed-over) referral
+  int review_days = 30;                       // how often tie levels are reviewed, days
+  double signpost_try = 0.91;                 // chance a signposted client tries the referral
+  double signpost_reach = 0.9;                // chance a trying signposted client reaches it
+  double warm_try = 1.0;                      // same for a warm (handed-over) referral
   double warm_reach = 0.97;
-  int signpost_days = 3;             // days to travel a signposted referral
-  int warm_days = 1;                 // days to complete a warm hand-over
-  double conference_hours = 1.5;     // coordinator hours one case conference takes, h
+  int signpost_days = 3;          // days to travel a signposted referral
+  int warm_days = 1;              // days to complete a warm hand-over
+  double conference_hours = 1.5;  // coordinator hours one case conference takes, h
 };
 
 struct ExplicitTie {
@@ -118,36 +119,36 @@ struct ExplicitTie {
 
 struct NetworkDef {
   std::string name;
-  std::vector<int> members;          // organization indices
+  std::vector<int> members;  // organization indices
   Governance governance = Governance::shared;
-  int coordinator = -1;              // organization index (lead or NAO), -1 none
+  int coordinator = -1;                    // organization index (lead or NAO), -1 none
   double coordinator_hours_per_day = 0.0;  // coordinator capacity for conferences, h/day
-  double animation = 0.0;            // monthly chance an unlinked member pair forms a tie
-  bool formal_agreements = false;    // members may reach levels 6-7 (contract in force)
+  double animation = 0.0;                  // monthly chance an unlinked member pair forms a tie
+  bool formal_agreements = false;          // members may reach levels 6-7 (contract in force)
 };
 
 struct TiePolicy {
-  int initial_level = 0;             // starting level between organizations that can interact
-  int initial_level_members = 0;     // starting level between members of a common network
-  int max_level = kMaxLevel;         // highest level ties may reach
-  int min_level_members = 0;         // level members never fall below (contract), 0..max
-  bool dynamics = true;              // ties move along the continuum over time
+  int initial_level = 0;          // starting level between organizations that can interact
+  int initial_level_members = 0;  // starting level between members of a common network
+  int max_level = kMaxLevel;      // highest level ties may reach
+  int min_level_members = 0;      // level members never fall below (contract), 0..max
+  bool dynamics = true;           // ties move along the continuum over time
 };
 
 struct Standards {
-  int max_days_to_assessment = 14;   // days (14 working days: art. 107)
-  int max_days_to_service = 30;      // days from first contact to first service
+  int max_days_to_assessment = 14;  // days (14 working days: art. 107)
+  int max_days_to_service = 30;     // days from first contact to first service
 };
 
 struct Scenario {
   std::string name;
   std::string description;
   std::string source_file;
-  std::string effective_yaml;        // the scenario as run, with variants/overrides applied
+  std::string effective_yaml;  // the scenario as run, with variants/overrides applied
   std::uint64_t seed = 1;
-  int horizon_days = 365;            // ticks (days)
-  int warmup_days = 0;               // clients arriving earlier are not in outcome cohorts
-  int follow_up_days = 0;            // clients arriving in the last N days are not either
+  int horizon_days = 365;  // ticks (days)
+  int warmup_days = 0;     // clients arriving earlier are not in outcome cohorts
+  int follow_up_days = 0;  // clients arriving in the last N days are not either
   std::vector<District> districts;
   std::vector<ServiceType> services;
   PopulationDef population;

@@ -14,26 +14,36 @@ namespace cm::care {
 
 const char* to_string(Sector s) {
   switch (s) {
-    case Sector::public_coordinator: return "public_coordinator";
-    case Sector::public_provider: return "public_provider";
-    case Sector::nonpublic: return "nonpublic";
-    case Sector::intermunicipal_coordinator: return "intermunicipal_coordinator";
+    case Sector::public_coordinator:
+      return "public_coordinator";
+    case Sector::public_provider:
+      return "public_provider";
+    case Sector::nonpublic:
+      return "nonpublic";
+    case Sector::intermunicipal_coordinator:
+      return "intermunicipal_coordinator";
   }
   return "?";
 }
 const char* to_string(ClientKind k) {
   switch (k) {
-    case ClientKind::person: return "person";
-    case ClientKind::family: return "family";
-    case ClientKind::community: return "community";
+    case ClientKind::person:
+      return "person";
+    case ClientKind::family:
+      return "family";
+    case ClientKind::community:
+      return "community";
   }
   return "?";
 }
 const char* to_string(Governance g) {
   switch (g) {
-    case Governance::shared: return "shared";
-    case Governance::lead_organization: return "lead_organization";
-    case Governance::nao: return "nao";
+    case Governance::shared:
+      return "shared";
+    case Governance::lead_organization:
+      return "lead_organization";
+    case Governance::nao:
+      return "nao";
   }
   return "?";
 }
@@ -140,10 +150,13 @@ class Reader {
     sc.name = root.require_string("name");
     sc.description = root.string("description", "");
     sc.seed = static_cast<std::uint64_t>(root.integer("seed", 1, 0, INT64_MAX));
+    const std::size_t before_days = diags_.size();
     sc.horizon_days = static_cast<int>(root.integer("horizon_days", 365, 1, 36500));
     sc.warmup_days = static_cast<int>(root.integer("warmup_days", 0, 0, 36500));
     sc.follow_up_days = static_cast<int>(root.integer("follow_up_days", 0, 0, 36500));
-    if (sc.warmup_days + sc.follow_up_days >= sc.horizon_days && root.has("horizon_days"))
+    // compared only when all three were read (a fallback would give a spurious second error)
+    if (diags_.size() == before_days && root.has("horizon_days") &&
+        sc.warmup_days + sc.follow_up_days >= sc.horizon_days)
       root.error_at("warmup_days",
                     "warmup_days + follow_up_days must be less than horizon_days, or no client "
                     "is in the outcome cohort");
@@ -247,11 +260,12 @@ class Reader {
     p.coproduction_effect = n.number("coproduction_effect", p.coproduction_effect, 0.0, 0.95);
     p.severity_duration_effect =
         n.number("severity_duration_effect", p.severity_duration_effect, 0.0, 1.9);
-    p.awareness_coordinator =
-        n.number("awareness_coordinator", p.awareness_coordinator, 0.0, 1.0);
+    p.awareness_coordinator = n.number("awareness_coordinator", p.awareness_coordinator, 0.0, 1.0);
     p.awareness_other = n.number("awareness_other", p.awareness_other, 0.0, 1.0);
     p.offer_knowledge = n.number("offer_knowledge", p.offer_knowledge, 0.0, 1.0);
     p.search_rate = n.number("search_rate", p.search_rate, 0.0, 1.0);
+    p.needs_pursued_at_once =
+        static_cast<int>(n.integer("needs_pursued_at_once", p.needs_pursued_at_once, 1, kMaxNeeds));
     p.dropout_base = n.number("dropout_base", p.dropout_base, 0.0, 1.0);
     p.dropout_per_failed_contact =
         n.number("dropout_per_failed_contact", p.dropout_per_failed_contact, 0.0, 1.0);
@@ -327,8 +341,8 @@ class Reader {
     p.min_level_members = static_cast<int>(n.integer("min_level_members", 0, 0, kMaxLevel));
     p.dynamics = n.boolean("dynamics", true);
     if (p.initial_level > p.max_level || p.initial_level_members > p.max_level)
-      n.error_at("max_level", "initial levels must not exceed max_level (" +
-                                  std::to_string(p.max_level) + ")");
+      n.error_at("max_level",
+                 "initial levels must not exceed max_level (" + std::to_string(p.max_level) + ")");
     if (p.min_level_members > p.max_level)
       n.error_at("min_level_members", "must not exceed max_level");
     n.finish();
@@ -431,8 +445,9 @@ class Reader {
     const bool fixed = o.has("helpers");
     const bool per_pop = o.has("helpers_per_10k");
     if (fixed == per_pop) {
-      o.error("give exactly one of \"helpers\" (a count) or \"helpers_per_10k\" (per 10,000 "
-              "residents of the territory served)");
+      o.error(
+          "give exactly one of \"helpers\" (a count) or \"helpers_per_10k\" (per 10,000 "
+          "residents of the territory served)");
       return;
     }
     if (fixed) {
@@ -507,16 +522,16 @@ class Reader {
                                                 : Governance::shared;
       const Node c = x.child("coordinator");
       if (c.present()) net.coordinator = org_ref(c, substitute(c.as_string(), district));
-      net.coordinator_hours_per_day =
-          x.number("coordinator_hours_per_day", 0.0, 0.0, 1e6);
+      net.coordinator_hours_per_day = x.number("coordinator_hours_per_day", 0.0, 0.0, 1e6);
       net.animation = x.number("animation", 0.0, 0.0, 1.0);
       net.formal_agreements = x.boolean("formal_agreements", false);
       if (net.governance != Governance::shared && !c.present())
         x.error_at("governance", "governance \"" + g +
                                      "\" needs a \"coordinator\" (the lead organization or NAO)");
       if (net.governance == Governance::shared && c.present())
-        x.error_at("coordinator", "a shared (participant-governed) network has no coordinator; "
-                                  "use governance lead_organization or nao");
+        x.error_at("coordinator",
+                   "a shared (participant-governed) network has no coordinator; "
+                   "use governance lead_organization or nao");
       x.finish();
       sc.networks.push_back(std::move(net));
     }
@@ -548,17 +563,33 @@ class Reader {
   Node deferred_networks_;
 };
 
+// Where an override came from, so that problems with the values it put into the tree are
+// located there: the variant's `set:` entry, or the command line ("--set PATH=VALUE:1:1").
+struct OverrideOrigin {
+  std::string path;
+  Location where;
+  bool command_line = false;
+};
+
+std::string set_location_name(const std::string& path, const std::string& text) {
+  return "--set " + path + "=" + text;
+}
+
 // Applies the chosen variant and the command-line overrides; problems go to diags.
 void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnostics& diags,
-                    const std::string& name) {
+                    const std::string& name, std::vector<OverrideOrigin>& origins) {
   const Node variants = root.child("variants");
   bool found = opt.variant.empty();
+  std::string declared;  // the variant names, for the message about an unknown one
   if (variants.present()) {
     std::set<std::string> names;
     for (const Node& v : variants.items()) {
       const std::string vname = v.require_string("name");
       v.string("description", "");
-      if (!names.insert(vname).second) v.error_at("name", "variant \"" + vname + "\" twice");
+      if (!names.insert(vname).second)
+        v.error_at("name", "variant \"" + vname + "\" twice");
+      else
+        declared += (declared.empty() ? "" : ", ") + vname;
       const Node set = v.child("set");
       v.finish();
       if (vname != opt.variant || !set.present()) {
@@ -567,21 +598,52 @@ void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnosti
       }
       found = true;
       for (const auto& [path, value] : set.entries()) {
-        // the value node is re-read from the raw tree to keep its position for messages
-        const std::string err = apply_override(raw, path, YAML::Clone(value.yaml()));
+        // the value node itself (not a clone) goes into the tree, so that it keeps its position
+        // in the file for messages; `variants` is removed from the tree below
+        const std::string err = apply_override(raw, path, value.yaml());
         if (!err.empty()) value.error("cannot apply override \"" + path + "\": " + err);
+        origins.push_back({path, value.location(), false});
       }
     }
   }
-  if (!found)
-    diags.add({name, 0, 0}, "variants",
-              "no variant named \"" + opt.variant + "\" in the scenario");
+  if (!found) {
+    const std::string message =
+        "no variant named \"" + opt.variant + "\" in the scenario, expected " +
+        (declared.empty() ? std::string("none (the scenario declares no variants)")
+                          : "one of: " + declared);
+    if (variants.exists())
+      root.error_at("variants", message);
+    else
+      diags.add({name, 0, 0}, "variants", message);
+  }
   for (const auto& [path, text] : opt.sets) {
     const std::string err = apply_override(raw, path, parse_value(text));
     if (!err.empty())
-      diags.add({"--set " + path + "=" + text, 1, 1}, path, "cannot apply override: " + err);
+      diags.add({set_location_name(path, text), 1, 1}, path, "cannot apply override: " + err);
+    origins.push_back({path, {set_location_name(path, text), 1, 1}, true});
   }
   if (raw.IsMap()) raw.remove("variants");
+}
+
+bool within(const std::string& path, const std::string& base) {
+  if (!path.starts_with(base)) return false;
+  return path.size() == base.size() || path[base.size()] == '.' || path[base.size()] == '[';
+}
+
+// Problems with values an override put into the tree are located at the override: a --set
+// value has no place in the file, and a key a variant added has no position of its own.
+Diagnostics relocate(const Diagnostics& diags, const std::vector<OverrideOrigin>& origins) {
+  Diagnostics out;
+  for (const Diagnostic& d : diags.items()) {
+    Location where = d.where;
+    for (auto o = origins.rbegin(); o != origins.rend(); ++o) {  // the last override wins
+      if (!within(d.path, o->path)) continue;
+      if (o->command_line || where.line == 0) where = o->where;
+      break;
+    }
+    out.add(where, d.path, d.message);
+  }
+  return out;
 }
 
 Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
@@ -593,11 +655,12 @@ Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
     root.error("expected a mapping with the scenario's keys (name, districts, ...)");
     throw ScenarioError(diags);
   }
-  apply_variants(root, raw, opt, diags, name);
+  std::vector<OverrideOrigin> origins;
+  apply_variants(root, raw, opt, diags, name, origins);
   if (!diags.empty()) throw ScenarioError(diags);
   Reader reader(diags);
   Scenario sc = reader.read(root);
-  if (!diags.empty()) throw ScenarioError(diags);
+  if (!diags.empty()) throw ScenarioError(relocate(diags, origins));
   sc.source_file = name;
   YAML::Emitter out;
   out << raw;
@@ -611,8 +674,8 @@ Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
 std::pair<std::string, std::string> parse_override(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw std::invalid_argument("expected PATH=VALUE (e.g. tie_policy.max_level=2), got \"" +
-                                text + "\"");
+    throw std::invalid_argument("expected PATH=VALUE (e.g. tie_policy.max_level=2), got \"" + text +
+                                "\"");
   return {text.substr(0, eq), text.substr(eq + 1)};
 }
 

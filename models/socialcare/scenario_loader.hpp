@@ -15,8 +15,8 @@
 namespace cm::care {
 
 struct LoadOptions {
-  std::string variant;                                     // empty: the baseline
-  std::vector<std::pair<std::string, std::string>> sets;   // (yaml.path, yaml value)
+  std::string variant;                                    // empty: the baseline
+  std::vector<std::pair<std::string, std::string>> sets;  // (yaml.path, yaml value)
 };
 
 // Reads and validates a scenario file; throws cm::ScenarioError listing every problem.

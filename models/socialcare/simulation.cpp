@@ -24,7 +24,9 @@ constexpr std::uint64_t kTieReview = purpose_code("tie-review");
 
 constexpr std::size_t kClientGrain = 512;
 
-std::uint8_t base_priority(const Need& n) { return (n.flags & need_flag::urgent) ? 1 : 0; }
+std::uint8_t base_priority(const Need& n) {
+  return (n.flags & need_flag::urgent) ? 1 : 0;
+}
 }  // namespace
 
 struct Simulation::Msg {
@@ -50,7 +52,7 @@ struct Simulation::Event {
     conference_done
   } type;
   std::uint8_t need = 0;
-  std::uint8_t flags = 0;   // need_flag bits carried by the event
+  std::uint8_t flags = 0;  // need_flag bits carried by the event
   std::uint32_t client = 0;
   std::int32_t org = -1;    // the organization acting (or the referral target)
   std::int32_t other = -1;  // referring organization, or helper slot
@@ -194,8 +196,8 @@ void Simulation::step() {
 void Simulation::phase_arrivals(TickRecord& rec) {
   const ClientFactory factory{&sc_, &coordinators_by_district_, &others_by_district_};
   for (std::size_t d = 0; d < sc_.districts.size(); ++d) {
-    const double rate = static_cast<double>(sc_.districts[d].population) *
-                        sc_.population.annual_incidence / 365.0;
+    const double rate =
+        static_cast<double>(sc_.districts[d].population) * sc_.population.annual_incidence / 365.0;
     if (rate <= 0) continue;
     Stream rng = streams_(kArrivals, d, static_cast<std::uint32_t>(tick_));
     boost::random::poisson_distribution<int, double> poisson(rate);
@@ -212,7 +214,8 @@ void Simulation::phase_arrivals(TickRecord& rec) {
 
 std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   std::vector<Msg> msgs = parallel_collect<Msg>(
-      active_.size(), [&](std::size_t i, std::vector<Msg>& out) { step_client(clients_[active_[i]], out); },
+      active_.size(),
+      [&](std::size_t i, std::vector<Msg>& out) { step_client(clients_[active_[i]], out); },
       kClientGrain);
   for (std::uint32_t id : active_) {
     rec.resolved += clients_[id].outcome == Outcome::resolved;
@@ -264,8 +267,8 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             Msg m{Msg::arrival};
             m.mode = warm ? ArrivalMode::warm : ArrivalMode::signposted;
             m.need = static_cast<std::uint8_t>(i);
-            m.priority = static_cast<std::uint8_t>(
-                base_priority(n) + ((n.flags & need_flag::priority) ? 2 : 0));
+            m.priority = static_cast<std::uint8_t>(base_priority(n) +
+                                                   ((n.flags & need_flag::priority) ? 2 : 0));
             m.org = n.org;
             m.from_org = n.from_org;
             m.client = c.id;
@@ -314,7 +317,9 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
       return;
     }
   }
-  if (!c.searching()) {
+  // On its own a client pursues few needs at once (one, by default): the next need waits
+  // until an earlier one is met or given up. A case conference plans the rest in parallel.
+  if (!c.searching() && c.needs_open() < sc_.population.needs_pursued_at_once) {
     const int next = next_pending_need(c);
     if (next >= 0) {
       c.needs[next].state = NeedState::seeking;
@@ -331,7 +336,8 @@ void Simulation::choose_door(Client& c, int need, Stream& rng, std::vector<Msg>&
   Need& n = c.needs[need];
   std::int32_t door = -1;
   for (int k = 0; k < c.n_known && door < 0; ++k)
-    if ((c.known_offer >> k & 1u) && offers(c.known[k], n.service) && serves(c.known[k], c.district))
+    if ((c.known_offer >> k & 1u) && offers(c.known[k], n.service) &&
+        serves(c.known[k], c.district))
       door = c.known[k];
   if (door < 0 && c.n_known > 0) {
     std::int32_t right[kMaxKnown], any[kMaxKnown];
@@ -409,8 +415,7 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
   }
 }
 
-void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t n,
-                                   OrgOutput& out) {
+void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t n, OrgOutput& out) {
   OrgState& org = orgs_[o];
   for (std::size_t i = 0; i < n; ++i) {
     const Msg& m = msgs[i];
@@ -424,9 +429,9 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   }
   // Unused intake hours carry over only far enough that a small organization, whose daily
   // intake time is shorter than one assessment, still completes assessments.
-  org.intake_left = std::min(org.intake_left + org.intake_hours,
-                             std::max(org.intake_hours, sc_.helpers.assessment_hours +
-                                                            sc_.ties.conference_hours));
+  org.intake_left = std::min(
+      org.intake_left + org.intake_hours,
+      std::max(org.intake_hours, sc_.helpers.assessment_hours + sc_.ties.conference_hours));
   std::sort(org.intake.begin(), org.intake.end(), [](const IntakeEntry& a, const IntakeEntry& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
     if (a.tick != b.tick) return a.tick < b.tick;
@@ -596,7 +601,8 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     for (const auto& [p, t] : ties_.of(o)) {
       if (ties_[t].level < 5 || !offers(p, service)) continue;
       const auto& own = orgs_[p].queues[service];
-      if (std::none_of(own.begin(), own.end(), [&](const QueueEntry& q) { return still_queued(p, q); }))
+      if (std::none_of(own.begin(), own.end(),
+                       [&](const QueueEntry& q) { return still_queued(p, q); }))
         lenders.push_back(p);
     }
     if (lenders.empty()) return false;

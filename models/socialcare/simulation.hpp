@@ -34,29 +34,29 @@ namespace cm::care {
 struct TickRecord {
   std::int32_t tick = 0;
   std::int64_t arrivals = 0;
-  std::int64_t active = 0;                         // clients in the system after the tick
-  std::array<std::int64_t, kNeedStates> needs{};   // needs of active clients by state
-  std::int64_t resolved = 0, dropped = 0;          // clients leaving today
-  std::int64_t queue_length = 0;                   // needs waiting for a helper
-  std::int64_t intake_length = 0;                  // needs waiting at intake
+  std::int64_t active = 0;                        // clients in the system after the tick
+  std::array<std::int64_t, kNeedStates> needs{};  // needs of active clients by state
+  std::int64_t resolved = 0, dropped = 0;         // clients leaving today
+  std::int64_t queue_length = 0;                  // needs waiting for a helper
+  std::int64_t intake_length = 0;                 // needs waiting at intake
   std::int64_t conferences_waiting = 0;
   std::int64_t services_started = 0;
-  double wait_days_started = 0;                    // total queue wait of services started
+  double wait_days_started = 0;  // total queue wait of services started
   std::int64_t referrals = 0, signposts = 0, turned_away = 0, assessments = 0;
   std::array<std::int64_t, kLevels> ties_by_level{};
-  double collaboration_hours = 0;   // helper hours/day on ties and coordination
-  double direct_hours_used = 0;     // helper hours/day on current cases
-  double direct_hours_capacity = 0; // helper hours/day available for cases
-  double paid_hours = 0;            // helper hours/day paid
+  double collaboration_hours = 0;    // helper hours/day on ties and coordination
+  double direct_hours_used = 0;      // helper hours/day on current cases
+  double direct_hours_capacity = 0;  // helper hours/day available for cases
+  double paid_hours = 0;             // helper hours/day paid
 };
 
 class Simulation {
  public:
   Simulation(const Scenario& scenario, std::uint64_t seed);
 
-  void step();              // one tick
-  void run(int ticks);      // ticks steps (call inside cm::with_threads for a thread count)
-  void finish();            // closes the run: clients still active are unmet at the horizon
+  void step();          // one tick
+  void run(int ticks);  // ticks steps (call inside cm::with_threads for a thread count)
+  void finish();        // closes the run: clients still active are unmet at the horizon
   int tick() const { return tick_; }
   bool finished() const { return finished_; }
   std::uint64_t state_hash() const;
@@ -94,8 +94,7 @@ class Simulation {
   bool allocate(std::int32_t o, int service, std::vector<Event>& events, bool pooled_only);
   void phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events);
   void phase_conferences(std::vector<Event>& events, TickRecord& rec);
-  void phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events,
-                   TickRecord& rec);
+  void phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events, TickRecord& rec);
   void phase_ties(std::vector<TieEvent>& tie_events);
   void phase_staff();
   void phase_record(TickRecord& rec);

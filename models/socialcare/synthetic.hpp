@@ -30,10 +30,10 @@
 namespace cm::care {
 
 struct SyntheticOptions {
-  bool networked = false;         // a lead-organization network per district
-  int horizon_days = 365;         // 1..36500 (the loader's limit)
+  bool networked = false;           // a lead-organization network per district
+  int horizon_days = 365;           // 1..36500 (the loader's limit)
   double annual_incidence = 0.034;  // clients arising per resident per year
-  std::uint64_t seed = 1;         // the scenario's seed
+  std::uint64_t seed = 1;           // the scenario's seed
 };
 
 inline constexpr std::int64_t kSyntheticDistrictSize = 100'000;  // residents per district

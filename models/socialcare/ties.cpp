@@ -89,7 +89,8 @@ void TieTable::build(const Scenario& sc) {
 
 std::int32_t TieTable::find(std::int32_t a, std::int32_t b) const {
   const auto& adj = adjacency_[a];
-  const auto it = std::lower_bound(adj.begin(), adj.end(), std::pair<std::int32_t, std::uint32_t>{b, 0});
+  const auto it =
+      std::lower_bound(adj.begin(), adj.end(), std::pair<std::int32_t, std::uint32_t>{b, 0});
   return it != adj.end() && it->first == b ? static_cast<std::int32_t>(it->second) : -1;
 }
 

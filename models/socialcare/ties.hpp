@@ -17,15 +17,15 @@
 namespace cm::care {
 
 struct Tie {
-  std::int32_t a = 0, b = 0;     // organizations, a < b
+  std::int32_t a = 0, b = 0;  // organizations, a < b
   std::int8_t level = 0;
-  std::int8_t floor = 0;         // level a contract keeps it at or above
+  std::int8_t floor = 0;            // level a contract keeps it at or above
   std::int8_t ceiling = kMaxLevel;  // highest level allowed (policy, formal acts)
-  float trust = 0.0f;            // 0..1
-  std::uint16_t personal = 0;    // personal ties between their helpers
-  std::uint16_t joint_cases = 0;     // successful joint cases in the review window
-  std::uint16_t failed_cases = 0;    // failed referrals in the review window
-  float animation = 0.0f;        // coordinator's monthly chance to link an unlinked pair
+  float trust = 0.0f;               // 0..1
+  std::uint16_t personal = 0;       // personal ties between their helpers
+  std::uint16_t joint_cases = 0;    // successful joint cases in the review window
+  std::uint16_t failed_cases = 0;   // failed referrals in the review window
+  float animation = 0.0f;           // coordinator's monthly chance to link an unlinked pair
 };
 
 // An event on a tie: a joint case that succeeded or a referral that failed.

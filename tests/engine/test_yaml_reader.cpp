@@ -14,10 +14,8 @@
 
 namespace {
 
-using cm::Diagnostic;
 using cm::Diagnostics;
 using cm::Document;
-using cm::Location;
 using cm::Node;
 using cm::ScenarioError;
 
@@ -36,10 +34,12 @@ class YamlReader : public ::testing::Test {
 // ---- Diagnostic / Diagnostics / ScenarioError ------------------------------------------------
 
 TEST(Diagnostics, FormatsFileLineColumnPathMessage) {
-  const Diagnostic with_path{{"a.yaml", 3, 7}, "x.y[2]", "bad"};
-  EXPECT_EQ(with_path.str(), "a.yaml:3:7: x.y[2]: bad");
-  const Diagnostic without_path{{"a.yaml", 0, 0}, "", "cannot open"};
-  EXPECT_EQ(without_path.str(), "a.yaml:0:0: cannot open");
+  Diagnostics d;
+  d.add({"a.yaml", 3, 7}, "x.y[2]", "bad");
+  d.add({"a.yaml", 0, 0}, "", "cannot open");
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d.items()[0].str(), "a.yaml:3:7: x.y[2]: bad");
+  EXPECT_EQ(d.items()[1].str(), "a.yaml:0:0: cannot open");  // no path: no empty segment
 }
 
 TEST(Diagnostics, ReportSortsByLineThenColumnAndRemovesDuplicates) {
@@ -601,7 +601,7 @@ TEST_F(YamlReader, LongAndMultiLineValuesAreQuotedOnOneLine) {
 
 TEST_F(YamlReader, LongValuesAreCutBetweenUtf8Characters) {
   // 59 ASCII bytes, then "é" (2 bytes) straddling the 60-byte cut, then another "é"
-  const std::string ascii = "x" + std::string(40, 'y') + std::string(18, 'z');
+  const std::string ascii = std::string(1, 'x') + std::string(40, 'y') + std::string(18, 'z');
   const Node root = load("a: " + ascii + "\xC3\xA9\xC3\xA9\n");
   root.number("a", 0, 0, 1);
   EXPECT_EQ(report(),

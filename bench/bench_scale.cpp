@@ -1,0 +1,246 @@
+// bench_scale: cost of a simulated year against city size and thread count.
+//
+//   bench_scale [--residents N,N,...] [--days D] [--threads T,T,...] [--fragmented]
+//               [--seed S] [--utilization]
+//
+// For every size and thread count a fresh child process (fork) builds the synthetic city
+// (models/socialcare/synthetic.hpp, networked unless --fragmented), runs D days (default 365)
+// and prints one row:
+//   residents, threads, build s (scenario + Simulation), wall s (the run), client-ticks/s (the
+//   sum over ticks of active clients, divided by the wall time), ns per client-tick, peak
+//   active clients, clients created, peak RSS (VmHWM of the child), and bytes per active
+//   client (RSS growth of the child over its starting RSS, divided by the peak number of
+//   active clients: it includes every client record ever created, the time series and the
+//   scenario, so it is an upper bound of the per-client cost).
+// Latent residents are an aggregate: a constant ns per client-tick across sizes shows that
+// the cost of a tick tracks active clients, not residents.
+// --utilization adds, per organization type, the mean share of direct helper hours in use over
+// the last 30 days and the number of needs waiting in queues at the end.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "engine/parallel.hpp"
+#include "models/socialcare/simulation.hpp"
+#include "models/socialcare/synthetic.hpp"
+
+namespace {
+
+using cm::care::Scenario;
+using cm::care::Simulation;
+
+struct Options {
+  std::vector<std::int64_t> residents{100'000, 1'000'000};
+  std::vector<int> threads{1, 2};
+  int days = 365;
+  bool networked = true;
+  bool utilization = false;
+  std::uint64_t seed = 1;
+};
+
+// A /proc/self/status field in kB (VmRSS, VmHWM), -1 if missing.
+long status_kb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  const std::size_t n = std::strlen(field);
+  while (std::getline(in, line))
+    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':')
+      return std::strtol(line.c_str() + n + 1, nullptr, 10);
+  return -1;
+}
+
+template <class T>
+std::vector<T> parse_list(const std::string& text) {
+  std::vector<T> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    item.erase(std::remove(item.begin(), item.end(), '_'), item.end());
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);  // accepts 1e6
+    if (item.empty() || *end != '\0' || v < 1) {
+      std::fprintf(stderr, "bench_scale: bad number \"%s\" in \"%s\"\n", item.c_str(),
+                   text.c_str());
+      std::exit(2);
+    }
+    out.push_back(static_cast<T>(v));
+  }
+  return out;
+}
+
+[[noreturn]] void usage(int status) {
+  std::fprintf(status ? stderr : stdout,
+               "usage: bench_scale [--residents N,N,...] [--days D] [--threads T,T,...]\n"
+               "                   [--fragmented] [--seed S] [--utilization]\n"
+               "defaults: --residents 100000,1000000 --days 365 --threads 1,2 (networked)\n");
+  std::exit(status);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(2);
+      return argv[++i];
+    };
+    if (a == "--residents")
+      o.residents = parse_list<std::int64_t>(value());
+    else if (a == "--threads")
+      o.threads = parse_list<int>(value());
+    else if (a == "--days")
+      o.days = parse_list<int>(value()).at(0);
+    else if (a == "--seed")
+      o.seed = parse_list<std::uint64_t>(value()).at(0);
+    else if (a == "--fragmented")
+      o.networked = false;
+    else if (a == "--utilization")
+      o.utilization = true;
+    else if (a == "--help" || a == "-h")
+      usage(0);
+    else
+      usage(2);
+  }
+  return o;
+}
+
+// "OPS D001" -> "OPS": organizations of the same type in different districts.
+std::string org_type(const std::string& name) {
+  const auto sp = name.rfind(' ');
+  if (sp == std::string::npos || sp + 1 >= name.size() || name[sp + 1] != 'D') return name;
+  for (std::size_t k = sp + 2; k < name.size(); ++k)
+    if (name[k] < '0' || name[k] > '9') return name;
+  return name.substr(0, sp);
+}
+
+void print_utilization(const Simulation& sim, const std::vector<double>& used,
+                       const std::vector<double>& capacity) {
+  struct Row {
+    int orgs = 0, helpers = 0;
+    double used = 0, capacity = 0;
+    std::int64_t queued = 0, intake = 0, assessments = 0, referrals = 0;
+    double intake_hours = 0;
+  };
+  std::map<std::string, Row> rows;
+  std::vector<std::string> order;
+  const Scenario& sc = sim.scenario();
+  for (std::size_t o = 0; o < sc.organizations.size(); ++o) {
+    const std::string type = org_type(sc.organizations[o].name);
+    if (!rows.count(type)) order.push_back(type);
+    Row& r = rows[type];
+    ++r.orgs;
+    r.helpers += sim.organizations()[o].n_helpers;
+    r.used += used[o];
+    r.capacity += capacity[o];
+    for (const auto& q : sim.organizations()[o].queues)
+      r.queued += static_cast<std::int64_t>(q.size());
+    r.intake += static_cast<std::int64_t>(sim.organizations()[o].intake.size());
+    r.assessments += sim.organizations()[o].assessments;
+    r.referrals += sim.organizations()[o].referrals_sent;
+    r.intake_hours += sim.organizations()[o].intake_hours;
+  }
+  const double days = std::max(1, sim.tick());
+  std::printf("    %-33s %5s %8s %12s %8s %8s %9s %9s %9s\n", "organization type", "orgs",
+              "helpers", "utilization", "queued", "intake", "assess/d", "intake h", "refer/d");
+  for (const auto& type : order) {
+    const Row& r = rows[type];
+    std::printf("    %-33s %5d %8d %11.1f%% %8lld %8lld %9.1f %9.1f %9.1f\n", type.c_str(), r.orgs,
+                r.helpers, r.capacity > 0 ? 100.0 * r.used / r.capacity : 0.0,
+                static_cast<long long>(r.queued), static_cast<long long>(r.intake),
+                static_cast<double>(r.assessments) / days, r.intake_hours,
+                static_cast<double>(r.referrals) / days);
+  }
+}
+
+// One measurement, in the calling (child) process; prints its row.
+void measure(std::int64_t residents, int threads, const Options& opt) {
+  const long rss0 = status_kb("VmRSS");
+  const auto t0 = std::chrono::steady_clock::now();
+  cm::care::SyntheticOptions so;
+  so.networked = opt.networked;
+  so.horizon_days = std::max(opt.days, 1);
+  so.seed = opt.seed;
+  const Scenario sc = cm::care::make_synthetic_city(residents, so);
+  Simulation sim(sc, sc.seed);
+  const auto t1 = std::chrono::steady_clock::now();
+  const std::size_t n_orgs = sc.organizations.size();
+  std::vector<double> used(n_orgs, 0), capacity(n_orgs, 0);
+  double client_ticks = 0;
+  std::size_t peak = 0;
+  cm::with_threads(threads, [&] {
+    for (int d = 0; d < opt.days; ++d) {
+      sim.step();
+      client_ticks += static_cast<double>(sim.active_clients());
+      peak = std::max(peak, sim.active_clients());
+      if (opt.utilization && d >= opt.days - 30) {  // outside the timed work is negligible
+        for (std::size_t o = 0; o < n_orgs; ++o) {
+          const auto& org = sim.organizations()[o];
+          for (int k = 0; k < org.n_helpers; ++k) {
+            used[o] += sim.helpers()[org.first_helper + k].load_hours;
+            capacity[o] += sim.helpers()[org.first_helper + k].capacity_hours;
+          }
+        }
+      }
+    }
+  });
+  const auto t2 = std::chrono::steady_clock::now();
+  const double build_s = std::chrono::duration<double>(t1 - t0).count();
+  const double wall_s = std::chrono::duration<double>(t2 - t1).count();
+  const long hwm = status_kb("VmHWM");
+  const double growth_bytes = static_cast<double>(hwm - rss0) * 1024.0;
+  std::printf("%11lld %7d %5zu %8.2f %8.2f %14.3e %9.1f %11zu %10zu %9.1f %10.0f\n",
+              static_cast<long long>(residents), threads, sc.districts.size(), build_s, wall_s,
+              client_ticks / wall_s, 1e9 * wall_s / std::max(client_ticks, 1.0), peak,
+              sim.clients().size(), static_cast<double>(hwm) / 1024.0,
+              growth_bytes / static_cast<double>(std::max<std::size_t>(peak, 1)));
+  if (opt.utilization) print_utilization(sim, used, capacity);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options opt = parse(argc, argv);
+  std::printf("bench_scale: %d days, %s synthetic cities, seed %llu\n", opt.days,
+              opt.networked ? "networked" : "fragmented",
+              static_cast<unsigned long long>(opt.seed));
+  std::printf("%11s %7s %5s %8s %8s %14s %9s %11s %10s %9s %10s\n", "residents", "threads",
+              "dist", "build s", "wall s", "client-tick/s", "ns/c-tick", "peak active",
+              "clients", "RSS MB", "B/active");
+  std::fflush(stdout);
+  int failures = 0;
+  for (std::int64_t residents : opt.residents)
+    for (int threads : opt.threads) {
+      // A fresh process per measurement: VmHWM is process-wide and never goes down.
+      const pid_t pid = fork();
+      if (pid < 0) {
+        std::perror("bench_scale: fork");
+        return 1;
+      }
+      if (pid == 0) {
+        try {
+          measure(residents, threads, opt);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "bench_scale: %lld residents: %s\n",
+                       static_cast<long long>(residents), e.what());
+          std::fflush(stderr);
+          _exit(1);
+        }
+        _exit(0);
+      }
+      int status = 0;
+      waitpid(pid, &status, 0);
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failures;
+    }
+  return failures ? 1 : 0;
+}

@@ -214,9 +214,9 @@ int main(int argc, char** argv) {
   std::printf("bench_scale: %d days, %s synthetic cities, seed %llu\n", opt.days,
               opt.networked ? "networked" : "fragmented",
               static_cast<unsigned long long>(opt.seed));
-  std::printf("%11s %7s %5s %8s %8s %14s %9s %11s %10s %9s %10s\n", "residents", "threads",
-              "dist", "build s", "wall s", "client-tick/s", "ns/c-tick", "peak active",
-              "clients", "RSS MB", "B/active");
+  std::printf("%11s %7s %5s %8s %8s %14s %9s %11s %10s %9s %10s\n", "residents", "threads", "dist",
+              "build s", "wall s", "client-tick/s", "ns/c-tick", "peak active", "clients", "RSS MB",
+              "B/active");
   std::fflush(stdout);
   int failures = 0;
   for (std::int64_t residents : opt.residents)

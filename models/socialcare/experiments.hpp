@@ -96,7 +96,6 @@ class RunExecutor {
   const ExecutionSummary& summary() const { return summary_; }
 
  private:
-  struct State;
   ResultsStore& store_;
   ExecutionControl control_;
   ExecutionSummary summary_;
@@ -148,11 +147,14 @@ struct ExperimentResult {
 std::pair<std::string, double> parse_precision(const std::string& text);
 
 // The statistics of a comparison from values[variant][metric][replication] (replications
-// aligned across variants): {"METRIC": {"variants": ..., "differences": ...}} and the added
-// value, as in comparison.json. The first variant is the baseline.
+// aligned across variants): {"METRIC": {"role", "variants": ..., "differences": ...}} and the
+// added value, as in comparison.json. The first variant is the baseline; NaN values (a metric
+// undefined in a run) are left out, pairwise for differences.
+// Metrics are listed in metric_order first, then any others by name.
 nlohmann::ordered_json compare_statistics(
     const std::vector<std::string>& variants,
-    const std::map<std::string, std::map<std::string, std::vector<double>>>& values);
+    const std::map<std::string, std::map<std::string, std::vector<double>>>& values,
+    const std::vector<std::string>& metric_order = {});
 nlohmann::ordered_json added_value(const std::vector<std::string>& variants,
                                    const nlohmann::ordered_json& statistics);
 

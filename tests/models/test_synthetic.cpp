@@ -45,7 +45,9 @@ TEST(SyntheticCity, DistrictsSumToResidents) {
       sum += sc.districts[d].population;
       names.insert(sc.districts[d].name);
       EXPECT_GT(sc.districts[d].population, 0);
-      if (d + 1 < n) EXPECT_EQ(sc.districts[d].population, kSyntheticDistrictSize);
+      if (d + 1 < n) {
+        EXPECT_EQ(sc.districts[d].population, kSyntheticDistrictSize);
+      }
     }
     EXPECT_EQ(sum, residents);
     EXPECT_EQ(static_cast<int>(names.size()), n);

@@ -15,6 +15,13 @@ void register_commands(CLI::App& app);
 // Runs whichever registered subcommand was parsed; returns its exit status.
 int run_registered(CLI::App& app);
 
+// Each further module adds its subcommands with register_X and runs the parsed one with run_X,
+// which returns -1 when none of its subcommands was parsed.
+void register_report_commands(CLI::App& app);  // report_commands.cpp: report, export-network
+int run_report_commands(CLI::App& app);
+void register_serve_commands(CLI::App& app);  // serve_commands.cpp: serve
+int run_serve_commands(CLI::App& app);
+
 // Shared helpers of main.cpp.
 std::filesystem::path scenario_dir();
 std::string resolve_scenario(const std::string& arg);

@@ -146,8 +146,8 @@ int report(const ExperimentResult& r, const CommonArgs& a, const std::string& co
            const std::string& what) {
   const auto& x = r.execution;
   if (!r.complete) {
-    std::cerr << "caremesh: interrupted: " << x.skipped + x.executed - x.failed << " of " << r.runs_total << " runs are recorded in " << a.out
-              << "/results.sqlite; no " << what
+    std::cerr << "caremesh: interrupted: " << x.skipped + x.executed - x.failed << " of "
+              << r.runs_total << " runs are recorded in " << a.out << "/results.sqlite; no " << what
               << " was written.\nRun the same command again to resume (finished runs are "
                  "kept):\n  "
               << command << "\n";
@@ -239,8 +239,9 @@ void register_commands(CLI::App& app) {
   c->add_option("--seed", r.c.seed,
                 "Base seed; replication r uses seed + r (default: the scenario's seed)")
       ->check(CLI::NonNegativeNumber);
-  c->add_option("--set", r.c.sets, "Override a scenario value for every variant: PATH=VALUE "
-                                   "(repeatable)");
+  c->add_option("--set", r.c.sets,
+                "Override a scenario value for every variant: PATH=VALUE "
+                "(repeatable)");
   c->add_option("--precision", r.c.precision,
                 "METRIC=HALFWIDTH: add replications in batches until the paired 95% CI of "
                 "METRIC is at most this wide (half-width) for every variant");
@@ -250,8 +251,9 @@ void register_commands(CLI::App& app) {
   add_common(c, r.c);
 
   auto* s = app.add_subcommand(
-      "sweep", "Run a design (grid, lhs, morris, sobol) over scenario parameters; main effects "
-               "or sensitivity indices with bootstrap CIs");
+      "sweep",
+      "Run a design (grid, lhs, morris, sobol) over scenario parameters; main effects "
+      "or sensitivity indices with bootstrap CIs");
   r.sweep = s;
   s->add_option("scenario", r.s.scenario, "Scenario YAML file, or a built-in scenario's name")
       ->required();
@@ -264,8 +266,7 @@ void register_commands(CLI::App& app) {
 
   auto* e = app.add_subcommand("export", "Write an experiment's results.sqlite as tidy CSV");
   r.export_ = e;
-  e->add_option("dir", r.e.dir, "Experiment directory (the --out of compare or sweep)")
-      ->required();
+  e->add_option("dir", r.e.dir, "Experiment directory (the --out of compare or sweep)")->required();
   e->add_option("--format", r.e.format, "Output format")->check(CLI::IsMember({"csv"}));
   e->add_option("--out,-o", r.e.out, "Output file (default: DIR/results.csv)");
 }

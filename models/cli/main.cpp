@@ -157,6 +157,8 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("scenarios", "List the built-in scenarios, one line each");
 
   register_commands(app);
+  register_report_commands(app);
+  register_serve_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -167,6 +169,8 @@ int main(int argc, char** argv) {
     if (r->parsed()) return cmd_run(run);
     if (v->parsed()) return cmd_validate(v_scenario, v_variant, v_sets);
     if (s->parsed()) return cmd_scenarios();
+    if (const int rc = run_report_commands(app); rc >= 0) return rc;
+    if (const int rc = run_serve_commands(app); rc >= 0) return rc;
     return run_registered(app);
   } catch (const cm::ScenarioError& e) {
     std::cerr << e.diagnostics().report();

@@ -10,10 +10,10 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <iostream>
@@ -49,7 +49,9 @@ double seconds_since(Clock::time_point t0) {
 }
 
 // A JSON number, or null for NaN and infinities.
-Json number(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+Json number(double v) {
+  return std::isfinite(v) ? Json(v) : Json(nullptr);
+}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -251,9 +253,7 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   std::deque<RunRecord> queue;
   bool closing = false;
   std::exception_ptr error;
-  auto stop_requested = [&] {
-    return halt.load() || (control_.stop && control_.stop->load());
-  };
+  auto stop_requested = [&] { return halt.load() || (control_.stop && control_.stop->load()); };
 
   // The writer records finished runs in order of completion, one transaction each. It runs
   // on its own thread so that the simulation threads never wait for the store's fsync.
@@ -427,10 +427,9 @@ void check_control(const ExecutionControl& c) {
 
 MetricRole metric_role(std::string_view m) {
   static const std::set<std::string_view> network = {
-      "network_density",   "mean_tie_level",          "degree_centralization",
-      "betweenness_centralization", "components",     "fragility",
-      "core_periphery_fit", "multiplexity",           "case_conferences",
-      "pooled_services",   "collaboration_hours",     "collaboration_hours_share"};
+      "network_density",  "mean_tie_level",  "degree_centralization", "betweenness_centralization",
+      "components",       "fragility",       "core_periphery_fit",    "multiplexity",
+      "case_conferences", "pooled_services", "collaboration_hours",   "collaboration_hours_share"};
   static const std::set<std::string_view> efficiency = {"helper_utilization",
                                                         "cost_per_resolved_need"};
   if (network.count(m) || m.starts_with("ties_level_") || m.starts_with("density_level_"))
@@ -456,15 +455,15 @@ const char* to_string(MetricRole role) {
 
 std::pair<std::string, double> parse_precision(const std::string& text) {
   const auto eq = text.find('=');
-  const std::string bad = "expected --precision METRIC=HALFWIDTH with HALFWIDTH > 0 (e.g. "
-                          "complete_package_share=0.01), got \"" +
-                          text + "\"";
+  const std::string bad =
+      "expected --precision METRIC=HALFWIDTH with HALFWIDTH > 0 (e.g. "
+      "complete_package_share=0.01), got \"" +
+      text + "\"";
   if (eq == std::string::npos || eq == 0) throw std::invalid_argument(bad);
   const std::string value = text.substr(eq + 1);
   double h = 0;
   const auto r = std::from_chars(value.data(), value.data() + value.size(), h);
-  if (r.ec != std::errc() || r.ptr != value.data() + value.size() || !(h > 0) ||
-      !std::isfinite(h))
+  if (r.ec != std::errc() || r.ptr != value.data() + value.size() || !(h > 0) || !std::isfinite(h))
     throw std::invalid_argument(bad);
   return {text.substr(0, eq), h};
 }
@@ -603,14 +602,18 @@ namespace {
 
 // The metrics the terminal table shows (all of them are in comparison.json).
 const std::vector<std::string>& table_outcomes() {
-  static const std::vector<std::string> m = {
-      "complete_package_share", "needs_met_share",       "dropout_share",
-      "unmet_share",            "mean_days_to_first_service", "mean_doors_per_client",
-      "repeat_assessment_share", "referral_completion_share"};
+  static const std::vector<std::string> m = {"complete_package_share",
+                                             "needs_met_share",
+                                             "dropout_share",
+                                             "unmet_share",
+                                             "mean_days_to_first_service",
+                                             "mean_doors_per_client",
+                                             "repeat_assessment_share",
+                                             "referral_completion_share"};
   return m;
 }
 const std::vector<std::string>& table_network() {
-  static const std::vector<std::string> m = {"mean_tie_level",   "network_density",
+  static const std::vector<std::string> m = {"mean_tie_level", "network_density",
                                              "case_conferences", "pooled_services",
                                              "collaboration_hours_share"};
   return m;
@@ -785,7 +788,8 @@ ExperimentResult run_compare(const CompareOptions& o) {
   const std::vector<std::string> names = metric_names(points[0].scenario);
   if (!o.precision_metric.empty() &&
       std::find(names.begin(), names.end(), o.precision_metric) == names.end())
-    throw std::invalid_argument("--precision: " + unknown_metric_message(o.precision_metric, names));
+    throw std::invalid_argument("--precision: " +
+                                unknown_metric_message(o.precision_metric, names));
 
   const std::uint64_t base_seed = o.seed.value_or(points[0].scenario.seed);
   ResultsStore store =
@@ -835,8 +839,8 @@ ExperimentResult run_compare(const CompareOptions& o) {
     // most twice as many (an early estimate of the sd is rough).
     const double needed =
         static_cast<double>(stats::replications_needed(sd, o.precision_half_width));
-    const double grow = std::clamp(needed, static_cast<double>(n + o.replications),
-                                   static_cast<double>(2 * n));
+    const double grow =
+        std::clamp(needed, static_cast<double>(n + o.replications), static_cast<double>(2 * n));
     n = static_cast<int>(std::min<double>(o.max_replications, std::max<double>(grow, n + 1)));
   }
 
@@ -921,13 +925,13 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
         root.integer("seed", 0, 0, std::numeric_limits<std::int64_t>::max()));
   if (d.method != "grid" && !root.has("samples"))
     root.error(std::string("missing required key \"samples\" (") +
-               (d.method == "lhs"      ? "the number of points"
+               (d.method == "lhs"     ? "the number of points"
                 : d.method == "sobol" ? "the number N of base samples"
                                       : "the number of trajectories") +
                ")");
   d.samples = static_cast<std::size_t>(root.integer("samples", 2, 2, kMaxSize));
-  d.levels = static_cast<std::size_t>(
-      root.integer("levels", d.method == "morris" ? 4 : 0, 2, 1000));
+  d.levels =
+      static_cast<std::size_t>(root.integer("levels", d.method == "morris" ? 4 : 0, 2, 1000));
   if (d.method == "morris" && d.levels % 2 != 0)
     root.error_at("levels", "Morris needs an even number of levels p (e.g. 4), got " +
                                 std::to_string(d.levels));
@@ -938,8 +942,9 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
 
   const Node metrics = root.child("metrics");
   if (!metrics.exists()) {
-    root.error("missing required key \"metrics\" (the responses to analyse, e.g. "
-               "[complete_package_share])");
+    root.error(
+        "missing required key \"metrics\" (the responses to analyse, e.g. "
+        "[complete_package_share])");
   } else {
     std::set<std::string> seen;
     for (const Node& m : metrics.items()) {
@@ -955,14 +960,16 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
   const Node factors = root.child("factors");
   bool all_have_levels = true;
   if (!factors.exists()) {
-    root.error("missing required key \"factors\" (a list of {path, low, high} or "
-               "{path, levels})");
+    root.error(
+        "missing required key \"factors\" (a list of {path, low, high} or "
+        "{path, levels})");
   } else {
     std::set<std::string> paths;
     for (const Node& f : factors.items()) {
       if (!f.is_map()) {
-        f.error("expected a factor {path: ..., low: ..., high: ...} or {path: ..., levels: "
-                "[...]}");
+        f.error(
+            "expected a factor {path: ..., low: ..., high: ...} or {path: ..., levels: "
+            "[...]}");
         continue;
       }
       DesignFactor x;
@@ -1009,8 +1016,9 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
       factors.error("expected at least one factor");
   }
   if (d.method == "grid" && !all_have_levels && !root.has("levels"))
-    root.error("missing required key \"levels\" (grid levels per factor without explicit "
-               "levels)");
+    root.error(
+        "missing required key \"levels\" (grid levels per factor without explicit "
+        "levels)");
   root.finish();
 
   if (diags.empty()) {
@@ -1115,14 +1123,13 @@ void check_design(const SweepDesign& d, const std::string& scenario_file,
                                       : " (it declares: " + quote_list(variants) + ")"));
   }
   for (std::size_t i = 0; i < d.metrics.size(); ++i)
-    if (std::find(known_metrics.begin(), known_metrics.end(), d.metrics[i]) ==
-        known_metrics.end())
+    if (std::find(known_metrics.begin(), known_metrics.end(), d.metrics[i]) == known_metrics.end())
       diags.add(d.metric_locations[i], "metrics[" + std::to_string(i) + "]",
                 unknown_metric_message(d.metrics[i], known_metrics));
   for (const auto& f : d.factors) {
     std::vector<double> probe = f.levels;
-    if (probe.empty()) probe = {f.integer ? std::ceil(f.low) : f.low,
-                                f.integer ? std::floor(f.high) : f.high};
+    if (probe.empty())
+      probe = {f.integer ? std::ceil(f.low) : f.low, f.integer ? std::floor(f.high) : f.high};
     for (double v : probe) {
       const std::string text = format_factor_value(v, f.integer);
       try {
@@ -1162,8 +1169,8 @@ Json interval_json(const stats::BootstrapEstimate& e) {
 
 // Standardized regression coefficients of y on the columns of x (with percentile bootstrap
 // intervals over resampled points), R^2 of the linear fit and Pearson correlations.
-Json regression_indices(const SweepDesign& d, const Eigen::MatrixXd& x, const std::vector<double>& y,
-                        std::uint64_t seed) {
+Json regression_indices(const SweepDesign& d, const Eigen::MatrixXd& x,
+                        const std::vector<double>& y, std::uint64_t seed) {
   const Eigen::Index n = x.rows(), k = x.cols();
   auto fit = [&](const std::vector<Eigen::Index>& rows, double* r2) {
     const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
@@ -1360,11 +1367,11 @@ ExperimentResult run_sweep(const SweepOptions& o) {
         LoadOptions opt;
         opt.variant = d.variant;
         for (std::size_t j = 0; j < d.factors.size(); ++j)
-          opt.sets.emplace_back(d.factors[j].path,
-                                format_factor_value(plan.values(static_cast<Eigen::Index>(
-                                                                    plan.point_row[p]),
-                                                                static_cast<Eigen::Index>(j)),
-                                                    d.factors[j].integer));
+          opt.sets.emplace_back(
+              d.factors[j].path,
+              format_factor_value(plan.values(static_cast<Eigen::Index>(plan.point_row[p]),
+                                              static_cast<Eigen::Index>(j)),
+                                  d.factors[j].integer));
         try {
           points[p].scenario = load_scenario(o.scenario_file, opt);
         } catch (const ScenarioError& e) {
@@ -1386,8 +1393,8 @@ ExperimentResult run_sweep(const SweepOptions& o) {
     if (!diags.empty()) throw ScenarioError(diags);
   }
 
-  const int ticks = o.control.ticks > 0 ? std::min(o.control.ticks, base.horizon_days)
-                                        : base.horizon_days;
+  const int ticks =
+      o.control.ticks > 0 ? std::min(o.control.ticks, base.horizon_days) : base.horizon_days;
   const std::string text = read_text(o.scenario_file);
   Json identity;
   identity["design"] = Json::parse(d.canonical_text());
@@ -1421,8 +1428,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
     }
   }
   auto column_of = [&](const std::string& m) {
-    return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), m) -
-                                    columns.begin());
+    return static_cast<std::size_t>(std::find(columns.begin(), columns.end(), m) - columns.begin());
   };
 
   Json analysis = Json::object();
@@ -1442,8 +1448,8 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   for (std::size_t p = 0; p < n_points; ++p) {
     csv.field(points[p].name);
     for (std::size_t j = 0; j < d.factors.size(); ++j) {
-      const double v = plan.values(static_cast<Eigen::Index>(plan.point_row[p]),
-                                   static_cast<Eigen::Index>(j));
+      const double v =
+          plan.values(static_cast<Eigen::Index>(plan.point_row[p]), static_cast<Eigen::Index>(j));
       if (d.factors[j].integer)
         csv.field(static_cast<long long>(std::llround(v)));
       else
@@ -1511,8 +1517,8 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   result.complete = true;
   std::ostringstream head;
   head << base.name << ": " << d.method << " sweep of " << d.factors.size() << " factors, "
-       << n_points << " points x " << d.replications << " replications (seeds " << seed
-       << "+r), " << ticks << " days\n";
+       << n_points << " points x " << d.replications << " replications (seeds " << seed << "+r), "
+       << ticks << " days\n";
   result.table = head.str() + sweep_table(d, analysis);
   result.report = std::move(report);
   return result;

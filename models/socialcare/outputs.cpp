@@ -11,8 +11,8 @@ namespace cm::care {
 namespace fs = std::filesystem;
 
 namespace {
-const char* const kResultFiles[] = {"summary.json", "timeseries.csv", "network.csv",
-                                    "organizations.csv", "clients.csv"};
+const char* const kResultFiles[] = {"summary.json",    "timeseries.csv",    "network.csv",
+                                    "tie_changes.csv", "organizations.csv", "clients.csv"};
 
 std::string hex(std::uint64_t v) {
   char buf[17];
@@ -55,6 +55,18 @@ void write_network(const fs::path& file, const Simulation& sim) {
     if (t.level < 1) continue;
     csv.field(t.a).field(t.b).field(orgs[t.a].name).field(orgs[t.b].name);
     csv.field(static_cast<int>(t.level)).field(static_cast<double>(t.trust)).field(t.personal);
+    csv.end_row();
+  }
+  csv.write(file);
+}
+
+void write_tie_changes(const fs::path& file, const Simulation& sim) {
+  const auto& orgs = sim.scenario().organizations;
+  CsvWriter csv({"tick", "org_a", "org_b", "name_a", "name_b", "from_level", "to_level"});
+  for (const TieChange& c : sim.tie_history()) {
+    const Tie& t = sim.ties()[c.tie];
+    csv.field(c.tick).field(t.a).field(t.b).field(orgs[t.a].name).field(orgs[t.b].name);
+    csv.field(static_cast<int>(c.from)).field(static_cast<int>(c.to));
     csv.end_row();
   }
   csv.write(file);
@@ -178,6 +190,7 @@ void write_run(const fs::path& dir, const Simulation& sim, const nlohmann::order
                const RunInfo& info) {
   write_timeseries(dir / "timeseries.csv", sim);
   write_network(dir / "network.csv", sim);
+  write_tie_changes(dir / "tie_changes.csv", sim);
   write_organizations(dir / "organizations.csv", sim);
   if (info.client_records) write_clients(dir / "clients.csv", sim);
   write_file_atomically(dir / "summary.json", run_summary(sim, metrics, info).dump(2) + "\n");

@@ -97,6 +97,7 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
   }
   for (int o = 0; o < n_orgs; ++o) orgs_[o].queues.resize(sc_.services.size());
   ties_.build(sc_);
+  for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
   init_staff();
   init_personal_ties();
   update_hours();
@@ -777,12 +778,21 @@ void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
   for (const TieEvent& e : tie_events) ++start[e.tie + 1];
   std::partial_sum(start.begin(), start.end(), start.begin());
   const bool review = (tick_ + 1) % sc_.ties.review_days == 0;
+  std::vector<std::int8_t> before;
+  if (review) {
+    before.resize(n);
+    for (std::size_t i = 0; i < n; ++i) before[i] = ties_[i].level;
+  }
   parallel_for_each(n, [&](std::size_t i) {
     double draw = 1.0;
     if (review) draw = streams_(kTieReview, i, static_cast<std::uint32_t>(tick_)).uniform();
     TieTable::step(ties_[i], sc_.ties, tie_events.data() + start[i], start[i + 1] - start[i],
                    review, sc_.tie_policy.dynamics, draw);
   });
+  if (review)
+    for (std::size_t i = 0; i < n; ++i)
+      if (ties_[i].level != before[i])
+        tie_history_.push_back({tick_, static_cast<std::uint32_t>(i), before[i], ties_[i].level});
 }
 
 // Turnover, personal ties forming at regular meetings, and the next day's hours.

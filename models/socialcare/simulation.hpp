@@ -50,6 +50,13 @@ struct TickRecord {
   double paid_hours = 0;             // helper hours/day paid
 };
 
+// A tie's level changed on a day (the history behind network animations and GEXF timelines).
+struct TieChange {
+  std::int32_t tick;
+  std::uint32_t tie;
+  std::int8_t from, to;
+};
+
 class Simulation {
  public:
   Simulation(const Scenario& scenario, std::uint64_t seed);
@@ -69,6 +76,9 @@ class Simulation {
   const std::vector<NetworkState>& networks() const { return nets_; }
   const TieTable& ties() const { return ties_; }
   const std::vector<TickRecord>& timeseries() const { return series_; }
+  // Levels at the start of the run, and every change since, in (day, tie) order.
+  const std::vector<std::int8_t>& initial_tie_levels() const { return initial_levels_; }
+  const std::vector<TieChange>& tie_history() const { return tie_history_; }
   std::size_t active_clients() const { return active_.size(); }
 
  private:
@@ -117,6 +127,8 @@ class Simulation {
   std::vector<std::vector<std::int32_t>> coordinators_by_district_, others_by_district_,
       serving_by_district_;
   std::vector<TickRecord> series_;
+  std::vector<std::int8_t> initial_levels_;
+  std::vector<TieChange> tie_history_;
 };
 
 }  // namespace cm::care

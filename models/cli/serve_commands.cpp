@@ -1,0 +1,10 @@
+#include "models/cli/commands.hpp"
+
+namespace cm::cli {
+
+void register_serve_commands(CLI::App&) {}
+int run_serve_commands(CLI::App&) {
+  return -1;
+}
+
+}  // namespace cm::cli

@@ -84,9 +84,9 @@ class TempDir {
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     std::string name = std::string(info->test_suite_name()) + "_" + info->name();
-    std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
-    path_ = fs::temp_directory_path() /
-            ("caremesh_bad_" + std::to_string(getpid()) + "_" + name);
+    std::replace_if(
+        name.begin(), name.end(), [](char c) { return !std::isalnum(c); }, '_');
+    path_ = fs::temp_directory_path() / ("caremesh_bad_" + std::to_string(getpid()) + "_" + name);
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -119,83 +119,225 @@ struct BadCase {
   std::string where;              // "LINE:COL" expected in the first diagnostic
   std::string path;               // its YAML path ("" for none)
   std::string phrase;             // a key phrase of its message
-  std::string origin;  // what the diagnostic names instead of the file (a --set), or ""
+  std::string origin;             // what the diagnostic names instead of the file (a --set), or ""
 };
 
-std::ostream& operator<<(std::ostream& os, const BadCase& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const BadCase& c) {
+  return os << c.name;
+}
 
 const std::vector<BadCase>& bad_cases() {
   static const std::vector<BadCase> cases = {
       {"SyntaxError", "syntax-error.yaml", {}, "14:3", "", "YAML syntax error", ""},
-      {"UnknownKeyTop", "unknown-key-top.yaml", {}, "5:1", "horizon_dayz",
-       "unknown key \"horizon_dayz\" (did you mean \"horizon_days\"?)", ""},
-      {"UnknownKeyNested", "unknown-key-nested.yaml", {}, "36:20", "organizations[1].sectr",
-       "unknown key \"sectr\" (did you mean \"sector\"?)", ""},
-      {"DuplicateKey", "duplicate-key.yaml", {}, "20:3", "population.annual_incidence",
-       "duplicate key \"annual_incidence\" (first defined at line 18)", ""},
-      {"StringForNumber", "wrong-type-string.yaml", {}, "11:31", "districts[1].population",
-       "expected a whole number between 0 and 100000000, got \"many\"", ""},
-      {"ListForMapping", "wrong-type-list.yaml", {}, "29:13", "tie_policy",
-       "expected a mapping (with key \"initial_level\"), got a sequence", ""},
-      {"FractionForInteger", "wrong-type-fraction.yaml", {}, "37:36", "organizations[1].helpers",
-       "got \"2.5\" (not a whole number)", ""},
-      {"NegativePopulation", "negative-population.yaml", {}, "10:32", "districts[0].population",
-       "expected a whole number between 0 and 100000000, got \"-3000\"", ""},
-      {"NegativeHelpers", "negative-helpers.yaml", {}, "39:49", "organizations[2].helpers",
-       "expected a whole number between 0 and 1000000, got \"-1\"", ""},
-      {"ProbabilityAboveOne", "probability-above-one.yaml", {}, "15:82",
-       "services[1].urgent_share", "expected a number between 0 and 1, got \"1.5\"", ""},
-      {"ProbabilityBelowZero", "probability-below-zero.yaml", {}, "20:20",
-       "population.awareness_other", "expected a number between 0 and 1, got \"-0.2\"", ""},
-      {"NaN", "nan.yaml", {}, "18:21", "population.annual_incidence",
-       "(not-a-number is not allowed)", ""},
-      {"Infinity", "infinity.yaml", {}, "14:48", "services[0].mean_days",
-       "(infinity is not allowed)", ""},
-      {"UndefinedDistrict", "undefined-district.yaml", {}, "36:55", "organizations[1].district",
-       "unknown district \"West\"", ""},
-      {"UndefinedDistrictServed", "undefined-district-serves.yaml", {}, "38:76",
-       "organizations[2].serves[1]", "unknown district \"West\"", ""},
-      {"UndefinedService", "undefined-service.yaml", {}, "35:30", "organizations[0].services[1]",
-       "unknown service \"counselling\"", ""},
-      {"UndefinedNetworkMember", "undefined-org-member.yaml", {}, "42:32",
-       "networks[0].members[1]", "unknown organization \"Hospital\"", ""},
-      {"UndefinedCoordinator", "undefined-org-coordinator.yaml", {}, "42:85",
-       "networks[0].coordinator", "unknown organization \"Agency\"", ""},
-      {"UndefinedTieOrganization", "undefined-org-tie.yaml", {}, "46:20", "explicit_ties[0].b",
-       "unknown organization \"Fundation\"", ""},
-      {"LeadWithoutCoordinator", "lead-without-coordinator.yaml", {}, "42:41",
-       "networks[0].governance", "governance \"lead_organization\" needs a \"coordinator\"", ""},
-      {"TrustThresholdsDecreasing", "trust-decreasing.yaml", {}, "27:3", "ties.trust_threshold",
-       "trust thresholds must not decrease with the level", ""},
-      {"InitialLevelAboveMax", "initial-above-max.yaml", {}, "31:3", "tie_policy.max_level",
-       "initial levels must not exceed max_level (3)", ""},
-      {"WarmupFollowUpCoverHorizon", "warmup-followup-horizon.yaml", {}, "6:1", "warmup_days",
-       "warmup_days + follow_up_days must be less than horizon_days", ""},
+      {"UnknownKeyTop",
+       "unknown-key-top.yaml",
+       {},
+       "5:1",
+       "horizon_dayz",
+       "unknown key \"horizon_dayz\" (did you mean \"horizon_days\"?)",
+       ""},
+      {"UnknownKeyNested",
+       "unknown-key-nested.yaml",
+       {},
+       "36:20",
+       "organizations[1].sectr",
+       "unknown key \"sectr\" (did you mean \"sector\"?)",
+       ""},
+      {"DuplicateKey",
+       "duplicate-key.yaml",
+       {},
+       "20:3",
+       "population.annual_incidence",
+       "duplicate key \"annual_incidence\" (first defined at line 18)",
+       ""},
+      {"StringForNumber",
+       "wrong-type-string.yaml",
+       {},
+       "11:31",
+       "districts[1].population",
+       "expected a whole number between 0 and 100000000, got \"many\"",
+       ""},
+      {"ListForMapping",
+       "wrong-type-list.yaml",
+       {},
+       "29:13",
+       "tie_policy",
+       "expected a mapping (with key \"initial_level\"), got a sequence",
+       ""},
+      {"FractionForInteger",
+       "wrong-type-fraction.yaml",
+       {},
+       "37:36",
+       "organizations[1].helpers",
+       "got \"2.5\" (not a whole number)",
+       ""},
+      {"NegativePopulation",
+       "negative-population.yaml",
+       {},
+       "10:32",
+       "districts[0].population",
+       "expected a whole number between 0 and 100000000, got \"-3000\"",
+       ""},
+      {"NegativeHelpers",
+       "negative-helpers.yaml",
+       {},
+       "39:49",
+       "organizations[2].helpers",
+       "expected a whole number between 0 and 1000000, got \"-1\"",
+       ""},
+      {"ProbabilityAboveOne",
+       "probability-above-one.yaml",
+       {},
+       "15:82",
+       "services[1].urgent_share",
+       "expected a number between 0 and 1, got \"1.5\"",
+       ""},
+      {"ProbabilityBelowZero",
+       "probability-below-zero.yaml",
+       {},
+       "20:20",
+       "population.awareness_other",
+       "expected a number between 0 and 1, got \"-0.2\"",
+       ""},
+      {"NaN",
+       "nan.yaml",
+       {},
+       "18:21",
+       "population.annual_incidence",
+       "(not-a-number is not allowed)",
+       ""},
+      {"Infinity",
+       "infinity.yaml",
+       {},
+       "14:48",
+       "services[0].mean_days",
+       "(infinity is not allowed)",
+       ""},
+      {"UndefinedDistrict",
+       "undefined-district.yaml",
+       {},
+       "36:55",
+       "organizations[1].district",
+       "unknown district \"West\"",
+       ""},
+      {"UndefinedDistrictServed",
+       "undefined-district-serves.yaml",
+       {},
+       "38:76",
+       "organizations[2].serves[1]",
+       "unknown district \"West\"",
+       ""},
+      {"UndefinedService",
+       "undefined-service.yaml",
+       {},
+       "35:30",
+       "organizations[0].services[1]",
+       "unknown service \"counselling\"",
+       ""},
+      {"UndefinedNetworkMember",
+       "undefined-org-member.yaml",
+       {},
+       "42:32",
+       "networks[0].members[1]",
+       "unknown organization \"Hospital\"",
+       ""},
+      {"UndefinedCoordinator",
+       "undefined-org-coordinator.yaml",
+       {},
+       "42:85",
+       "networks[0].coordinator",
+       "unknown organization \"Agency\"",
+       ""},
+      {"UndefinedTieOrganization",
+       "undefined-org-tie.yaml",
+       {},
+       "46:20",
+       "explicit_ties[0].b",
+       "unknown organization \"Fundation\"",
+       ""},
+      {"LeadWithoutCoordinator",
+       "lead-without-coordinator.yaml",
+       {},
+       "42:41",
+       "networks[0].governance",
+       "governance \"lead_organization\" needs a \"coordinator\"",
+       ""},
+      {"TrustThresholdsDecreasing",
+       "trust-decreasing.yaml",
+       {},
+       "27:3",
+       "ties.trust_threshold",
+       "trust thresholds must not decrease with the level",
+       ""},
+      {"InitialLevelAboveMax",
+       "initial-above-max.yaml",
+       {},
+       "31:3",
+       "tie_policy.max_level",
+       "initial levels must not exceed max_level (3)",
+       ""},
+      {"WarmupFollowUpCoverHorizon",
+       "warmup-followup-horizon.yaml",
+       {},
+       "6:1",
+       "warmup_days",
+       "warmup_days + follow_up_days must be less than horizon_days",
+       ""},
       {"EmptyFile", "empty.yaml", {}, "1:1", "", "the file is empty", ""},
       {"CommentOnly", "comment-only.yaml", {}, "1:1", "", "the file is empty", ""},
       {"TopLevelList", "top-level-list.yaml", {}, "2:1", "", "expected a mapping", ""},
-      {"BadVariantPath", "bad-variant-path.yaml", {"--variant", "informal"}, "52:21",
+      {"BadVariantPath",
+       "bad-variant-path.yaml",
+       {"--variant", "informal"},
+       "52:21",
        "variants[0].set[\"no.such.path\"]",
-       "cannot apply override \"no.such.path\": no key \"no\" in the scenario", ""},
+       "cannot apply override \"no.such.path\": no key \"no\" in the scenario",
+       ""},
       {"MultipleErrors", "multiple-errors.yaml", {}, "5:1", "horizon_dayz", "unknown key", ""},
       // bad command-line input
       {"MissingFile", "no-such-file.yaml", {}, "0:0", "", "cannot open file", ""},
       {"DirectoryAsScenario", "", {}, "0:0", "", "is a directory", ""},
-      {"UnknownVariant", "valid-base.yaml", {"--variant", "nosuch"}, "49:1", "variants",
-       "no variant named \"nosuch\" in the scenario, expected one of: informal", ""},
-      {"SetUnknownPath", "valid-base.yaml", {"--set", "no.such.path=1"}, "1:1", "no.such.path",
-       "cannot apply override: no key \"no\" in the scenario", "--set no.such.path=1"},
-      {"SetUnknownKey", "valid-base.yaml", {"--set", "tie_policy.max_levl=5"}, "1:1",
-       "tie_policy.max_levl", "unknown key \"max_levl\" (did you mean \"max_level\"?)",
+      {"UnknownVariant",
+       "valid-base.yaml",
+       {"--variant", "nosuch"},
+       "49:1",
+       "variants",
+       "no variant named \"nosuch\" in the scenario, expected one of: informal",
+       ""},
+      {"SetUnknownPath",
+       "valid-base.yaml",
+       {"--set", "no.such.path=1"},
+       "1:1",
+       "no.such.path",
+       "cannot apply override: no key \"no\" in the scenario",
+       "--set no.such.path=1"},
+      {"SetUnknownKey",
+       "valid-base.yaml",
+       {"--set", "tie_policy.max_levl=5"},
+       "1:1",
+       "tie_policy.max_levl",
+       "unknown key \"max_levl\" (did you mean \"max_level\"?)",
        "--set tie_policy.max_levl=5"},
-      {"SetWrongType", "valid-base.yaml", {"--set", "tie_policy.max_level=nine"}, "1:1",
-       "tie_policy.max_level", "expected a whole number between 0 and 7, got \"nine\"",
+      {"SetWrongType",
+       "valid-base.yaml",
+       {"--set", "tie_policy.max_level=nine"},
+       "1:1",
+       "tie_policy.max_level",
+       "expected a whole number between 0 and 7, got \"nine\"",
        "--set tie_policy.max_level=nine"},
-      {"SetNaN", "valid-base.yaml", {"--set", "population.annual_incidence=.nan"}, "1:1",
-       "population.annual_incidence", "not-a-number is not allowed",
+      {"SetNaN",
+       "valid-base.yaml",
+       {"--set", "population.annual_incidence=.nan"},
+       "1:1",
+       "population.annual_incidence",
+       "not-a-number is not allowed",
        "--set population.annual_incidence=.nan"},
-      {"SetIndexOutOfRange", "valid-base.yaml", {"--set", "organizations[7].helpers=1"}, "1:1",
-       "organizations[7].helpers", "\"organizations\" has 3 items, no [7]",
+      {"SetIndexOutOfRange",
+       "valid-base.yaml",
+       {"--set", "organizations[7].helpers=1"},
+       "1:1",
+       "organizations[7].helpers",
+       "\"organizations\" has 3 items, no [7]",
        "--set organizations[7].helpers=1"},
   };
   return cases;
@@ -203,9 +345,7 @@ const std::vector<BadCase>& bad_cases() {
 
 class BadInput : public ::testing::TestWithParam<BadCase> {
  protected:
-  std::string file() const {
-    return GetParam().file.empty() ? kBad : kBad + "/" + GetParam().file;
-  }
+  std::string file() const { return GetParam().file.empty() ? kBad : kBad + "/" + GetParam().file; }
   std::string prefix() const {
     const BadCase& c = GetParam();
     return (c.origin.empty() ? file() : c.origin) + ":" + c.where + ": " +
@@ -237,9 +377,9 @@ TEST_P(BadInput, ValidateExitsTwoWithLocatedDiagnostic) {
     const std::string rest = line.substr(origin.size() + 1);
     const auto c1 = rest.find(':'), c2 = rest.find(':', c1 + 1);
     ASSERT_NE(c2, std::string::npos) << line;
-    EXPECT_TRUE(std::all_of(rest.begin(), rest.begin() + c2,
-                            [](char c) { return std::isdigit(c) || c == ':'; }))
-        << line;
+    EXPECT_TRUE(std::all_of(rest.begin(), rest.begin() + c2, [](char c) {
+      return std::isdigit(c) || c == ':';
+    })) << line;
     EXPECT_EQ(rest.substr(c2, 2), ": ") << line;
   }
 }
@@ -331,13 +471,13 @@ TEST(BadInputCli, BadArgumentsExitTwo) {
   TempDir tmp;
   const std::string f = kBad + "/valid-base.yaml";
   const fs::path out = tmp.path() / "out";
-  EXPECT_EQ(run_cli({}).status, 2);                                      // no subcommand
-  EXPECT_EQ(run_cli({"frobnicate"}).status, 2);                          // unknown subcommand
-  EXPECT_EQ(run_cli({"run", f}).status, 2);                              // no --out
+  EXPECT_EQ(run_cli({}).status, 2);              // no subcommand
+  EXPECT_EQ(run_cli({"frobnicate"}).status, 2);  // unknown subcommand
+  EXPECT_EQ(run_cli({"run", f}).status, 2);      // no --out
   EXPECT_EQ(run_cli({"run", f, "--out", out.string(), "--seed", "-1"}).status, 2);
   EXPECT_EQ(run_cli({"run", f, "--out", out.string(), "--threads", "x"}).status, 2);
   EXPECT_EQ(run_cli({"run", f, "--out", out.string(), "--bogus"}).status, 2);
-  EXPECT_EQ(run_cli({"validate"}).status, 2);                            // no scenario
+  EXPECT_EQ(run_cli({"validate"}).status, 2);  // no scenario
   EXPECT_FALSE(fs::exists(out));
 }
 
@@ -382,10 +522,9 @@ TEST(BadInputText, MultipleErrorsGiveOneDiagnosticEach) {
     EXPECT_GT(item.where.line, 0);
     EXPECT_GT(item.where.column, 0);
   }
-  EXPECT_EQ(paths, (std::set<std::string>{"horizon_dayz", "districts[0].population",
-                                          "services[1].urgent_share",
-                                          "organizations[0].services[1]",
-                                          "networks[0].coordinator"}));
+  EXPECT_EQ(paths, (std::set<std::string>{
+                       "horizon_dayz", "districts[0].population", "services[1].urgent_share",
+                       "organizations[0].services[1]", "networks[0].coordinator"}));
 }
 
 TEST(BadInputText, UnknownNestedKeySuggestsTheClosestKey) {
@@ -424,9 +563,9 @@ TEST(BadInputText, CommandLineOverridesAreLocatedOnTheCommandLine) {
 TEST(BadInputText, VariantOverridesAreLocatedInTheVariant) {
   // a wrong value, and a misspelt key, written under a variant's `set:` (line 53 of the base)
   const std::string base = read_text(kBad + "/valid-base.yaml");
-  auto d = load_errors(replace_once(base, "      tie_policy.max_level: 2",
-                                    "      tie_policy.max_level: nine"),
-                       {"informal"});
+  auto d = load_errors(
+      replace_once(base, "      tie_policy.max_level: 2", "      tie_policy.max_level: nine"),
+      {"informal"});
   ASSERT_EQ(d.size(), 1u) << d.report();
   EXPECT_EQ(d.items()[0].str(),
             "s.yaml:53:29: tie_policy.max_level: expected a whole number between 0 and 7, got "

@@ -414,6 +414,10 @@ struct ResultsStore::Impl {
     return r.integer(0);
   }
 
+  // Writes one run inside the caller's transaction (caller holds mu); false, writing nothing,
+  // if (point, replication) is already done.
+  bool write_run(const RunRecord& run, const std::string& started, const std::string& finished);
+
   ExperimentInfo read_experiment(std::string* created_at) const {
     Stmt s(db.get(),
            "SELECT kind, command, scenario_text, scenario_hash, design_text, version, base_seed,"
@@ -636,18 +640,24 @@ std::set<std::pair<std::string, int>> ResultsStore::completed_runs() const {
   return out;
 }
 
-bool ResultsStore::record_run(const RunRecord& run) {
-  // Timestamps are taken before the lock so that waiting for it does not count.
-  const auto now = std::chrono::system_clock::now();
-  const std::string finished = run.finished_at.empty() ? iso_utc(now) : run.finished_at;
+namespace {
+
+// started_at and finished_at of a run as recorded (see RunRecord).
+std::pair<std::string, std::string> run_times(const RunRecord& run,
+                                              std::chrono::system_clock::time_point now) {
+  std::string finished = run.finished_at.empty() ? iso_utc(now) : run.finished_at;
   std::string started = run.started_at;
   if (started.empty() && run.finished_at.empty() && std::isfinite(run.wall_seconds))
     started = iso_utc(now - std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                 std::chrono::duration<double>(run.wall_seconds)));
+  return {std::move(started), std::move(finished)};
+}
 
-  std::lock_guard lock(impl_->mu);
-  Impl& s = *impl_;
-  Transaction tx(s.db.get());
+}  // namespace
+
+bool ResultsStore::Impl::write_run(const RunRecord& run, const std::string& started,
+                                   const std::string& finished) {
+  Impl& s = *this;
   std::int64_t point_id = -1;
   {
     Query q(s.point_by_name);
@@ -661,7 +671,7 @@ bool ResultsStore::record_run(const RunRecord& run) {
     Query q(s.run_by_key);
     q.integer(1, point_id).integer(2, run.replication);
     if (q.step()) {
-      if (status_from(q.text(1)) == RunStatus::done) return false;  // rolls back: no change
+      if (status_from(q.text(1)) == RunStatus::done) return false;  // nothing written
       failed_id = q.integer(0);
     }
   }
@@ -705,8 +715,27 @@ bool ResultsStore::record_run(const RunRecord& run) {
                                std::to_string(run.replication) + ")");
     }
   }
-  tx.commit();
   return true;
+}
+
+bool ResultsStore::record_run(const RunRecord& run) {
+  return record_runs(std::span<const RunRecord>(&run, 1)) == 1;
+}
+
+std::size_t ResultsStore::record_runs(std::span<const RunRecord> runs) {
+  // Timestamps are taken before the lock so that waiting for it does not count.
+  const auto now = std::chrono::system_clock::now();
+  std::vector<std::pair<std::string, std::string>> times;
+  times.reserve(runs.size());
+  for (const RunRecord& run : runs) times.push_back(run_times(run, now));
+
+  std::lock_guard lock(impl_->mu);
+  Transaction tx(impl_->db.get());
+  std::size_t recorded = 0;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    recorded += impl_->write_run(runs[i], times[i].first, times[i].second);
+  tx.commit();
+  return recorded;
 }
 
 std::vector<RunRow> ResultsStore::runs() const {

@@ -49,6 +49,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -144,6 +145,11 @@ class ResultsStore {
   // new record. Throws std::runtime_error (writing nothing) on an unknown point, duplicate
   // metric names, duplicate (series name, tick) pairs or a database error.
   bool record_run(const RunRecord& run);
+  // Records several runs in one transaction, so one commit (one fsync) for all: each run is
+  // handled as by record_run (already-done runs are skipped), and an error writes none of
+  // them. Returns the number recorded. Experiments use it to keep the fsync per commit from
+  // limiting how many runs per second can be stored.
+  std::size_t record_runs(std::span<const RunRecord> runs);
 
   // All runs (done and failed), ordered by point name then replication.
   std::vector<RunRow> runs() const;

@@ -3,16 +3,14 @@
 //
 // Exit status: 0 done, 1 runtime failure, 2 invalid scenario, design or arguments, 130
 // interrupted (the runs finished so far are kept; the same command resumes).
-#include <signal.h>
-#include <unistd.h>
-
-#include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/signals.hpp"
 #include "models/cli/commands.hpp"
 #include "models/socialcare/experiments.hpp"
 
@@ -22,43 +20,8 @@ namespace {
 
 using namespace cm::care;
 
-// Set by SIGINT/SIGTERM; the runner stops launching runs when it sees it.
-std::atomic<bool> g_stop{false};
-static_assert(std::atomic<bool>::is_always_lock_free);
-
-extern "C" void on_stop_signal(int sig) {
-  if (g_stop.exchange(true)) {  // a second signal: stop at once (each run is one transaction)
-    ::signal(sig, SIG_DFL);
-    ::raise(sig);
-    return;
-  }
-  static const char msg[] =
-      "\ncaremesh: stopping: finishing the runs under way (signal again to stop at once)\n";
-  [[maybe_unused]] const auto n = ::write(STDERR_FILENO, msg, sizeof msg - 1);
-}
-
-// Installs the stop handler for SIGINT and SIGTERM while alive.
-class StopSignals {
- public:
-  StopSignals() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    ::sigaction(SIGINT, &sa, &old_int_);
-    ::sigaction(SIGTERM, &sa, &old_term_);
-  }
-  ~StopSignals() {
-    ::sigaction(SIGINT, &old_int_, nullptr);
-    ::sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
-};
+constexpr const char* kStopMessage =
+    "\ncaremesh: stopping: finishing the runs under way (signal again to stop at once)\n";
 
 std::string shell_quote(const std::string& s) {
   if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -125,7 +88,7 @@ ExecutionControl control(const CommonArgs& a) {
   c.threads = a.threads;
   c.ticks = a.ticks;
   c.progress = a.quiet ? ProgressMode::none : ProgressMode::automatic;
-  c.stop = &g_stop;
+  c.stop = &cm::stop_flag();
   c.stop_after = a.stop_after;
   return c;
 }
@@ -151,13 +114,17 @@ int report(const ExperimentResult& r, const CommonArgs& a, const std::string& co
               << " was written.\nRun the same command again to resume (finished runs are "
                  "kept):\n  "
               << command << "\n";
-    return 130;
+    return kExitInterrupted;
   }
   if (!a.quiet) {
     std::cout << r.table;
-    std::cout << x.executed << " runs in " << x.wall_seconds << " s (" << x.skipped
-              << " already done; " << x.store_seconds << " s writing the store); results in "
-              << a.out << "\n";
+    char line[200];
+    std::snprintf(line, sizeof line,
+                  "%zu runs in %.2f s (%zu already done); store: %zu commits, %.2f s on its "
+                  "writer thread, of which %.2f s CPU",
+                  x.executed, x.wall_seconds, x.skipped, x.commits, x.store_seconds,
+                  x.store_cpu_seconds);
+    std::cout << line << "; results in " << a.out << "\n";
   }
   return 0;
 }
@@ -191,7 +158,7 @@ int run_compare_command(const CompareArgs& a) {
   }
   o.command = command_line("compare", a, extra);
   o.control = control(a);
-  StopSignals signals;
+  const StopSignalScope signals(kStopMessage);
   const ExperimentResult r = run_compare(o);
   return report(r, a, o.command, "comparison.json");
 }
@@ -206,7 +173,7 @@ int run_sweep_command(const SweepArgs& a) {
   if (a.replications) extra.push_back("--replications " + std::to_string(a.replications));
   o.command = command_line("sweep", a, extra);
   o.control = control(a);
-  StopSignals signals;
+  const StopSignalScope signals(kStopMessage);
   const ExperimentResult r = run_sweep(o);
   return report(r, a, o.command, "sweep.json or points.csv");
 }

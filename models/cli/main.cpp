@@ -1,15 +1,20 @@
-// caremesh: the command line. Subcommands: run, validate, scenarios (and those of later
-// issues). Exit status: 0 success, 1 runtime failure, 2 invalid scenario or arguments.
+// caremesh: the command line. Subcommands: run, resume, validate, scenarios (and those of later
+// issues). Exit status: 0 success, 1 runtime failure, 2 invalid scenario, arguments or
+// checkpoint, 130 stopped by SIGINT/SIGTERM (run and resume save a checkpoint first).
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "caremesh_version.hpp"
+#include "engine/output.hpp"
 #include "engine/parallel.hpp"
+#include "engine/signals.hpp"
 #include "engine/yaml_reader.hpp"
 #include "models/cli/commands.hpp"
+#include "models/socialcare/checkpoint.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/scenario_loader.hpp"
@@ -45,29 +50,77 @@ struct RunArgs {
   std::string scenario, out, variant;
   std::vector<std::string> sets;
   std::int64_t seed = -1;
-  int threads = 0, ticks = 0;
+  int threads = 0, ticks = 0, checkpoint_every = 0, stop_after_ticks = 0;
+  std::uint64_t max_memory = 0;
   bool no_client_records = false, force = false, quiet = false;
 };
 
-int cmd_run(const RunArgs& a) {
-  const std::string file = resolve_scenario(a.scenario);
-  const Scenario sc = load_scenario(file, load_options(a.variant, a.sets));
-  const std::uint64_t seed = a.seed >= 0 ? static_cast<std::uint64_t>(a.seed) : sc.seed;
-  prepare_output_dir(a.out, a.force);
+struct ResumeArgs {
+  std::string dir;
+  int threads = 0, checkpoint_every = -1, stop_after_ticks = 0;
+  std::uint64_t max_memory = 0;
+  bool quiet = false;
+};
+
+const char kStopMessage[] =
+    "\ncaremesh: stopping at the end of the day and saving a checkpoint (signal again to stop at "
+    "once)\n";
+
+// The memory limit of the scenario loader (models/socialcare/scenario_loader.cpp reads it).
+void set_memory_limit(std::uint64_t bytes) {
+  if (bytes > 0) ::setenv("CAREMESH_MAX_MEMORY", std::to_string(bytes).c_str(), 1);
+}
+
+// Steps a run (new or restored) to its last day, saving a checkpoint every
+// spec.checkpoint_every days. On SIGINT/SIGTERM (or at the testing option --stop-after-ticks)
+// it stops at the end of the day, saves a checkpoint, marks the directory INCOMPLETE and
+// returns 130; otherwise it writes the results, removes the checkpoint and returns 0.
+int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int threads,
+              int stop_after_ticks, bool quiet) {
   const auto t0 = std::chrono::steady_clock::now();
-  Simulation sim(sc, seed);
-  const int ticks = a.ticks > 0 ? std::min(a.ticks, sc.horizon_days) : sc.horizon_days;
-  with_threads(a.threads, [&] { sim.run(ticks); });
+  const StopSignalScope signals(kStopMessage);
+  bool stopped = false;
+  with_threads(threads, [&] {
+    while (sim.tick() < spec.target_ticks) {
+      sim.step();
+      if (sim.tick() >= spec.target_ticks) break;
+      if (stop_requested() || (stop_after_ticks > 0 && sim.tick() >= stop_after_ticks)) {
+        stopped = true;
+        break;
+      }
+      if (spec.checkpoint_every > 0 && sim.tick() % spec.checkpoint_every == 0)
+        Checkpoint::write(out, spec, sim);
+    }
+  });
+  std::error_code ec;
+  if (stopped) {
+    Checkpoint::write(out, spec, sim);
+    const std::string how =
+        stop_requested() ? stop_signal_name(stop_signal()) : "--stop-after-ticks";
+    const std::string note = "caremesh " + std::string(kVersion) + ": this run was stopped by " +
+                             how + " after day " + std::to_string(sim.tick()) + " of " +
+                             std::to_string(spec.target_ticks) + ".\nIts state is saved in " +
+                             kCheckpointFile + "; continue it with\n  caremesh resume " +
+                             out.string() + "\n";
+    write_file_atomically(out / kIncompleteFile, note);
+    std::cerr << "caremesh: stopped by " << how << " after day " << sim.tick() << " of "
+              << spec.target_ticks << "; state saved in " << (out / kCheckpointFile).string()
+              << "; continue with: caremesh resume " << out.string() << "\n";
+    return kExitInterrupted;
+  }
   sim.finish();
   const auto metrics = compute_metrics(sim);
-  RunInfo info{file, a.variant, {}, !a.no_client_records};
-  for (const auto& s : a.sets) info.sets.push_back(parse_override(s));
-  write_run(a.out, sim, metrics, info);
+  const RunInfo info{spec.scenario_file, spec.variant, spec.sets, spec.client_records};
+  fs::remove(out / kIncompleteFile, ec);
+  write_run(out, sim, metrics, info);
+  fs::remove(out / kCheckpointFile, ec);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!a.quiet) {
+  if (!quiet) {
+    const Scenario& sc = sim.scenario();
     std::cout << "caremesh " << kVersion << ": " << sc.name
-              << (a.variant.empty() ? "" : " [" + a.variant + "]") << ", seed " << seed << ", "
-              << sim.tick() << " days, " << sim.clients().size() << " clients, " << secs << " s\n";
+              << (spec.variant.empty() ? "" : " [" + spec.variant + "]") << ", seed " << spec.seed
+              << ", " << sim.tick() << " days, " << sim.clients().size() << " clients, " << secs
+              << " s\n";
     for (const char* k : {"complete_package_share", "needs_met_share", "dropout_share",
                           "mean_days_to_first_service", "mean_doors_per_client",
                           "repeat_assessment_share", "referral_completion_share",
@@ -75,9 +128,67 @@ int cmd_run(const RunArgs& a) {
       const auto& v = metrics[k];
       std::cout << "  " << k << ": " << (v.is_null() ? std::string("n/a") : v.dump()) << "\n";
     }
-    std::cout << "results in " << a.out << "\n";
+    std::cout << "results in " << out.string() << "\n";
   }
   return 0;
+}
+
+int cmd_run(const RunArgs& a) {
+  set_memory_limit(a.max_memory);
+  const std::string file = resolve_scenario(a.scenario);
+  const Scenario sc = load_scenario(file, load_options(a.variant, a.sets));
+  const fs::path out = a.out;
+  std::error_code ec;
+  if (!a.force && (fs::exists(out / kCheckpointFile, ec) || fs::exists(out / kIncompleteFile, ec)))
+    throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
+                             "); continue it with `caremesh resume " + a.out +
+                             "`, or pass --force to replace it");
+  prepare_output_dir(out, a.force);
+  if (a.force) {
+    fs::remove(out / kCheckpointFile, ec);
+    fs::remove(out / kIncompleteFile, ec);
+  }
+  RunSpec spec;
+  spec.scenario_file = file;
+  spec.effective_yaml = sc.effective_yaml;
+  spec.variant = a.variant;
+  for (const auto& s : a.sets) spec.sets.push_back(parse_override(s));
+  spec.seed = a.seed >= 0 ? static_cast<std::uint64_t>(a.seed) : sc.seed;
+  spec.target_ticks = a.ticks > 0 ? std::min(a.ticks, sc.horizon_days) : sc.horizon_days;
+  spec.checkpoint_every = a.checkpoint_every;
+  spec.client_records = !a.no_client_records;
+  Simulation sim(sc, spec.seed);
+  return drive_run(out, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
+}
+
+int cmd_resume(const ResumeArgs& a) {
+  set_memory_limit(a.max_memory);
+  const fs::path dir = a.dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw std::invalid_argument(a.dir + ": not a directory (give the --out directory of the run)");
+  if (fs::exists(dir / "summary.json", ec))
+    throw std::invalid_argument(a.dir + ": the run is complete (summary.json); nothing to resume");
+  const Checkpoint cp = Checkpoint::read(dir);
+  // Temporary files of a process killed while writing (engine/output.hpp: NAME.tmp.PID).
+  std::vector<fs::path> stale;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto at = name.rfind(".tmp.");
+    if (at != std::string::npos && at + 5 < name.size() &&
+        name.find_first_not_of("0123456789", at + 5) == std::string::npos)
+      stale.push_back(e.path());
+  }
+  for (const auto& f : stale) fs::remove(f, ec);
+  const Scenario sc = cp.scenario();
+  RunSpec spec = cp.spec();
+  if (a.checkpoint_every >= 0) spec.checkpoint_every = a.checkpoint_every;
+  Simulation sim(sc, spec.seed);
+  cp.restore(sim);
+  if (!a.quiet)
+    std::cout << "caremesh " << kVersion << ": resuming " << sc.name << " at day " << sim.tick()
+              << " of " << spec.target_ticks << "\n";
+  return drive_run(dir, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
 }
 
 int cmd_validate(const std::string& scenario, const std::string& variant,
@@ -145,6 +256,33 @@ int main(int argc, char** argv) {
   r->add_flag("--no-client-records", run.no_client_records, "Do not write clients.csv");
   r->add_flag("--force", run.force, "Replace results already in the output directory");
   r->add_flag("--quiet,-q", run.quiet, "Print nothing on success");
+  r->add_option("--checkpoint-every", run.checkpoint_every,
+                "Save the state to OUT/checkpoint.bin every N days, for `caremesh resume` "
+                "(SIGINT/SIGTERM always save it)")
+      ->check(CLI::Range(1, 36500));
+  r->add_option("--max-memory", run.max_memory,
+                "Refuse a scenario whose clients would need more memory than this (default "
+                "8G, or $CAREMESH_MAX_MEMORY)")
+      ->transform(CLI::AsSizeValue(false));
+  r->add_option("--stop-after-ticks", run.stop_after_ticks)->group("")->check(CLI::Range(1, 36500));
+
+  ResumeArgs resume;
+  auto* rs = app.add_subcommand(
+      "resume", "Continue a run stopped by SIGINT/SIGTERM or killed, from DIR/checkpoint.bin");
+  rs->add_option("dir", resume.dir, "The run's output directory (its --out)")->required();
+  rs->add_option("--threads", resume.threads,
+                 "Worker threads (0: all cores); results do not depend on it")
+      ->check(CLI::Range(0, 1024));
+  rs->add_option("--checkpoint-every", resume.checkpoint_every,
+                 "Save the state every N days (default: as the run was started)")
+      ->check(CLI::Range(0, 36500));
+  rs->add_option("--max-memory", resume.max_memory,
+                 "Refuse a scenario whose clients would need more memory than this")
+      ->transform(CLI::AsSizeValue(false));
+  rs->add_flag("--quiet,-q", resume.quiet, "Print nothing on success");
+  rs->add_option("--stop-after-ticks", resume.stop_after_ticks)
+      ->group("")
+      ->check(CLI::Range(1, 36500));
 
   std::string v_scenario, v_variant;
   std::vector<std::string> v_sets;
@@ -167,6 +305,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (r->parsed()) return cmd_run(run);
+    if (rs->parsed()) return cmd_resume(resume);
     if (v->parsed()) return cmd_validate(v_scenario, v_variant, v_sets);
     if (s->parsed()) return cmd_scenarios();
     if (const int rc = run_report_commands(app); rc >= 0) return rc;
@@ -174,6 +313,9 @@ int main(int argc, char** argv) {
     return run_registered(app);
   } catch (const cm::ScenarioError& e) {
     std::cerr << e.diagnostics().report();
+    return 2;
+  } catch (const CheckpointError& e) {
+    std::cerr << "caremesh: " << e.what() << "\n";
     return 2;
   } catch (const std::invalid_argument& e) {
     std::cerr << "caremesh: " << e.what() << "\n";

@@ -179,17 +179,22 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
     if (rng.bernoulli(sc.services[s].urgent_share)) n.flags |= need_flag::urgent;
     n.since = tick;
   }
+  const double self_help_mean =
+      std::min(1.0, kd.self_help_mean + (self_help_boost ? (*self_help_boost)[district] : 0.0));
   c.self_help =
-      static_cast<float>(draw_beta_mean(kd.self_help_mean, pop.self_help_concentration, rng));
+      static_cast<float>(draw_beta_mean(self_help_mean, pop.self_help_concentration, rng));
+  const double outreach = outreach_boost ? (*outreach_boost)[district] : 0.0;
+  const double aware_coordinator = std::min(1.0, pop.awareness_coordinator + outreach);
+  const double aware_other = std::min(1.0, pop.awareness_other + outreach);
 
   // Awareness (the promotion principle): the district's coordinators are widely known; each
   // other organization serving the district is known with a small probability.
   for (std::int32_t org : (*coordinators_by_district)[district])
-    if (rng.bernoulli(pop.awareness_coordinator)) c.learn(org, false);
+    if (rng.bernoulli(aware_coordinator)) c.learn(org, false);
   const auto& others = (*orgs_by_district)[district];
-  if (!others.empty() && pop.awareness_other > 0) {
+  if (!others.empty() && aware_other > 0) {
     boost::random::binomial_distribution<int, double> known(static_cast<int>(others.size()),
-                                                            pop.awareness_other);
+                                                            aware_other);
     const int k = std::min(known(rng), kMaxKnown);
     for (int i = 0; i < k; ++i)
       c.learn(others[rng.below(static_cast<std::uint32_t>(others.size()))], false);

@@ -40,6 +40,7 @@ inline constexpr std::uint8_t priority = 4;   // referred under a formal agreeme
 inline constexpr std::uint8_t self_help = 8;  // met by self- or mutual help
 inline constexpr std::uint8_t pooled = 16;    // served by a partner's helper (level >= 5)
 inline constexpr std::uint8_t referred = 32;  // reached its provider through a referral
+inline constexpr std::uint8_t reserved = 64;  // served in a slot reserved by an agreement
 }  // namespace need_flag
 
 struct Need {
@@ -111,6 +112,8 @@ struct ClientFactory {
   const Scenario* scenario;
   const std::vector<std::vector<std::int32_t>>* coordinators_by_district;
   const std::vector<std::vector<std::int32_t>>* orgs_by_district;
+  const std::vector<double>* outreach_boost = nullptr;   // per district: added awareness
+  const std::vector<double>* self_help_boost = nullptr;  // per district: added self-help
   Client make(std::uint32_t id, std::uint16_t district, std::int32_t tick, Stream& rng) const;
 };
 

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <deque>
 #include <exception>
 #include <fstream>
@@ -43,9 +44,18 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kBootstrap = 1000;  // resamples for sensitivity-index intervals
 constexpr std::size_t kMaxQueued = 256;   // finished runs waiting for the store
+constexpr std::size_t kMaxBatch = 64;     // runs per store transaction, at most
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// CPU time of the calling thread (what the store costs in computing, as opposed to waiting
+// for the disk).
+double thread_cpu_seconds() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 // A JSON number, or null for NaN and infinities.
@@ -255,21 +265,27 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   std::exception_ptr error;
   auto stop_requested = [&] { return halt.load() || (control_.stop && control_.stop->load()); };
 
-  // The writer records finished runs in order of completion, one transaction each. It runs
-  // on its own thread so that the simulation threads never wait for the store's fsync.
+  // The writer records finished runs on its own thread, so the simulation threads never wait
+  // for the disk. It takes every run waiting at once and records them in one transaction (one
+  // fsync): while it commits, the next runs queue up, so the store keeps pace however short
+  // the runs are.
   std::thread writer([&] {
     std::unique_lock lock(mu);
     for (;;) {
       queued.wait(lock, [&] { return !queue.empty() || closing; });
       if (queue.empty()) return;
-      RunRecord rec = std::move(queue.front());
-      queue.pop_front();
+      std::vector<RunRecord> batch;
+      while (!queue.empty() && batch.size() < kMaxBatch) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
       dequeued.notify_all();
       if (error) continue;  // the store failed: discard, the runs are retried on resume
       lock.unlock();
       const auto before = Clock::now();
+      const double cpu_before = thread_cpu_seconds();
       try {
-        store_.record_run(rec);
+        store_.record_runs(batch);
       } catch (...) {
         lock.lock();
         error = std::current_exception();
@@ -277,12 +293,17 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
         continue;
       }
       const double store_s = seconds_since(before);
-      progress.run_done();
+      const double store_cpu = thread_cpu_seconds() - cpu_before;
+      for (std::size_t i = 0; i < batch.size(); ++i) progress.run_done();
       lock.lock();
-      ++summary_.executed;
-      summary_.failed += rec.status == RunStatus::failed;
-      summary_.run_seconds += rec.wall_seconds;
+      for (const RunRecord& rec : batch) {
+        ++summary_.executed;
+        summary_.failed += rec.status == RunStatus::failed;
+        summary_.run_seconds += rec.wall_seconds;
+      }
       summary_.store_seconds += store_s;
+      summary_.store_cpu_seconds += store_cpu;
+      ++summary_.commits;
     }
   });
 
@@ -326,22 +347,31 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
     }
   };
 
-  with_threads(control_.threads, [&] {
-    const int workers = std::max(1, tbb::this_task_arena::max_concurrency());
-    tbb::parallel_for(
-        tbb::blocked_range<int>(0, workers, 1),
-        [&](const tbb::blocked_range<int>& r) {
-          for (int w = r.begin(); w != r.end(); ++w) worker();
-        },
-        tbb::simple_partitioner());
-  });
-  {
-    std::lock_guard lock(mu);
-    closing = true;
+  // Every finished run is recorded before returning, even when the workers throw.
+  auto finish_writing = [&] {
+    {
+      std::lock_guard lock(mu);
+      closing = true;
+    }
+    queued.notify_one();
+    writer.join();
+    progress.finish();
+  };
+  try {
+    with_threads(control_.threads, [&] {
+      const int workers = std::max(1, tbb::this_task_arena::max_concurrency());
+      tbb::parallel_for(
+          tbb::blocked_range<int>(0, workers, 1),
+          [&](const tbb::blocked_range<int>& r) {
+            for (int w = r.begin(); w != r.end(); ++w) worker();
+          },
+          tbb::simple_partitioner());
+    });
+  } catch (...) {
+    finish_writing();
+    throw;
   }
-  queued.notify_one();
-  writer.join();  // every finished run is recorded before returning
-  progress.finish();
+  finish_writing();
   launched_ = launched.load();
   summary_.wall_seconds += seconds_since(t0);
   if (error) std::rethrow_exception(error);
@@ -501,7 +531,19 @@ Json difference_json(const std::vector<double>& base, const std::vector<double>&
   j["n"] = a.size();
   stats::PairedComparison c;
   const bool ok = a.size() >= 2;
-  if (ok) c = stats::compare_paired(a, b);
+  if (ok) {
+    try {
+      c = stats::compare_paired(a, b);
+    } catch (const std::exception&) {
+      // A paired interval of rounding-error width (variants that differ by a constant) makes
+      // the matching unpaired design astronomically large: report the rest without it.
+      std::vector<double> d(a.size());
+      for (std::size_t i = 0; i < d.size(); ++i) d[i] = b[i] - a[i];
+      c.difference = stats::summarize(d);
+      c.unpaired = stats::welch_difference(b, a);
+      c.unpaired_replications_for_same_precision = std::numeric_limits<std::size_t>::max();
+    }
+  }
   j["mean"] = number(ok ? c.difference.mean : kNaN);
   j["sd"] = number(ok ? c.difference.sd : kNaN);
   j["ci_low"] = number(ok ? c.difference.ci.low : kNaN);
@@ -768,7 +810,11 @@ ExperimentResult run_compare(const CompareOptions& o) {
   Json overrides = Json::object();
   std::string hashed = text;
   for (const auto& [path, value] : o.sets) {
-    overrides[path] = yaml_to_json(YAML::Load(value));
+    try {
+      overrides[path] = yaml_to_json(YAML::Load(value));
+    } catch (const YAML::Exception&) {
+      overrides[path] = value;
+    }
     hashed += "\n--set " + path + "=" + value;
   }
   Json design;
@@ -823,10 +869,13 @@ ExperimentResult run_compare(const CompareOptions& o) {
       widest = 0.5 * (get(s, "ci_high") - get(s, "ci_low"));
       sd = get(s, "sd");
     }
-    for (std::size_t i = 1; i < variants.size(); ++i) {
+    for (std::size_t i = 1; i < variants.size() && !std::isnan(widest); ++i) {
       const Json& d = jm["differences"][variants[i]];
-      const double h = get(d, "half_width");
-      if (!(h <= widest)) widest = h, sd = get(d, "sd");  // NaN counts as widest
+      const double h = get(d, "half_width");  // NaN (undefined) ends the search
+      if (std::isnan(h) || h > widest) {
+        widest = h;
+        sd = get(d, "sd");
+      }
     }
     precision["metric"] = o.precision_metric;
     precision["half_width"] = o.precision_half_width;
@@ -980,8 +1029,8 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
         f.error_at("path", "factor \"" + x.path + "\" listed twice");
       x.integer = f.boolean("integer", false);
       if (f.has("levels")) {
-        if (f.has("low") || f.has("high"))
-          f.error("give either \"levels\" or \"low\" and \"high\", not both");
+        const bool low = f.has("low"), high = f.has("high");  // (both marked as known)
+        if (low || high) f.error("give either \"levels\" or \"low\" and \"high\", not both");
         for (const Node& l : f.child("levels").items()) {
           const double v = l.as_number(-1e300, 1e300, kNaN);
           if (std::isnan(v)) continue;
@@ -999,6 +1048,9 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
           x.low = sorted.front();
           x.high = sorted.back();
         }
+        // Whole-number levels are written as integers (4, not 4.0) like integer factors.
+        x.integer = x.integer || std::all_of(x.levels.begin(), x.levels.end(),
+                                             [](double v) { return v == std::round(v); });
       } else {
         all_have_levels = false;
         x.low = f.require_number("low", -1e300, 1e300);
@@ -1126,6 +1178,7 @@ void check_design(const SweepDesign& d, const std::string& scenario_file,
     if (std::find(known_metrics.begin(), known_metrics.end(), d.metrics[i]) == known_metrics.end())
       diags.add(d.metric_locations[i], "metrics[" + std::to_string(i) + "]",
                 unknown_metric_message(d.metrics[i], known_metrics));
+  if (!diags.empty()) return;  // factors are tried on the variant: it must exist first
   for (const auto& f : d.factors) {
     std::vector<double> probe = f.levels;
     if (probe.empty())
@@ -1257,6 +1310,12 @@ Json analyse(const SweepDesign& d, const DesignPlan& plan, const std::vector<dou
       jf[d.factors[j].path] = e;
     }
   } else if (d.method == "lhs") {
+    if (plan.values.rows() <= plan.values.cols() + 1) {
+      out["error"] = "a regression on " + std::to_string(plan.values.cols()) +
+                     " factors needs more than " + std::to_string(plan.values.cols() + 1) +
+                     " points; raise samples";
+      return out;
+    }
     out["regression"] = regression_indices(d, plan.values, y, seed);
   } else if (d.method == "morris") {
     const auto r = stats::morris_analyze(*plan.morris, y, kBootstrap, seed);
@@ -1355,7 +1414,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   const std::size_t n_points = plan.point_row.size();
   const int digits = std::max(4, static_cast<int>(std::to_string(n_points - 1).size()));
   std::vector<ExperimentPoint> points(n_points);
-  std::vector<std::string> errors(n_points);
+  std::vector<std::vector<Diagnostic>> errors(n_points);
   parallel_for_each(
       n_points,
       [&](std::size_t p) {
@@ -1375,21 +1434,49 @@ ExperimentResult run_sweep(const SweepOptions& o) {
         try {
           points[p].scenario = load_scenario(o.scenario_file, opt);
         } catch (const ScenarioError& e) {
-          std::string why;
-          for (const auto& x : e.diagnostics().items())
-            why += (why.empty() ? "" : "; ") + (x.path.empty() ? "" : x.path + ": ") + x.message;
-          errors[p] = std::string("design point ") + name + " " + settings.dump() +
-                      " is not a valid scenario: " + why;
+          errors[p] = e.diagnostics().items();
         }
       },
       1);
   {
+    // A point the scenario rejects is reported at the factor the problem names (else at the
+    // top of the design), with the first such point's settings and a count of the others.
+    struct Problem {
+      Location where;
+      std::string path, message;
+      std::size_t points = 0;
+    };
+    std::vector<Problem> problems;
+    std::map<std::string, std::size_t> index;
+    for (std::size_t p = 0; p < n_points; ++p)
+      for (const auto& x : errors[p]) {
+        Problem pr{d.root_location, "factors", {}, 1};
+        for (const auto& f : d.factors)
+          if (x.path == f.path || x.path.starts_with(f.path + ".") ||
+              x.path.starts_with(f.path + "[")) {
+            pr.where = f.where;
+            pr.path = f.where_path;
+            break;
+          }
+        const auto [it, added] = index.emplace(pr.path + "\n" + x.path, problems.size());
+        if (!added) {
+          ++problems[it->second].points;
+          continue;
+        }
+        pr.message = "design point " + points[p].name + " " + points[p].settings_json +
+                     " is not a valid scenario: " + (x.path.empty() ? "" : x.path + ": ") +
+                     x.message;
+        if (x.message.find("integer") != std::string::npos ||
+            x.message.find("whole number") != std::string::npos)
+          pr.message += " (declare the factor with integer: true)";
+        problems.push_back(std::move(pr));
+      }
     Diagnostics diags;
-    std::size_t bad = 0;
-    for (const auto& e : errors)
-      if (!e.empty() && bad++ < 5) diags.add(d.root_location, "factors", e);
-    if (bad > 5)
-      diags.add(d.root_location, "factors", "... and " + std::to_string(bad - 5) + " more points");
+    for (const auto& pr : problems)
+      diags.add(pr.where, pr.path,
+                pr.message + (pr.points > 1 ? " (and " + std::to_string(pr.points - 1) +
+                                                  " more design points like it)"
+                                            : ""));
     if (!diags.empty()) throw ScenarioError(diags);
   }
 
@@ -1517,7 +1604,8 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   result.complete = true;
   std::ostringstream head;
   head << base.name << ": " << d.method << " sweep of " << d.factors.size() << " factors, "
-       << n_points << " points x " << d.replications << " replications (seeds " << seed << "+r), "
+       << n_points << " points x " << d.replications
+       << (d.replications == 1 ? " replication" : " replications") << " (seeds " << seed << "+r), "
        << ticks << " days\n";
   result.table = head.str() + sweep_table(d, analysis);
   result.report = std::move(report);

@@ -70,13 +70,15 @@ struct ExperimentPoint {
 };
 
 struct ExecutionSummary {
-  std::size_t executed = 0;    // runs this process ran and recorded
-  std::size_t failed = 0;      // of which ended with an exception (status "failed")
-  std::size_t skipped = 0;     // runs found complete in the store
-  bool interrupted = false;    // stopped before every planned run was done
-  double wall_seconds = 0.0;   // wall time spent running
-  double run_seconds = 0.0;    // summed wall time of the runs themselves
-  double store_seconds = 0.0;  // summed wall time inside ResultsStore::record_run
+  std::size_t executed = 0;        // runs this process ran and recorded
+  std::size_t failed = 0;          // of which ended with an exception (status "failed")
+  std::size_t skipped = 0;         // runs found complete in the store
+  bool interrupted = false;        // stopped before every planned run was done
+  double wall_seconds = 0.0;       // wall time spent running
+  double run_seconds = 0.0;        // summed wall time of the runs themselves
+  double store_seconds = 0.0;      // wall time of the writer inside ResultsStore::record_runs
+  double store_cpu_seconds = 0.0;  // CPU time of the writer in there (the rest is disk wait)
+  std::size_t commits = 0;         // store transactions (finished runs are grouped)
 };
 
 // Runs the replications of points that the store lacks, in parallel, recording each one as it

@@ -25,6 +25,7 @@ struct Helper {
   float capacity_hours = 0.0f;  // direct-service hours per day after collaboration and intake
   float load_hours = 0.0f;      // hours per day taken by current cases
   std::uint16_t cases = 0;
+  bool retired = false;  // a contract ended: finishes its cases, takes no new ones
   std::uint8_t n_personal = 0;
   std::array<std::uint32_t, kMaxPersonalTies> personal{};  // helper ids in other organizations
 

@@ -39,17 +39,21 @@ struct QueueEntry {
 struct OrgState {
   std::int32_t first_helper = 0;  // helper slots [first_helper, first_helper + n_helpers)
   std::int32_t n_helpers = 0;
-  std::int32_t network = -1;       // the coordinated network it belongs to, -1 none
-  double collaboration_hours = 0;  // per day, for its ties
-  double coordination_hours = 0;   // per day, as a network coordinator
-  double intake_hours = 0;         // per day for assessments and conferences
-  double intake_left = 0;          // today
-  double paid_hours = 0;           // per day
+  std::vector<std::int32_t> contract_staff;  // helper slots funded by current contracts
+  std::int32_t network = -1;                 // the coordinated network it belongs to, -1 none
+  double collaboration_hours = 0;            // per day, for its ties
+  double coordination_hours = 0;             // per day, as a network coordinator
+  double intake_hours = 0;                   // per day for assessments and conferences
+  double intake_left = 0;                    // today
+  double paid_hours = 0;                     // per day
   std::vector<IntakeEntry> intake;
   std::vector<std::vector<QueueEntry>> queues;  // per service index (empty if not offered)
+  std::vector<std::int32_t> reserved_in_use;    // per service: cases in reserved slots
   std::int64_t assessments = 0, referrals_sent = 0, referrals_received = 0, served = 0,
-               turned_away = 0, pooled_out = 0,
-               conferences = 0;  // held with its own hours (shared governance)
+               turned_away = 0, pooled_out = 0, conferences = 0,
+               started = 0,     // services started from its queues
+      started_in_standard = 0;  // ... within standards.max_days_to_service of queueing  // held
+                                // with its own hours (shared governance)
 };
 
 }  // namespace cm::care

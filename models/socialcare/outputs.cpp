@@ -72,6 +72,17 @@ void write_tie_changes(const fs::path& file, const Simulation& sim) {
   csv.write(file);
 }
 
+void write_steering(const fs::path& file, const Simulation& sim) {
+  CsvWriter csv(
+      {"authority", "cycle", "tick", "phase", "decision", "district", "subject", "value"});
+  for (const SteeringRow& r : sim.steering_rows()) {
+    csv.field(r.authority).field(r.cycle).field(r.tick).field(r.phase).field(r.decision);
+    csv.field(r.district).field(r.subject).field(r.value);
+    csv.end_row();
+  }
+  csv.write(file);
+}
+
 void write_organizations(const fs::path& file, const Simulation& sim) {
   const Scenario& sc = sim.scenario();
   CsvWriter csv({"id", "name", "sector", "district", "services", "helpers", "network",
@@ -86,6 +97,7 @@ void write_organizations(const fs::path& file, const Simulation& sim) {
       if ((org.services >> s) & 1u) services += (services.empty() ? "" : ";") + sc.services[s].name;
     long long cases = 0, waiting = 0;
     for (int h = 0; h < st.n_helpers; ++h) cases += sim.helpers()[st.first_helper + h].cases;
+    for (std::int32_t h : st.contract_staff) cases += sim.helpers()[h].cases;
     for (const auto& q : st.queues) waiting += static_cast<long long>(q.size());
     csv.field(static_cast<long long>(o)).field(org.name).field(to_string(org.sector));
     csv.field(org.district >= 0 ? sc.districts[org.district].name : std::string());
@@ -191,6 +203,7 @@ void write_run(const fs::path& dir, const Simulation& sim, const nlohmann::order
   write_timeseries(dir / "timeseries.csv", sim);
   write_network(dir / "network.csv", sim);
   write_tie_changes(dir / "tie_changes.csv", sim);
+  if (!sim.scenario().authorities.empty()) write_steering(dir / "steering.csv", sim);
   write_organizations(dir / "organizations.csv", sim);
   if (info.client_records) write_clients(dir / "clients.csv", sim);
   write_file_atomically(dir / "summary.json", run_summary(sim, metrics, info).dump(2) + "\n");

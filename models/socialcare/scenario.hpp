@@ -44,6 +44,7 @@ struct ServiceType {
   double hours_per_day = 0.4;           // helper hours one case takes per day, h/day
   double urgent_share = 0.1;            // share of needs that are urgent (served first), 0..1
   double self_help_max_severity = 0.3;  // needs below this severity can be met by self-help
+  bool innovative = false;  // a new form of service: delivered only by contract-funded helpers
 };
 
 struct ClientKindDef {
@@ -110,6 +111,7 @@ struct TieDef {
   int signpost_days = 3;          // days to travel a signposted referral
   int warm_days = 1;              // days to complete a warm hand-over
   double conference_hours = 1.5;  // coordinator hours one case conference takes, h
+  double reserved_share = 0.2;    // share of a partner's case slots a formal agreement reserves
 };
 
 struct ExplicitTie {
@@ -135,6 +137,44 @@ struct TiePolicy {
   bool dynamics = true;           // ties move along the continuum over time
 };
 
+struct MetaLink {
+  int network_a = 0, network_b = 0;  // network indices linked by an agreement
+  int level = 3;                     // level of the ties the agreement creates between members
+};
+
+enum class Allocation : std::uint8_t { by_need, by_population, equal };
+
+// A steering authority (city, district or intermunicipal union) running the DPZM cycle.
+struct AuthorityDef {
+  std::string name;
+  std::string level = "city";  // city | district | intermunicipal (a label in outputs)
+  std::vector<int> territory;  // district indices it steers
+  int period_days = 365;       // one planning period (DPZM cycle), days
+  int first_cycle_day = 0;     // day of the first cycle
+  double budget_helpers = 0;   // helpers (FTE) funded each period
+  Allocation allocation = Allocation::by_need;  // Plan: how the budget follows districts
+  double diagnosis_noise = 0.15;   // Diagnose: relative sd of measurement noise (lognormal)
+  int diagnosis_delay_days = 30;   // Diagnose: the map of problems sees data this old, days
+  bool call_per_district = true;   // Ensure: one call per district, or one for the territory
+  int consortium_min_members = 2;  // a bid needs at least this many organizations
+  int consortium_max_members = 5;
+  bool require_public_and_nonpublic = true;  // public–non-public consortia only
+  bool nonpublic_lead = true;                // consortia are led by non-public organizations (LSW)
+  double weight_coverage = 0.5;              // bid score weights: coverage of diagnosed demand,
+  double weight_price = 0.2;                 //   price, and the consortium's monitored record
+  double weight_record = 0.3;
+  double price_public = 1.0;  // relative cost of a funded helper by sector
+  double price_nonpublic = 0.85;
+  int contract_level = 6;             // consortium membership holds member ties at this level
+  double compliance_threshold = 0.8;  // Monitor: share of services started within the standard
+  double equity_adjustment = 0.5;     // next budget shifts toward under-served districts
+  double outreach_share = 0.0;        // promotion: share of the budget spent on outreach
+  double outreach_effect = 0.05;      // awareness added per outreach FTE per 10,000 residents
+  double self_help_share = 0.0;       // co-production: share of the budget for self-help groups
+  double self_help_effect = 0.1;      // self-help capacity added per FTE per 10,000 residents
+  double innovation_share = 0.0;      // innovation: share of contracted FTE for new services
+};
+
 struct Standards {
   int max_days_to_assessment = 14;  // days (14 working days: art. 107)
   int max_days_to_service = 30;     // days from first contact to first service
@@ -158,6 +198,8 @@ struct Scenario {
   TiePolicy tie_policy;
   std::vector<ExplicitTie> explicit_ties;
   std::vector<NetworkDef> networks;
+  std::vector<MetaLink> metanetwork;
+  std::vector<AuthorityDef> authorities;
   Standards standards;
 };
 

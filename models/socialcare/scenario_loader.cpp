@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "engine/yaml_reader.hpp"
+#include "models/socialcare/clients.hpp"
+#include "models/socialcare/helpers.hpp"
 
 namespace cm::care {
 
@@ -119,7 +124,14 @@ std::string apply_override(YAML::Node root, const std::string& path, const YAML:
         cur[st.key] = value;
         return {};
       }
-      if (!cur[st.key]) return "no key \"" + walked + "\" in the scenario";
+      // A missing optional section of the scenario is created (it then holds only this key;
+      // defaults fill the rest); any other missing key is an error.
+      static const std::set<std::string> sections = {"population", "helpers", "ties",
+                                                     "tie_policy", "standards", "steering"};
+      if (!cur[st.key]) {
+        if (s != 0 || !sections.count(st.key)) return "no key \"" + walked + "\" in the scenario";
+        cur[st.key] = YAML::Node(YAML::NodeType::Map);
+      }
       YAML::Node next = cur[st.key];
       cur.reset(next);
     }
@@ -174,6 +186,8 @@ class Reader {
       root.error("no organizations: give `organizations:` or `per_district.organizations:`");
     read_networks(root.child("networks"), sc, "");
     read_explicit_ties(root.child("explicit_ties"), sc);
+    read_metanetwork(root.child("metanetwork"), sc);
+    read_steering(root.child("steering"), sc);
     root.finish();
     return sc;
   }
@@ -212,6 +226,7 @@ class Reader {
       st.hours_per_day = s.number("hours_per_day", 0.4, 0.0, 24.0);
       st.urgent_share = s.number("urgent_share", 0.1, 0.0, 1.0);
       st.self_help_max_severity = s.number("self_help_max_severity", 0.3, 0.0, 1.0);
+      st.innovative = s.boolean("innovative", false);
       s.finish();
       if (service_index_.count(st.name)) {
         s.error_at("name", "service \"" + st.name + "\" is defined twice");
@@ -329,6 +344,7 @@ class Reader {
     t.signpost_days = static_cast<int>(n.integer("signpost_days", t.signpost_days, 1, 365));
     t.warm_days = static_cast<int>(n.integer("warm_days", t.warm_days, 1, 365));
     t.conference_hours = n.number("conference_hours", t.conference_hours, 0.0, 100.0);
+    t.reserved_share = n.number("reserved_share", t.reserved_share, 0.0, 1.0);
     n.finish();
   }
 
@@ -558,6 +574,90 @@ class Reader {
     }
   }
 
+  void read_metanetwork(const Node& n, Scenario& sc) {
+    if (!n.present()) return;
+    std::map<std::string, int> nets;
+    for (std::size_t i = 0; i < sc.networks.size(); ++i)
+      nets.emplace(sc.networks[i].name, static_cast<int>(i));
+    auto net_ref = [&](const Node& x) {
+      const std::string name = x.as_string();
+      const auto it = nets.find(name);
+      if (it != nets.end()) return it->second;
+      x.error("unknown network \"" + name + "\" (not among the networks)");
+      return -1;
+    };
+    for (const Node& m : n.items()) {
+      MetaLink link;
+      const Node a = m.child("a"), b = m.child("b");
+      if (!a.present() || !b.present()) m.error("expected keys \"a\" and \"b\" (network names)");
+      link.network_a = a.present() ? net_ref(a) : -1;
+      link.network_b = b.present() ? net_ref(b) : -1;
+      link.level = static_cast<int>(m.integer("level", 3, 1, kMaxLevel));
+      m.finish();
+      if (link.network_a >= 0 && link.network_b >= 0) sc.metanetwork.push_back(link);
+    }
+  }
+
+  void read_steering(const Node& n, Scenario& sc) {
+    if (!n.present()) return;
+    for (const Node& a : n.child("authorities").items()) {
+      AuthorityDef d;
+      d.name = a.require_string("name");
+      d.level = a.choice("level", "city", {"city", "district", "intermunicipal"});
+      const Node t = a.child("territory");
+      if (!t.present() || (t.is_scalar() && t.as_string() == "all")) {
+        for (int i = 0; i < static_cast<int>(sc.districts.size()); ++i) d.territory.push_back(i);
+      } else {
+        for (const Node& x : t.items()) {
+          const int idx = district_ref(x, x.as_string());
+          if (idx >= 0) d.territory.push_back(idx);
+        }
+        std::sort(d.territory.begin(), d.territory.end());
+        d.territory.erase(std::unique(d.territory.begin(), d.territory.end()), d.territory.end());
+      }
+      d.period_days = static_cast<int>(a.integer("period_days", d.period_days, 7, 3650));
+      d.first_cycle_day = static_cast<int>(a.integer("first_cycle_day", 0, 0, 36500));
+      d.budget_helpers = a.number("budget_helpers", 0.0, 0.0, 1e6);
+      const std::string alloc =
+          a.choice("allocation", "by_need", {"by_need", "by_population", "equal"});
+      d.allocation = alloc == "by_population" ? Allocation::by_population
+                     : alloc == "equal"       ? Allocation::equal
+                                              : Allocation::by_need;
+      d.diagnosis_noise = a.number("diagnosis_noise", d.diagnosis_noise, 0.0, 5.0);
+      d.diagnosis_delay_days =
+          static_cast<int>(a.integer("diagnosis_delay_days", d.diagnosis_delay_days, 0, 3650));
+      d.call_per_district =
+          a.choice("call_scope", "district", {"district", "territory"}) == "district";
+      d.consortium_min_members =
+          static_cast<int>(a.integer("consortium_min_members", d.consortium_min_members, 1, 50));
+      d.consortium_max_members =
+          static_cast<int>(a.integer("consortium_max_members", d.consortium_max_members, 1, 50));
+      if (d.consortium_max_members < d.consortium_min_members)
+        a.error_at("consortium_max_members", "must be at least consortium_min_members");
+      d.require_public_and_nonpublic =
+          a.boolean("require_public_and_nonpublic", d.require_public_and_nonpublic);
+      d.nonpublic_lead = a.boolean("nonpublic_lead", d.nonpublic_lead);
+      d.weight_coverage = a.number("weight_coverage", d.weight_coverage, 0.0, 1e6);
+      d.weight_price = a.number("weight_price", d.weight_price, 0.0, 1e6);
+      d.weight_record = a.number("weight_record", d.weight_record, 0.0, 1e6);
+      d.price_public = a.number("price_public", d.price_public, 0.01, 1e6);
+      d.price_nonpublic = a.number("price_nonpublic", d.price_nonpublic, 0.01, 1e6);
+      d.contract_level = static_cast<int>(a.integer("contract_level", d.contract_level, 0, 7));
+      d.compliance_threshold = a.number("compliance_threshold", d.compliance_threshold, 0, 1);
+      d.equity_adjustment = a.number("equity_adjustment", d.equity_adjustment, 0.0, 10.0);
+      d.outreach_share = a.number("outreach_share", 0.0, 0.0, 1.0);
+      d.outreach_effect = a.number("outreach_effect", d.outreach_effect, 0.0, 1.0);
+      d.self_help_share = a.number("self_help_share", 0.0, 0.0, 1.0);
+      d.self_help_effect = a.number("self_help_effect", d.self_help_effect, 0.0, 1.0);
+      d.innovation_share = a.number("innovation_share", 0.0, 0.0, 1.0);
+      if (d.outreach_share + d.self_help_share > 1.0)
+        a.error_at("self_help_share", "outreach_share + self_help_share must not exceed 1");
+      a.finish();
+      sc.authorities.push_back(std::move(d));
+    }
+    n.finish();
+  }
+
   Diagnostics& diags_;
   std::map<std::string, int> district_index_, service_index_, org_index_;
   Node deferred_networks_;
@@ -646,6 +746,86 @@ Diagnostics relocate(const Diagnostics& diags, const std::vector<OverrideOrigin>
   return out;
 }
 
+// ---- memory estimate (docs/reliability.md) --------------------------------------------------
+
+// A run keeps every client it ever created. The expected number over the horizon is
+// sum(population) x annual_incidence x horizon_days / 365; each takes its record twice (the
+// vector of clients grows by doubling) and 64 bytes of active-list, queue, intake and message
+// entries. A scenario whose clients and helpers would need more than the limit is refused
+// before anything is allocated. The limit is 8 GiB, or CAREMESH_MAX_MEMORY (bytes, or a number
+// with a K, M, G or T suffix, powers of 1024), which `caremesh run --max-memory` sets.
+constexpr double kDefaultMaxMemory = 8.0 * 1024 * 1024 * 1024;
+constexpr double kBytesPerClient = 2.0 * sizeof(Client) + 64;
+constexpr double kBytesPerHelper = 2.0 * sizeof(Helper) + 8;
+constexpr double kMaxClients = 1e9;  // client ids are 32-bit
+
+std::optional<double> parse_size(const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || !std::isfinite(v) || v <= 0) return std::nullopt;
+  std::string unit(end);
+  if (unit.ends_with("iB"))
+    unit.resize(unit.size() - 2);
+  else if (unit.size() > 1 && unit.ends_with("B"))
+    unit.pop_back();
+  const std::string units = "KMGT";
+  if (unit.empty() || unit == "B") return v;
+  if (unit.size() != 1) return std::nullopt;
+  const auto k = units.find(static_cast<char>(std::toupper(static_cast<unsigned char>(unit[0]))));
+  if (k == std::string::npos) return std::nullopt;
+  return v * std::pow(1024.0, static_cast<double>(k + 1));
+}
+
+std::string gib(double bytes) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
+  return buf;
+}
+
+void check_memory(const Node& root, const Scenario& sc, Diagnostics& diags) {
+  double limit = kDefaultMaxMemory;
+  if (const char* env = std::getenv("CAREMESH_MAX_MEMORY"); env && *env) {
+    const auto v = parse_size(env);
+    if (!v) {
+      diags.add({"CAREMESH_MAX_MEMORY", 0, 0}, "",
+                "expected a memory size such as 8G or 512M, got \"" + std::string(env) + "\"");
+      return;
+    }
+    limit = *v;
+  }
+  double clients = 0, largest = -1;
+  std::size_t at = 0;
+  for (std::size_t d = 0; d < sc.districts.size(); ++d) {
+    const double c = static_cast<double>(sc.districts[d].population) *
+                     sc.population.annual_incidence * sc.horizon_days / 365.0;
+    clients += c;
+    if (c > largest) {
+      largest = c;
+      at = d;
+    }
+  }
+  double helpers = 0;
+  for (const Organization& o : sc.organizations) helpers += o.helpers;
+  const double bytes = clients * kBytesPerClient + helpers * kBytesPerHelper;
+  if (clients <= kMaxClients && bytes <= limit) return;
+  const auto districts = root.child("districts").items();
+  if (at >= districts.size()) return;
+  const Node where = districts[at].child("population");
+  const std::string count = std::to_string(std::llround(clients));
+  const std::string what = "the scenario would create about " + count + " clients in " +
+                           std::to_string(sc.horizon_days) +
+                           " days (sum of population x annual_incidence x horizon_days / 365)";
+  if (clients > kMaxClients)
+    where.error(what +
+                ", more than the 1000000000 a run supports; lower the population, "
+                "population.annual_incidence or horizon_days");
+  else
+    where.error(what + ", needing about " + gib(bytes) + " of memory, more than the limit of " +
+                gib(limit) +
+                "; lower the population, population.annual_incidence or horizon_days, or raise "
+                "the limit with --max-memory or CAREMESH_MAX_MEMORY");
+}
+
 Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
                      const std::string& name) {
   if (!doc.ok() || !diags.empty()) throw ScenarioError(diags);
@@ -660,6 +840,7 @@ Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
   if (!diags.empty()) throw ScenarioError(diags);
   Reader reader(diags);
   Scenario sc = reader.read(root);
+  if (diags.empty()) check_memory(root, sc, diags);
   if (!diags.empty()) throw ScenarioError(relocate(diags, origins));
   sc.source_file = name;
   YAML::Emitter out;

@@ -5,6 +5,7 @@
 #include <boost/random/poisson_distribution.hpp>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
@@ -39,6 +40,8 @@ struct Simulation::Msg {
   std::int32_t helper = -1;
   std::uint32_t client = 0;
   float hours = 0;
+  std::uint8_t service = 0;  // release: the service, and whether its slot was reserved
+  bool reserved = false;
 };
 
 struct Simulation::Event {
@@ -95,7 +98,19 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
     for (int m : net.members)
       if (orgs_[m].network < 0) orgs_[m].network = static_cast<std::int32_t>(k);
   }
-  for (int o = 0; o < n_orgs; ++o) orgs_[o].queues.resize(sc_.services.size());
+  for (int o = 0; o < n_orgs; ++o) {
+    orgs_[o].queues.resize(sc_.services.size());
+    orgs_[o].reserved_in_use.assign(sc_.services.size(), 0);
+  }
+  for (std::size_t s = 0; s < sc_.services.size(); ++s)
+    if (sc_.services[s].innovative) innovative_mask_ |= 1u << s;
+  outreach_boost_.assign(n_districts, 0.0);
+  self_help_boost_.assign(n_districts, 0.0);
+  authorities_.resize(sc_.authorities.size());
+  for (AuthorityState& a : authorities_) {
+    a.budget_shift.assign(n_districts, 0.0);
+    a.record.assign(n_orgs, 0.5);
+  }
   ties_.build(sc_);
   for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
   init_staff();
@@ -112,7 +127,7 @@ void Simulation::init_staff() {
       Helper h;
       h.id = staff_.next_id++;
       h.org = static_cast<std::int32_t>(o);
-      h.skills = org.services;
+      h.skills = org.services & ~innovative_mask_;  // new forms of service need a contract
       Stream rng = streams_(kQuality, h.id, 0);
       h.quality = draw_helper_quality(sc_.helpers, rng);
       staff_.slot_of_id.push_back(static_cast<std::int32_t>(staff_.helpers.size()));
@@ -159,15 +174,22 @@ void Simulation::update_hours() {
     orgs_[t.a].collaboration_hours += h;
     orgs_[t.b].collaboration_hours += h;
   }
-  for (auto& o : orgs_) {
-    o.paid_hours = o.n_helpers * def.hours_per_day;
+  for (std::int32_t k = 0; k < static_cast<std::int32_t>(orgs_.size()); ++k) {
+    OrgState& o = orgs_[k];
+    const double staff = o.n_helpers + static_cast<double>(o.contract_staff.size());
+    o.paid_hours = staff * def.hours_per_day;
     const double available = o.paid_hours * (1.0 - def.admin_share);
     const double rest = std::max(0.0, available - o.collaboration_hours - o.coordination_hours);
     o.intake_hours = rest * def.intake_share;
-    const double per_helper = o.n_helpers > 0 ? rest * (1.0 - def.intake_share) / o.n_helpers : 0;
-    for (int i = 0; i < o.n_helpers; ++i)
-      staff_.helpers[o.first_helper + i].capacity_hours = static_cast<float>(per_helper);
+    const double per_helper = staff > 0 ? rest * (1.0 - def.intake_share) / staff : 0;
+    for_each_staff(k, [&](std::int32_t s) {
+      staff_.helpers[s].capacity_hours = static_cast<float>(per_helper);
+    });
   }
+  // Helpers of ended contracts finish their cases and take no new ones.
+  if (!sc_.authorities.empty())
+    for (Helper& h : staff_.helpers)
+      if (h.retired) h.capacity_hours = h.load_hours;
 }
 
 // ---- one tick ------------------------------------------------------------------------------
@@ -179,6 +201,10 @@ void Simulation::run(int ticks) {
 void Simulation::step() {
   TickRecord rec;
   rec.tick = tick_;
+  if (!sc_.authorities.empty()) {
+    phase_steering();
+    update_hours();  // contracts change staff
+  }
   phase_arrivals(rec);
   std::vector<Msg> msgs = phase_clients(rec);
   std::vector<Event> events;
@@ -195,7 +221,9 @@ void Simulation::step() {
 }
 
 void Simulation::phase_arrivals(TickRecord& rec) {
-  const ClientFactory factory{&sc_, &coordinators_by_district_, &others_by_district_};
+  const ClientFactory factory{&sc_, &coordinators_by_district_, &others_by_district_,
+                              &outreach_boost_, &self_help_boost_};
+  if (!sc_.authorities.empty()) district_arrivals_.emplace_back(sc_.districts.size(), 0);
   for (std::size_t d = 0; d < sc_.districts.size(); ++d) {
     const double rate =
         static_cast<double>(sc_.districts[d].population) * sc_.population.annual_incidence / 365.0;
@@ -210,6 +238,7 @@ void Simulation::phase_arrivals(TickRecord& rec) {
       active_.push_back(id);
     }
     rec.arrivals += k;
+    if (!sc_.authorities.empty()) district_arrivals_.back()[d] = k;
   }
 }
 
@@ -245,6 +274,8 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             m.helper = n.helper;
             m.client = c.id;
             m.hours = static_cast<float>(sc_.services[n.service].hours_per_day);
+            m.service = n.service;
+            m.reserved = n.flags & need_flag::reserved;
             out.push_back(m);
           } else {
             Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + i,
@@ -424,6 +455,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       Helper& h = staff_.helpers[m.helper];
       h.load_hours = std::max(0.0f, h.load_hours - m.hours);
       if (h.cases > 0) --h.cases;
+      if (m.reserved && org.reserved_in_use[m.service] > 0) --org.reserved_in_use[m.service];
     } else {
       org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_});
     }
@@ -527,7 +559,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
     const Tie& tie = ties_[t];
     const int level = tie.level;
     if (level < min_level && !(min_level <= 1 && tie.personal > 0)) continue;
-    if (!offers(p, n.service) || !serves(p, c.district)) continue;
+    if (!offers(p, n.service) || (!serves(p, c.district) && !tie.cross_territory)) continue;
     if (level > best_level || (level == best_level && tie.trust > best_trust)) {
       best = p;
       best_level = level;
@@ -583,18 +615,41 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
                           bool pooled_only) {
   auto& queue = orgs_[o].queues[service];
   if (queue.empty()) return false;
-  std::sort(queue.begin(), queue.end());
   const float hours = static_cast<float>(sc_.services[service].hours_per_day);
   const int cap = sc_.helpers.caseload_cap;
+  // A formal agreement (level >= 6) reserves a share of the organization's case slots for
+  // referred clients: that many of them, first come first served, go ahead of the queue.
+  int reserved_free = 0;
+  if (!pooled_only) {
+    double slots = 0;
+    for_each_staff(o, [&](std::int32_t s) {
+      const Helper& h = staff_.helpers[s];
+      if ((h.skills >> service) & 1u) slots += std::floor(h.capacity_hours / hours + 1e-6);
+    });
+    reserved_free = static_cast<int>(std::floor(sc_.ties.reserved_share * slots)) -
+                    orgs_[o].reserved_in_use[service];
+  }
+  std::vector<std::size_t> referred;
+  for (std::size_t i = 0; i < queue.size(); ++i) {
+    const Need& n = clients_[queue[i].client].needs[queue[i].need];
+    queue[i].priority = base_priority(n);
+    if (n.flags & need_flag::priority) referred.push_back(i);
+  }
+  std::sort(referred.begin(), referred.end(), [&](std::size_t x, std::size_t y) {
+    return std::tie(queue[x].tick, queue[x].client, queue[x].need) <
+           std::tie(queue[y].tick, queue[y].client, queue[y].need);
+  });
+  for (std::size_t k = 0; k < referred.size() && static_cast<int>(k) < reserved_free; ++k)
+    queue[referred[k]].priority += 2;
+  std::sort(queue.begin(), queue.end());
   auto valid = [&](const QueueEntry& q) { return still_queued(o, q); };
   auto find_helper = [&](std::int32_t org) -> std::int32_t {
     std::int32_t best = -1;
-    for (int k = 0; k < orgs_[org].n_helpers; ++k) {
-      const std::int32_t s = orgs_[org].first_helper + k;
+    for_each_staff(org, [&](std::int32_t s) {
       const Helper& h = staff_.helpers[s];
-      if (!((h.skills >> service) & 1u) || !h.can_take(hours, cap)) continue;
+      if (!((h.skills >> service) & 1u) || !h.can_take(hours, cap)) return;
       if (best < 0 || h.free_hours() > staff_.helpers[best].free_hours()) best = s;
-    }
+    });
     return best;
   };
   std::vector<std::int32_t> lenders;
@@ -634,8 +689,14 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     ev.org = h.org;
     ev.other = helper;
     ev.flags = h.org != o ? need_flag::pooled : 0;
+    if (q.priority >= 2 && h.org == o) {
+      ev.flags |= need_flag::reserved;
+      ++orgs_[o].reserved_in_use[service];
+    }
     ev.value = draw_service_days(sc_, c, c.needs[q.need], days);
     events.push_back(ev);
+    ++orgs_[o].started;
+    orgs_[o].started_in_standard += tick_ - q.tick <= sc_.standards.max_days_to_service;
     if (h.org != o) ++orgs_[h.org].pooled_out;
     any = true;
   }
@@ -855,6 +916,17 @@ void Simulation::phase_record(TickRecord& rec) {
       },
       tbb::simple_partitioner());
   rec.needs = counts.needs;
+  if (!sc_.authorities.empty()) {
+    // Waiting lists per district, for the authorities' map of problems.
+    std::vector<std::int32_t> waiting(sc_.districts.size(), 0);
+    for (std::uint32_t id : active_) {
+      const Client& c = clients_[id];
+      for (int k = 0; k < c.n_needs; ++k)
+        waiting[c.district] +=
+            c.needs[k].state == NeedState::waiting || c.needs[k].state == NeedState::intake;
+    }
+    district_waiting_.push_back(std::move(waiting));
+  }
   rec.active = static_cast<std::int64_t>(active_.size());
   for (const OrgState& o : orgs_) {
     for (const auto& q : o.queues) rec.queue_length += static_cast<std::int64_t>(q.size());

@@ -27,6 +27,7 @@
 #include "models/socialcare/networks.hpp"
 #include "models/socialcare/organizations.hpp"
 #include "models/socialcare/scenario.hpp"
+#include "models/socialcare/steering.hpp"
 #include "models/socialcare/ties.hpp"
 
 namespace cm::care {
@@ -79,9 +80,13 @@ class Simulation {
   // Levels at the start of the run, and every change since, in (day, tie) order.
   const std::vector<std::int8_t>& initial_tie_levels() const { return initial_levels_; }
   const std::vector<TieChange>& tie_history() const { return tie_history_; }
+  const std::vector<SteeringRow>& steering_rows() const { return steering_rows_; }
+  const std::vector<AuthorityState>& authorities() const { return authorities_; }
   std::size_t active_clients() const { return active_.size(); }
 
  private:
+  friend class Checkpoint;  // saves and restores the state (checkpoint.hpp)
+
   struct Msg;
   struct Event;
   struct OrgOutput;
@@ -89,6 +94,19 @@ class Simulation {
   void init_staff();
   void init_personal_ties();
   void update_hours();
+  void phase_steering();  // steering.cpp
+  void diagnose(int a, std::vector<double>& need, std::vector<std::vector<double>>& demand);
+  void monitor(int a, Contract& contract);
+  void ensure(int a, const std::vector<int>& districts, int helpers, int innovative_helpers,
+              const std::vector<std::vector<double>>& demand);
+  std::int32_t add_contract_helper(std::int32_t org, std::uint32_t skills);
+  void apply_contract_ties();
+  template <class F>
+  void for_each_staff(std::int32_t o, F&& f) const {
+    const OrgState& org = orgs_[o];
+    for (int k = 0; k < org.n_helpers; ++k) f(org.first_helper + k);
+    for (std::int32_t s : org.contract_staff) f(s);
+  }
   void phase_arrivals(TickRecord& rec);
   std::vector<Msg> phase_clients(TickRecord& rec);
   void step_client(Client& c, std::vector<Msg>& out);
@@ -128,6 +146,12 @@ class Simulation {
       serving_by_district_;
   std::vector<TickRecord> series_;
   std::vector<std::int8_t> initial_levels_;
+  std::uint32_t innovative_mask_ = 0;  // services only contracts deliver
+  std::vector<AuthorityState> authorities_;
+  std::vector<SteeringRow> steering_rows_;
+  std::vector<std::vector<std::int32_t>> district_arrivals_;  // per day, per district
+  std::vector<std::vector<std::int32_t>> district_waiting_;   // per day, per district
+  std::vector<double> outreach_boost_, self_help_boost_;      // per district
   std::vector<TieChange> tie_history_;
 };
 

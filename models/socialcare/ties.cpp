@@ -26,6 +26,16 @@ void TieTable::build(const Scenario& sc) {
       for (std::size_t j = i + 1; j < net.members.size(); ++j)
         keys.push_back(pair_key(net.members[i], net.members[j]));
   for (const auto& t : sc.explicit_ties) keys.push_back(pair_key(t.a, t.b));
+  // Metanetwork agreements tie the members of linked networks across their territories.
+  std::map<std::uint64_t, int> meta;
+  for (const auto& link : sc.metanetwork)
+    for (int x : sc.networks[link.network_a].members)
+      for (int y : sc.networks[link.network_b].members)
+        if (x != y) {
+          keys.push_back(pair_key(x, y));
+          int& level = meta[pair_key(x, y)];
+          level = std::max(level, link.level);
+        }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
 
@@ -61,6 +71,7 @@ void TieTable::build(const Scenario& sc) {
     t.level = static_cast<std::int8_t>(p.member ? pol.initial_level_members : pol.initial_level);
     t.floor = static_cast<std::int8_t>(p.member ? pol.min_level_members : 0);
     t.animation = p.animation;
+    t.policy_max = static_cast<std::int8_t>(pol.max_level);
     ties_.push_back(t);
   }
   adjacency_.assign(n_orgs, {});
@@ -75,6 +86,15 @@ void TieTable::build(const Scenario& sc) {
       tie.ceiling = static_cast<std::int8_t>(std::max<int>(tie.ceiling, t.level));
       tie.floor = static_cast<std::int8_t>(std::max<int>(tie.floor, t.level));
     }
+  }
+  for (const auto& [key, level] : meta) {
+    Tie& tie = ties_[find(static_cast<std::int32_t>(key >> 32),
+                          static_cast<std::int32_t>(key & 0xffffffffu))];
+    tie.cross_territory = true;
+    tie.level = std::max<std::int8_t>(tie.level, static_cast<std::int8_t>(level));
+    tie.floor = std::max<std::int8_t>(tie.floor, static_cast<std::int8_t>(level));
+    if (level >= 6)
+      tie.ceiling = std::max<std::int8_t>(tie.ceiling, static_cast<std::int8_t>(level));
   }
   for (Tie& t : ties_) {
     t.floor = std::min(t.floor, t.ceiling);
@@ -119,11 +139,12 @@ void TieTable::step(Tie& t, const TieDef& def, const TieEvent* events, std::size
     const int L = t.level;
     const double cost = 2.0 * tie_hours_per_day(def, L) * def.review_days;
     const double benefit = def.benefit_hours_per_joint_case * t.joint_cases;
-    if (L > t.floor && (t.trust < def.trust_threshold[L] || benefit < cost)) {
+    const int floor = t.effective_floor(), ceiling = t.effective_ceiling();
+    if (L > floor && (t.trust < def.trust_threshold[L] || benefit < cost)) {
       --t.level;
-    } else if (L < t.ceiling && t.trust >= def.trust_threshold[L + 1]) {
+    } else if (L < ceiling && t.trust >= def.trust_threshold[L + 1]) {
       ++t.level;
-    } else if (L == 0 && t.ceiling > 0 && uniform_draw < t.animation) {
+    } else if (L == 0 && ceiling > 0 && uniform_draw < t.animation) {
       t.level = 1;  // the coordinator's animation links an unlinked pair
       t.trust = std::max(t.trust, static_cast<float>(def.trust_threshold[1]));
     }

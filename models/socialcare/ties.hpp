@@ -8,6 +8,7 @@
 // benefit in the review window did not cover its cost or trust fell below its level.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -19,13 +20,23 @@ namespace cm::care {
 struct Tie {
   std::int32_t a = 0, b = 0;  // organizations, a < b
   std::int8_t level = 0;
-  std::int8_t floor = 0;            // level a contract keeps it at or above
-  std::int8_t ceiling = kMaxLevel;  // highest level allowed (policy, formal acts)
-  float trust = 0.0f;               // 0..1
-  std::uint16_t personal = 0;       // personal ties between their helpers
-  std::uint16_t joint_cases = 0;    // successful joint cases in the review window
-  std::uint16_t failed_cases = 0;   // failed referrals in the review window
-  float animation = 0.0f;           // coordinator's monthly chance to link an unlinked pair
+  std::int8_t floor = 0;               // level a contract keeps it at or above
+  std::int8_t ceiling = kMaxLevel;     // highest level allowed (policy, formal acts)
+  float trust = 0.0f;                  // 0..1
+  std::uint16_t personal = 0;          // personal ties between their helpers
+  std::uint16_t joint_cases = 0;       // successful joint cases in the review window
+  std::uint16_t failed_cases = 0;      // failed referrals in the review window
+  float animation = 0.0f;              // coordinator's monthly chance to link an unlinked pair
+  std::int8_t policy_max = kMaxLevel;  // the scenario's highest level (tie_policy.max_level)
+  std::int8_t contract_level = 0;      // level held by a current consortium contract, 0 none
+  bool cross_territory = false;        // a metanetwork agreement: referrals across territories
+
+  // A consortium contract is a formal act: it holds the tie at its level and opens the
+  // formal levels, within the scenario's policy.
+  int effective_floor() const {
+    return contract_level > 0 ? std::min<int>(std::max(floor, contract_level), policy_max) : floor;
+  }
+  int effective_ceiling() const { return contract_level > 0 ? policy_max : ceiling; }
 };
 
 // An event on a tie: a joint case that succeeded or a referral that failed.

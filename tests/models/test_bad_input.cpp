@@ -126,220 +126,84 @@ std::ostream& operator<<(std::ostream& os, const BadCase& c) {
   return os << c.name;
 }
 
+// One row per corpus file or bad argument: name, file, arguments, LINE:COL, path, phrase, and
+// what the diagnostic names instead of the file ("" for the file itself).
 const std::vector<BadCase>& bad_cases() {
+  // clang-format off
   static const std::vector<BadCase> cases = {
       {"SyntaxError", "syntax-error.yaml", {}, "14:3", "", "YAML syntax error", ""},
-      {"UnknownKeyTop",
-       "unknown-key-top.yaml",
-       {},
-       "5:1",
-       "horizon_dayz",
-       "unknown key \"horizon_dayz\" (did you mean \"horizon_days\"?)",
-       ""},
-      {"UnknownKeyNested",
-       "unknown-key-nested.yaml",
-       {},
-       "36:20",
-       "organizations[1].sectr",
-       "unknown key \"sectr\" (did you mean \"sector\"?)",
-       ""},
-      {"DuplicateKey",
-       "duplicate-key.yaml",
-       {},
-       "20:3",
-       "population.annual_incidence",
-       "duplicate key \"annual_incidence\" (first defined at line 18)",
-       ""},
-      {"StringForNumber",
-       "wrong-type-string.yaml",
-       {},
-       "11:31",
-       "districts[1].population",
-       "expected a whole number between 0 and 100000000, got \"many\"",
-       ""},
-      {"ListForMapping",
-       "wrong-type-list.yaml",
-       {},
-       "29:13",
-       "tie_policy",
-       "expected a mapping (with key \"initial_level\"), got a sequence",
-       ""},
-      {"FractionForInteger",
-       "wrong-type-fraction.yaml",
-       {},
-       "37:36",
-       "organizations[1].helpers",
-       "got \"2.5\" (not a whole number)",
-       ""},
-      {"NegativePopulation",
-       "negative-population.yaml",
-       {},
-       "10:32",
-       "districts[0].population",
-       "expected a whole number between 0 and 100000000, got \"-3000\"",
-       ""},
-      {"NegativeHelpers",
-       "negative-helpers.yaml",
-       {},
-       "39:49",
-       "organizations[2].helpers",
-       "expected a whole number between 0 and 1000000, got \"-1\"",
-       ""},
-      {"ProbabilityAboveOne",
-       "probability-above-one.yaml",
-       {},
-       "15:82",
-       "services[1].urgent_share",
-       "expected a number between 0 and 1, got \"1.5\"",
-       ""},
-      {"ProbabilityBelowZero",
-       "probability-below-zero.yaml",
-       {},
-       "20:20",
-       "population.awareness_other",
-       "expected a number between 0 and 1, got \"-0.2\"",
-       ""},
-      {"NaN",
-       "nan.yaml",
-       {},
-       "18:21",
-       "population.annual_incidence",
-       "(not-a-number is not allowed)",
-       ""},
-      {"Infinity",
-       "infinity.yaml",
-       {},
-       "14:48",
-       "services[0].mean_days",
-       "(infinity is not allowed)",
-       ""},
-      {"UndefinedDistrict",
-       "undefined-district.yaml",
-       {},
-       "36:55",
-       "organizations[1].district",
-       "unknown district \"West\"",
-       ""},
-      {"UndefinedDistrictServed",
-       "undefined-district-serves.yaml",
-       {},
-       "38:76",
-       "organizations[2].serves[1]",
-       "unknown district \"West\"",
-       ""},
-      {"UndefinedService",
-       "undefined-service.yaml",
-       {},
-       "35:30",
-       "organizations[0].services[1]",
-       "unknown service \"counselling\"",
-       ""},
-      {"UndefinedNetworkMember",
-       "undefined-org-member.yaml",
-       {},
-       "42:32",
-       "networks[0].members[1]",
-       "unknown organization \"Hospital\"",
-       ""},
-      {"UndefinedCoordinator",
-       "undefined-org-coordinator.yaml",
-       {},
-       "42:85",
-       "networks[0].coordinator",
-       "unknown organization \"Agency\"",
-       ""},
-      {"UndefinedTieOrganization",
-       "undefined-org-tie.yaml",
-       {},
-       "46:20",
-       "explicit_ties[0].b",
-       "unknown organization \"Fundation\"",
-       ""},
-      {"LeadWithoutCoordinator",
-       "lead-without-coordinator.yaml",
-       {},
-       "42:41",
-       "networks[0].governance",
-       "governance \"lead_organization\" needs a \"coordinator\"",
-       ""},
-      {"TrustThresholdsDecreasing",
-       "trust-decreasing.yaml",
-       {},
-       "27:3",
-       "ties.trust_threshold",
-       "trust thresholds must not decrease with the level",
-       ""},
-      {"InitialLevelAboveMax",
-       "initial-above-max.yaml",
-       {},
-       "31:3",
-       "tie_policy.max_level",
-       "initial levels must not exceed max_level (3)",
-       ""},
-      {"WarmupFollowUpCoverHorizon",
-       "warmup-followup-horizon.yaml",
-       {},
-       "6:1",
-       "warmup_days",
-       "warmup_days + follow_up_days must be less than horizon_days",
-       ""},
+      {"UnknownKeyTop", "unknown-key-top.yaml", {}, "5:1", "horizon_dayz",
+       "unknown key \"horizon_dayz\" (did you mean \"horizon_days\"?)", ""},
+      {"UnknownKeyNested", "unknown-key-nested.yaml", {}, "36:20", "organizations[1].sectr",
+       "unknown key \"sectr\" (did you mean \"sector\"?)", ""},
+      {"DuplicateKey", "duplicate-key.yaml", {}, "20:3", "population.annual_incidence",
+       "duplicate key \"annual_incidence\" (first defined at line 18)", ""},
+      {"StringForNumber", "wrong-type-string.yaml", {}, "11:31", "districts[1].population",
+       "expected a whole number between 0 and 100000000, got \"many\"", ""},
+      {"ListForMapping", "wrong-type-list.yaml", {}, "29:13", "tie_policy",
+       "expected a mapping (with key \"initial_level\"), got a sequence", ""},
+      {"FractionForInteger", "wrong-type-fraction.yaml", {}, "37:36", "organizations[1].helpers",
+       "got \"2.5\" (not a whole number)", ""},
+      {"NegativePopulation", "negative-population.yaml", {}, "10:32", "districts[0].population",
+       "expected a whole number between 0 and 100000000, got \"-3000\"", ""},
+      {"NegativeHelpers", "negative-helpers.yaml", {}, "39:49", "organizations[2].helpers",
+       "expected a whole number between 0 and 1000000, got \"-1\"", ""},
+      {"ProbabilityAboveOne", "probability-above-one.yaml", {}, "15:82",
+       "services[1].urgent_share", "expected a number between 0 and 1, got \"1.5\"", ""},
+      {"ProbabilityBelowZero", "probability-below-zero.yaml", {}, "20:20",
+       "population.awareness_other", "expected a number between 0 and 1, got \"-0.2\"", ""},
+      {"NaN", "nan.yaml", {}, "18:21", "population.annual_incidence",
+       "(not-a-number is not allowed)", ""},
+      {"Infinity", "infinity.yaml", {}, "14:48", "services[0].mean_days",
+       "(infinity is not allowed)", ""},
+      {"UndefinedDistrict", "undefined-district.yaml", {}, "36:55", "organizations[1].district",
+       "unknown district \"West\"", ""},
+      {"UndefinedDistrictServed", "undefined-district-serves.yaml", {}, "38:76",
+       "organizations[2].serves[1]", "unknown district \"West\"", ""},
+      {"UndefinedService", "undefined-service.yaml", {}, "35:30", "organizations[0].services[1]",
+       "unknown service \"counselling\"", ""},
+      {"UndefinedNetworkMember", "undefined-org-member.yaml", {}, "42:32",
+       "networks[0].members[1]", "unknown organization \"Hospital\"", ""},
+      {"UndefinedCoordinator", "undefined-org-coordinator.yaml", {}, "42:85",
+       "networks[0].coordinator", "unknown organization \"Agency\"", ""},
+      {"UndefinedTieOrganization", "undefined-org-tie.yaml", {}, "46:20", "explicit_ties[0].b",
+       "unknown organization \"Fundation\"", ""},
+      {"LeadWithoutCoordinator", "lead-without-coordinator.yaml", {}, "42:41",
+       "networks[0].governance", "governance \"lead_organization\" needs a \"coordinator\"", ""},
+      {"TrustThresholdsDecreasing", "trust-decreasing.yaml", {}, "27:3", "ties.trust_threshold",
+       "trust thresholds must not decrease with the level", ""},
+      {"InitialLevelAboveMax", "initial-above-max.yaml", {}, "31:3", "tie_policy.max_level",
+       "initial levels must not exceed max_level (3)", ""},
+      {"WarmupFollowUpCoverHorizon", "warmup-followup-horizon.yaml", {}, "6:1", "warmup_days",
+       "warmup_days + follow_up_days must be less than horizon_days", ""},
       {"EmptyFile", "empty.yaml", {}, "1:1", "", "the file is empty", ""},
       {"CommentOnly", "comment-only.yaml", {}, "1:1", "", "the file is empty", ""},
       {"TopLevelList", "top-level-list.yaml", {}, "2:1", "", "expected a mapping", ""},
-      {"BadVariantPath",
-       "bad-variant-path.yaml",
-       {"--variant", "informal"},
-       "52:21",
+      {"BadVariantPath", "bad-variant-path.yaml", {"--variant", "informal"}, "52:21",
        "variants[0].set[\"no.such.path\"]",
-       "cannot apply override \"no.such.path\": no key \"no\" in the scenario",
-       ""},
+       "cannot apply override \"no.such.path\": no key \"no\" in the scenario", ""},
       {"MultipleErrors", "multiple-errors.yaml", {}, "5:1", "horizon_dayz", "unknown key", ""},
       // bad command-line input
       {"MissingFile", "no-such-file.yaml", {}, "0:0", "", "cannot open file", ""},
       {"DirectoryAsScenario", "", {}, "0:0", "", "is a directory", ""},
-      {"UnknownVariant",
-       "valid-base.yaml",
-       {"--variant", "nosuch"},
-       "49:1",
-       "variants",
-       "no variant named \"nosuch\" in the scenario, expected one of: informal",
-       ""},
-      {"SetUnknownPath",
-       "valid-base.yaml",
-       {"--set", "no.such.path=1"},
-       "1:1",
-       "no.such.path",
-       "cannot apply override: no key \"no\" in the scenario",
-       "--set no.such.path=1"},
-      {"SetUnknownKey",
-       "valid-base.yaml",
-       {"--set", "tie_policy.max_levl=5"},
-       "1:1",
-       "tie_policy.max_levl",
-       "unknown key \"max_levl\" (did you mean \"max_level\"?)",
+      {"UnknownVariant", "valid-base.yaml", {"--variant", "nosuch"}, "49:1", "variants",
+       "no variant named \"nosuch\" in the scenario, expected one of: informal", ""},
+      {"SetUnknownPath", "valid-base.yaml", {"--set", "no.such.path=1"}, "1:1", "no.such.path",
+       "cannot apply override: no key \"no\" in the scenario", "--set no.such.path=1"},
+      {"SetUnknownKey", "valid-base.yaml", {"--set", "tie_policy.max_levl=5"}, "1:1",
+       "tie_policy.max_levl", "unknown key \"max_levl\" (did you mean \"max_level\"?)",
        "--set tie_policy.max_levl=5"},
-      {"SetWrongType",
-       "valid-base.yaml",
-       {"--set", "tie_policy.max_level=nine"},
-       "1:1",
-       "tie_policy.max_level",
-       "expected a whole number between 0 and 7, got \"nine\"",
+      {"SetWrongType", "valid-base.yaml", {"--set", "tie_policy.max_level=nine"}, "1:1",
+       "tie_policy.max_level", "expected a whole number between 0 and 7, got \"nine\"",
        "--set tie_policy.max_level=nine"},
-      {"SetNaN",
-       "valid-base.yaml",
-       {"--set", "population.annual_incidence=.nan"},
-       "1:1",
-       "population.annual_incidence",
-       "not-a-number is not allowed",
+      {"SetNaN", "valid-base.yaml", {"--set", "population.annual_incidence=.nan"}, "1:1",
+       "population.annual_incidence", "not-a-number is not allowed",
        "--set population.annual_incidence=.nan"},
-      {"SetIndexOutOfRange",
-       "valid-base.yaml",
-       {"--set", "organizations[7].helpers=1"},
-       "1:1",
-       "organizations[7].helpers",
-       "\"organizations\" has 3 items, no [7]",
+      {"SetIndexOutOfRange", "valid-base.yaml", {"--set", "organizations[7].helpers=1"}, "1:1",
+       "organizations[7].helpers", "\"organizations\" has 3 items, no [7]",
        "--set organizations[7].helpers=1"},
   };
+  // clang-format on
   return cases;
 }
 
@@ -436,7 +300,9 @@ TEST(BadInputCorpus, EveryFileHasACaseAndARowInTheReadme) {
     ++files;
     const std::string name = e.path().filename().string();
     EXPECT_NE(readme.find("`" + name + "`"), std::string::npos) << name << " not in README.md";
-    if (name != "valid-base.yaml") EXPECT_TRUE(covered.count(name)) << name << " has no case";
+    if (name != "valid-base.yaml") {
+      EXPECT_TRUE(covered.count(name)) << name << " has no case";
+    }
   }
   EXPECT_GE(files, 28);
 }
@@ -507,8 +373,8 @@ TEST(BadInputText, TheBaseLoads) {
   ASSERT_EQ(sc.networks.size(), 1u);
   EXPECT_EQ(sc.networks[0].coordinator, 0);
   EXPECT_EQ(sc.tie_policy.max_level, 7);
-  const auto informal =
-      cm::care::load_scenario_text(read_text(kBad + "/valid-base.yaml"), "s.yaml", {"informal"});
+  const auto informal = cm::care::load_scenario_text(read_text(kBad + "/valid-base.yaml"), "s.yaml",
+                                                     {"informal", {}});
   EXPECT_EQ(informal.tie_policy.max_level, 2);
 }
 
@@ -543,11 +409,19 @@ TEST(BadInputText, EmptyAndCommentOnlyTextAreOneDiagnostic) {
 
 TEST(BadInputText, AnInvalidHorizonGivesNoSecondErrorAboutTheCohort) {
   // horizon_days out of range must not also be compared with warmup/follow-up on its fallback
-  const std::string text = replace_once(read_text(kBad + "/valid-base.yaml"), "horizon_days: 120",
-                                        "horizon_days: 99999");
+  // (365 days, which 300 + 100 would exceed)
+  std::string text = read_text(kBad + "/valid-base.yaml");
+  text = replace_once(text, "horizon_days: 120", "horizon_days: 40000");
+  text = replace_once(text, "warmup_days: 20\nfollow_up_days: 20",
+                      "warmup_days: 300\nfollow_up_days: 100");
   const auto d = load_errors(text);
   ASSERT_EQ(d.size(), 1u) << d.report();
   EXPECT_EQ(d.items()[0].path, "horizon_days");
+  // with a valid horizon the comparison is made
+  text = replace_once(text, "horizon_days: 40000", "horizon_days: 400");
+  const auto e = load_errors(text);
+  ASSERT_EQ(e.size(), 1u) << e.report();
+  EXPECT_EQ(e.items()[0].path, "warmup_days");
 }
 
 TEST(BadInputText, CommandLineOverridesAreLocatedOnTheCommandLine) {
@@ -565,14 +439,14 @@ TEST(BadInputText, VariantOverridesAreLocatedInTheVariant) {
   const std::string base = read_text(kBad + "/valid-base.yaml");
   auto d = load_errors(
       replace_once(base, "      tie_policy.max_level: 2", "      tie_policy.max_level: nine"),
-      {"informal"});
+      {"informal", {}});
   ASSERT_EQ(d.size(), 1u) << d.report();
   EXPECT_EQ(d.items()[0].str(),
             "s.yaml:53:29: tie_policy.max_level: expected a whole number between 0 and 7, got "
             "\"nine\"");
   d = load_errors(
       replace_once(base, "      tie_policy.max_level: 2", "      tie_policy.max_levl: 2"),
-      {"informal"});
+      {"informal", {}});
   ASSERT_EQ(d.size(), 1u) << d.report();
   EXPECT_EQ(d.items()[0].where.line, 53);
   EXPECT_EQ(d.items()[0].path, "tie_policy.max_levl");

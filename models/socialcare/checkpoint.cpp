@@ -1,0 +1,436 @@
+#include "models/socialcare/checkpoint.hpp"
+
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string_view>
+#include <type_traits>
+
+#include "caremesh_version.hpp"
+#include "engine/hash.hpp"
+#include "engine/output.hpp"
+#include "models/socialcare/scenario_loader.hpp"
+
+namespace cm::care {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr char kMagic[8] = {'C', 'M', 'C', 'K', 'P', 'T', '0', '1'};
+constexpr std::uint32_t kByteOrderMark = 0x01020304u;
+constexpr std::size_t kMaxVersionText = 256;
+
+// Writes values in the machine's byte order (the header records it). Out and In have the same
+// interface so that one function, Checkpoint::transfer, lists what is saved for both.
+class Out {
+ public:
+  static constexpr bool reading = false;
+
+  void bytes(const void* p, std::size_t n) { buf_.append(static_cast<const char*>(p), n); }
+  template <class T>
+  void value(const T& v) {
+    static_assert(std::is_arithmetic_v<T> || std::is_enum_v<T>);
+    if constexpr (std::is_same_v<T, bool>) {
+      const std::uint8_t b = v ? 1 : 0;
+      bytes(&b, 1);
+    } else {
+      bytes(&v, sizeof v);
+    }
+  }
+  void text(const std::string& s) {
+    value<std::uint64_t>(s.size());
+    bytes(s.data(), s.size());
+  }
+  // A vector of plain records, copied as they are in memory.
+  template <class T>
+  void records(const std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    value<std::uint64_t>(v.size());
+    if (!v.empty()) bytes(v.data(), v.size() * sizeof(T));
+  }
+  // A vector of structured items, each through f.
+  template <class T, class F>
+  void list(const std::vector<T>& v, F&& f) {
+    value<std::uint64_t>(v.size());
+    for (const T& x : v) f(x);
+  }
+  // The same for a vector whose length the scenario fixes (checked when reading).
+  template <class T, class F>
+  void fixed(const std::vector<T>& v, const char*, F&& f) {
+    list(v, f);
+  }
+  // Records the reader compares with what the scenario gives.
+  template <class T>
+  void same(const std::vector<T>& v, const char*) {
+    records(v);
+  }
+  std::string& str() { return buf_; }
+
+ private:
+  std::string buf_;
+};
+
+// Reads what Out wrote, refusing to run past the end or to allocate more than is there.
+class In {
+ public:
+  static constexpr bool reading = true;
+
+  In(std::string_view data, const std::string& name) : data_(data), name_(name) {}
+
+  void bytes(void* p, std::size_t n) {
+    need(n);
+    std::memcpy(p, data_.data() + pos_, n);
+    pos_ += n;
+  }
+  template <class T>
+  void value(T& v) {
+    static_assert(std::is_arithmetic_v<T> || std::is_enum_v<T>);
+    if constexpr (std::is_same_v<T, bool>) {
+      std::uint8_t b = 0;
+      bytes(&b, 1);
+      if (b > 1) fail("a true/false value is " + std::to_string(b));
+      v = b == 1;
+    } else {
+      bytes(&v, sizeof v);
+    }
+  }
+  template <class T>
+  T get() {
+    T v{};
+    value(v);
+    return v;
+  }
+  std::uint64_t u64() { return get<std::uint64_t>(); }
+  void text(std::string& s) {
+    const std::uint64_t n = u64();
+    need(n);
+    s.assign(data_.substr(pos_, n));
+    pos_ += n;
+  }
+  std::string text() {
+    std::string s;
+    text(s);
+    return s;
+  }
+  template <class T>
+  void records(std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const std::uint64_t n = u64();
+    if (n > remaining() / sizeof(T))
+      fail("a list of " + std::to_string(n) + " records runs past the end");
+    v.resize(n);
+    if (n > 0) bytes(v.data(), n * sizeof(T));
+  }
+  template <class T, class F>
+  void list(std::vector<T>& v, F&& f) {
+    const std::uint64_t n = u64();
+    if (n > remaining()) fail("a list of " + std::to_string(n) + " items runs past the end");
+    v.clear();
+    v.resize(n);
+    for (T& x : v) f(x);
+  }
+  template <class T, class F>
+  void fixed(std::vector<T>& v, const char* what, F&& f) {
+    const std::uint64_t n = u64();
+    if (n != v.size())
+      mismatch(std::string("saved ") + std::to_string(n) + " " + what + ", the scenario gives " +
+               std::to_string(v.size()));
+    for (T& x : v) f(x);
+  }
+  template <class T>
+  void same(const std::vector<T>& v, const char* what) {
+    std::vector<T> saved;
+    records(saved);
+    if (saved != v) mismatch(std::string("the saved ") + what + " differ");
+  }
+  std::size_t remaining() const { return data_.size() - pos_; }
+  std::size_t pos() const { return pos_; }
+  std::string_view rest() const { return data_.substr(pos_); }
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw CheckpointError(name_ + ": corrupt checkpoint: " + what);
+  }
+  [[noreturn]] void mismatch(const std::string& what) const {
+    throw CheckpointError(name_ + ": the saved state does not fit the scenario (" + what + ")");
+  }
+
+ private:
+  void need(std::uint64_t n) const {
+    if (n > remaining())
+      fail("truncated (needs " + std::to_string(n) + " more bytes at offset " +
+           std::to_string(pos_) + ", has " + std::to_string(remaining()) + ")");
+  }
+
+  std::string_view data_;
+  std::size_t pos_ = 0;
+  const std::string& name_;
+};
+
+// Sizes of the records saved as they are in memory: a build where any differs cannot read
+// the state.
+std::vector<std::uint32_t> layout() {
+  return {static_cast<std::uint32_t>(sizeof(Client)),
+          static_cast<std::uint32_t>(sizeof(Need)),
+          static_cast<std::uint32_t>(sizeof(Helper)),
+          static_cast<std::uint32_t>(sizeof(Tie)),
+          static_cast<std::uint32_t>(sizeof(TickRecord)),
+          static_cast<std::uint32_t>(sizeof(TieChange)),
+          static_cast<std::uint32_t>(sizeof(IntakeEntry)),
+          static_cast<std::uint32_t>(sizeof(QueueEntry)),
+          static_cast<std::uint32_t>(sizeof(ConferenceRequest)),
+          static_cast<std::uint32_t>(kMaxNeeds),
+          static_cast<std::uint32_t>(kLevels),
+          static_cast<std::uint32_t>(kNeedStates)};
+}
+
+template <class Spec, class IO>
+void transfer_spec(Spec& s, IO& io) {
+  io.text(s.scenario_file);
+  io.text(s.effective_yaml);
+  io.text(s.variant);
+  io.list(s.sets, [&](auto& kv) {
+    io.text(kv.first);
+    io.text(kv.second);
+  });
+  io.value(s.seed);
+  io.value(s.target_ticks);
+  io.value(s.checkpoint_every);
+  io.value(s.client_records);
+}
+
+std::uint64_t checksum(std::string_view header, std::string_view payload) {
+  Hasher h;
+  h.bytes(header.data(), header.size());
+  h.bytes(payload.data(), payload.size());
+  return h.value();
+}
+
+}  // namespace
+
+// Everything the Simulation holds that the constructor does not rebuild from the scenario
+// alone. A member added to Simulation (or to OrgState, NetworkState, Staff, AuthorityState,
+// Contract, SteeringRow) must be added here too, or a resumed run would differ from an
+// uninterrupted one: tests/models/test_checkpoint.cpp compares the two byte for byte and
+// checks the sizes of these structs as a reminder.
+template <class Sim, class IO>
+void Checkpoint::transfer(Sim& sim, IO& io) {
+  io.value(sim.tick_);
+  io.value(sim.finished_);
+  io.records(sim.clients_);
+  io.records(sim.active_);
+  io.records(sim.staff_.helpers);
+  io.records(sim.staff_.slot_of_id);
+  io.value(sim.staff_.next_id);
+  io.fixed(sim.orgs_, "organizations", [&](auto& o) {
+    io.value(o.first_helper);
+    io.value(o.n_helpers);
+    io.records(o.contract_staff);
+    io.value(o.network);
+    io.value(o.collaboration_hours);
+    io.value(o.coordination_hours);
+    io.value(o.intake_hours);
+    io.value(o.intake_left);
+    io.value(o.paid_hours);
+    io.records(o.intake);
+    io.fixed(o.queues, "services", [&](auto& q) { io.records(q); });
+    io.value(o.assessments);
+    io.value(o.referrals_sent);
+    io.value(o.referrals_received);
+    io.value(o.served);
+    io.value(o.turned_away);
+    io.value(o.pooled_out);
+    io.value(o.conferences);
+    io.value(o.started);
+    io.value(o.started_in_standard);
+  });
+  io.fixed(sim.nets_, "networks", [&](auto& n) {
+    io.value(n.hours_per_day);
+    io.records(n.waiting);
+    io.value(n.conferences);
+  });
+  if constexpr (IO::reading) {
+    std::vector<Tie> ties;
+    io.records(ties);
+    if (ties.size() != sim.ties_.size())
+      io.mismatch("saved " + std::to_string(ties.size()) + " ties, the scenario gives " +
+                  std::to_string(sim.ties_.size()));
+    for (std::size_t i = 0; i < ties.size(); ++i) {
+      if (ties[i].a != sim.ties_[i].a || ties[i].b != sim.ties_[i].b)
+        io.mismatch("tie " + std::to_string(i) + " joins other organizations");
+      sim.ties_[i] = ties[i];
+    }
+  } else {
+    io.records(sim.ties_.all());
+  }
+  io.records(sim.series_);
+  io.same(sim.initial_levels_, "initial tie levels");
+  io.value(sim.innovative_mask_);
+  io.fixed(sim.authorities_, "authorities", [&](auto& a) {
+    io.value(a.cycle);
+    io.records(a.budget_shift);
+    io.records(a.record);
+    io.list(a.contracts, [&](auto& c) {
+      io.value(c.authority);
+      io.value(c.cycle);
+      io.text(c.name);
+      io.records(c.districts);
+      io.records(c.members);
+      io.records(c.helper_slots);
+      io.records(c.ties);
+      io.value(c.start);
+      io.value(c.end);
+      io.records(c.started_at_start);
+      io.records(c.in_standard_at_start);
+    });
+  });
+  io.list(sim.steering_rows_, [&](auto& r) {
+    io.text(r.authority);
+    io.value(r.cycle);
+    io.value(r.tick);
+    io.text(r.phase);
+    io.text(r.decision);
+    io.text(r.district);
+    io.text(r.subject);
+    io.value(r.value);
+  });
+  io.list(sim.district_arrivals_, [&](auto& v) { io.records(v); });
+  io.list(sim.district_waiting_, [&](auto& v) { io.records(v); });
+  io.records(sim.outreach_boost_);
+  io.records(sim.self_help_boost_);
+  io.records(sim.tie_history_);
+}
+
+std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim) {
+  Out p;  // payload
+  p.records(layout());
+  RunSpec copy = spec;
+  transfer_spec(copy, p);
+  transfer(sim, p);
+  p.value(sim.state_hash());
+
+  Out h;  // header
+  h.bytes(kMagic, sizeof kMagic);
+  h.value(kCheckpointFormat);
+  h.value(kByteOrderMark);
+  const std::string_view version = kVersion;
+  h.value(static_cast<std::uint32_t>(version.size()));
+  h.bytes(version.data(), version.size());
+  h.value<std::uint64_t>(p.str().size());
+  const std::uint64_t sum = checksum(h.str(), p.str());
+  h.value(sum);
+  std::string out = std::move(h.str());
+  out += p.str();
+  return out;
+}
+
+void Checkpoint::write(const fs::path& dir, const RunSpec& spec, const Simulation& sim) {
+  write_file_atomically(dir / kCheckpointFile, encode(spec, sim));
+}
+
+Checkpoint Checkpoint::decode(std::string bytes, const std::string& name) {
+  Checkpoint cp;
+  cp.name_ = name;
+  In h(bytes, name);
+  char magic[sizeof kMagic] = {};
+  if (bytes.size() >= sizeof magic) h.bytes(magic, sizeof magic);
+  if (std::memcmp(magic, kMagic, sizeof kMagic) != 0)
+    throw CheckpointError(name + ": not a caremesh checkpoint (it does not start with \"" +
+                          std::string(kMagic, sizeof kMagic) + "\")");
+  const auto format = h.get<std::uint32_t>();
+  const auto bom = h.get<std::uint32_t>();
+  const std::uint32_t swapped =
+      (bom >> 24) | ((bom >> 8) & 0xff00u) | ((bom << 8) & 0xff0000u) | (bom << 24);
+  if (bom != kByteOrderMark && swapped == kByteOrderMark)
+    throw CheckpointError(name +
+                          ": the checkpoint was written on a machine of the other byte order; "
+                          "resume it there");
+  if (bom != kByteOrderMark) h.fail("bad byte-order mark");
+  if (format != kCheckpointFormat)
+    throw CheckpointError(name + ": checkpoint format " + std::to_string(format) +
+                          ", this caremesh (" + kVersion + ") reads format " +
+                          std::to_string(kCheckpointFormat) +
+                          "; resume it with the caremesh version that wrote it");
+  const auto version_size = h.get<std::uint32_t>();
+  if (version_size > kMaxVersionText) h.fail("version text too long");
+  cp.version_.resize(version_size);
+  h.bytes(cp.version_.data(), version_size);
+  const std::uint64_t payload_size = h.u64();
+  const std::size_t header_size = h.pos();
+  const std::uint64_t stored_sum = h.u64();
+  if (payload_size != h.remaining())
+    h.fail(payload_size > h.remaining()
+               ? "truncated: the state should be " + std::to_string(payload_size) +
+                     " bytes, the file holds " + std::to_string(h.remaining())
+               : "the file has " + std::to_string(h.remaining() - payload_size) +
+                     " bytes more than its state");
+  const std::string_view payload = h.rest();
+  if (checksum(std::string_view(bytes).substr(0, header_size), payload) != stored_sum)
+    h.fail("checksum mismatch (the file was changed or damaged)");
+  if (cp.version_ != kVersion)
+    throw CheckpointError(name + ": written by caremesh " + cp.version_ + ", this is caremesh " +
+                          kVersion + "; resume it with caremesh " + cp.version_);
+
+  In p(payload, name);
+  std::vector<std::uint32_t> sizes;
+  p.records(sizes);
+  if (sizes != layout())
+    throw CheckpointError(name + ": written by a build of caremesh " + cp.version_ +
+                          " with another memory layout (compiler or platform); resume it with "
+                          "the build that wrote it");
+  transfer_spec(cp.spec_, p);
+  if (cp.spec_.target_ticks < 0 || cp.spec_.checkpoint_every < 0) p.fail("negative day count");
+  const std::size_t state_at = p.pos();
+  cp.tick_ = p.get<std::int32_t>();
+  if (cp.tick_ < 0 || cp.tick_ > cp.spec_.target_ticks)
+    p.fail("day " + std::to_string(cp.tick_) + " of " + std::to_string(cp.spec_.target_ticks));
+  cp.state_ = std::string(payload.substr(state_at));
+  return cp;
+}
+
+Checkpoint Checkpoint::read(const fs::path& dir) {
+  const fs::path file = dir / kCheckpointFile;
+  std::error_code ec;
+  if (!fs::exists(file, ec))
+    throw CheckpointError(dir.string() + ": no " + kCheckpointFile +
+                          ", nothing to resume (a run saves one with --checkpoint-every N, or "
+                          "when SIGINT or SIGTERM stops it)");
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in && !in.eof()) throw CheckpointError(file.string() + ": cannot read the checkpoint");
+  return decode(std::move(text).str(), file.string());
+}
+
+Scenario Checkpoint::scenario() const {
+  Scenario sc = load_scenario_text(spec_.effective_yaml,
+                                   spec_.scenario_file + " (effective scenario in " + name_ + ")");
+  sc.source_file = spec_.scenario_file;
+  sc.effective_yaml = spec_.effective_yaml;
+  return sc;
+}
+
+void Checkpoint::restore(Simulation& sim) const {
+  if (sim.tick_ != 0 || !sim.clients_.empty())
+    throw std::logic_error("Checkpoint::restore needs a Simulation that has not stepped");
+  In p(state_, name_);
+  transfer(sim, p);
+  const std::uint64_t saved_hash = p.u64();
+  if (p.remaining() != 0) p.fail(std::to_string(p.remaining()) + " bytes after the state");
+  if (static_cast<std::size_t>(sim.tick_) != sim.series_.size())
+    p.fail("day " + std::to_string(sim.tick_) + " with " + std::to_string(sim.series_.size()) +
+           " days of time series");
+  for (std::uint32_t id : sim.active_)
+    if (id >= sim.clients_.size()) p.fail("active client " + std::to_string(id) + " unknown");
+  const auto n_helpers = static_cast<std::int64_t>(sim.staff_.helpers.size());
+  for (const OrgState& o : sim.orgs_) {
+    if (o.first_helper < 0 || o.n_helpers < 0 || o.first_helper + o.n_helpers > n_helpers)
+      p.fail("helper slots out of range");
+    for (std::int32_t s : o.contract_staff)
+      if (s < 0 || s >= n_helpers) p.fail("helper slots out of range");
+  }
+  if (sim.state_hash() != saved_hash) p.mismatch("the restored state hash differs from the saved");
+}
+
+}  // namespace cm::care

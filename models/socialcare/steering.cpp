@@ -1,0 +1,409 @@
+// The DPZM cycle of steering authorities (see steering.hpp), as phases of the Simulation.
+#include "models/socialcare/steering.hpp"
+
+#include <algorithm>
+#include <boost/random/normal_distribution.hpp>
+#include <cmath>
+#include <numeric>
+
+#include "models/socialcare/simulation.hpp"
+
+namespace cm::care {
+
+namespace {
+constexpr std::uint64_t kDiagnose = purpose_code("steering-diagnosis");
+constexpr std::uint64_t kQualityContract = purpose_code("helper-quality");
+
+bool is_public(Sector s) {
+  return s != Sector::nonpublic;
+}
+
+// Splits `total` whole units in proportion to weights (largest remainder, ties to the lower
+// index), so the parts always sum to total.
+std::vector<int> apportion(int total, const std::vector<double>& weights) {
+  std::vector<int> parts(weights.size(), 0);
+  const double sum = std::accumulate(weights.begin(), weights.end(), 0.0);
+  if (total <= 0 || sum <= 0 || weights.empty()) return parts;
+  std::vector<std::pair<double, std::size_t>> rest;
+  int given = 0;
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const double exact = total * weights[i] / sum;
+    parts[i] = static_cast<int>(std::floor(exact));
+    given += parts[i];
+    rest.push_back({exact - parts[i], i});
+  }
+  std::stable_sort(rest.begin(), rest.end(),
+                   [](const auto& x, const auto& y) { return x.first > y.first; });
+  for (int k = 0; given < total; ++k, ++given) ++parts[rest[k % rest.size()].second];
+  return parts;
+}
+}  // namespace
+
+void Simulation::phase_steering() {
+  for (int a = 0; a < static_cast<int>(sc_.authorities.size()); ++a) {
+    const AuthorityDef& def = sc_.authorities[a];
+    if (tick_ < def.first_cycle_day || (tick_ - def.first_cycle_day) % def.period_days != 0)
+      continue;
+    AuthorityState& st = authorities_[a];
+
+    // Monitor and evaluate the contracts that end now; their lessons shape this cycle.
+    for (Contract& c : st.contracts)
+      if (c.end <= tick_) monitor(a, c);
+    std::erase_if(st.contracts, [&](const Contract& c) { return c.end <= tick_; });
+    if (st.cycle > 0) {
+      // Equal treatment: districts whose clients fared worse than the territory's mean last
+      // period gain budget share, the others lose some.
+      std::vector<double> share(sc_.districts.size(), -1.0);
+      double mean = 0;
+      int counted = 0;
+      for (int d : def.territory) {
+        double n = 0, done = 0;
+        const auto from =
+            std::lower_bound(clients_.begin(), clients_.end(), tick_ - def.period_days,
+                             [](const Client& c, int t) { return c.arrival < t; });
+        for (auto it = from; it != clients_.end(); ++it)
+          if (it->district == d) {
+            ++n;
+            done += it->outcome == Outcome::resolved;
+          }
+        if (n < 10) continue;
+        share[d] = done / n;
+        mean += share[d];
+        ++counted;
+      }
+      if (counted > 0) mean /= counted;
+      for (int d : def.territory)
+        if (share[d] >= 0 && mean > 0)
+          st.budget_shift[d] =
+              std::clamp(def.equity_adjustment * (mean - share[d]) / mean, -0.5, 0.5);
+    }
+
+    // Diagnose.
+    std::vector<double> need(sc_.districts.size(), 0.0);
+    std::vector<std::vector<double>> demand(sc_.districts.size(),
+                                            std::vector<double>(sc_.services.size(), 0.0));
+    diagnose(a, need, demand);
+
+    // Plan: outreach and self-help groups first, the rest funds consortia.
+    const double budget = def.budget_helpers;
+    const double outreach_fte = budget * def.outreach_share;
+    const double self_help_fte = budget * def.self_help_share;
+    const int contract_fte = static_cast<int>(std::lround(budget - outreach_fte - self_help_fte));
+    double territory_pop = 0;
+    for (int d : def.territory) territory_pop += static_cast<double>(sc_.districts[d].population);
+    std::vector<double> weights;
+    for (int d : def.territory) {
+      double w = 1.0;
+      if (def.allocation == Allocation::by_need) w = need[d];
+      if (def.allocation == Allocation::by_population)
+        w = static_cast<double>(sc_.districts[d].population);
+      weights.push_back(std::max(0.0, w * (1.0 + st.budget_shift[d])));
+    }
+    const std::vector<int> helpers = apportion(contract_fte, weights);
+    for (std::size_t i = 0; i < def.territory.size(); ++i) {
+      const int d = def.territory[i];
+      if (territory_pop > 0) {
+        // Spread per resident: the same intensity in every district of the territory.
+        outreach_boost_[d] = def.outreach_effect * outreach_fte * 10000.0 / territory_pop;
+        self_help_boost_[d] = def.self_help_effect * self_help_fte * 10000.0 / territory_pop;
+      }
+      steering_rows_.push_back({def.name, st.cycle, tick_, "plan", "budget_allocated",
+                                sc_.districts[d].name, "helpers", static_cast<double>(helpers[i])});
+    }
+    if (outreach_fte > 0)
+      steering_rows_.push_back(
+          {def.name, st.cycle, tick_, "plan", "outreach", "", "helpers", outreach_fte});
+    if (self_help_fte > 0)
+      steering_rows_.push_back(
+          {def.name, st.cycle, tick_, "plan", "self_help_groups", "", "helpers", self_help_fte});
+
+    // Ensure: calls for proposals, bids, contracts.
+    if (def.call_per_district) {
+      for (std::size_t i = 0; i < def.territory.size(); ++i) {
+        const int innovative = static_cast<int>(std::lround(helpers[i] * def.innovation_share));
+        ensure(a, {def.territory[i]}, helpers[i], innovative, demand);
+      }
+    } else {
+      const int total = std::accumulate(helpers.begin(), helpers.end(), 0);
+      ensure(a, def.territory, total, static_cast<int>(std::lround(total * def.innovation_share)),
+             demand);
+    }
+    apply_contract_ties();
+    ++st.cycle;
+  }
+}
+
+// The map of problems: new clients, waiting lists and dropouts per district, seen
+// diagnosis_delay_days late and through multiplicative (lognormal, mean 1) noise; and the
+// demand per service among new clients' needs.
+void Simulation::diagnose(int a, std::vector<double>& need,
+                          std::vector<std::vector<double>>& demand) {
+  const AuthorityDef& def = sc_.authorities[a];
+  const int end = std::max(0, tick_ - def.diagnosis_delay_days);
+  const int start = std::max(0, end - def.period_days);
+  const bool observed = end > start;
+  if (observed) {
+    for (int t = start; t < end; ++t)
+      for (int d : def.territory) need[d] += district_arrivals_[t][d];
+    for (int d : def.territory) need[d] += district_waiting_[end - 1][d];
+    const auto from = std::lower_bound(clients_.begin(), clients_.end(), start,
+                                       [](const Client& c, int t) { return c.arrival < t; });
+    for (auto it = from; it != clients_.end() && it->arrival < end; ++it) {
+      for (int i = 0; i < it->n_needs; ++i) demand[it->district][it->needs[i].service] += 1.0;
+      if (it->outcome == Outcome::dropped && it->exit < end) need[it->district] += 1.0;
+    }
+  } else {
+    // Nothing observed yet: the prior is the expected number of new clients.
+    double share_total = 0;
+    for (const auto& s : sc_.services) share_total += s.share;
+    for (int d : def.territory) {
+      need[d] = static_cast<double>(sc_.districts[d].population) * sc_.population.annual_incidence *
+                def.period_days / 365.0;
+      for (std::size_t s = 0; s < sc_.services.size(); ++s)
+        demand[d][s] = need[d] * sc_.services[s].share / share_total;
+    }
+  }
+  const double sigma = def.diagnosis_noise;
+  for (int d : def.territory) {
+    Stream rng = streams_(kDiagnose, static_cast<std::uint64_t>(a) << 32 | d,
+                          static_cast<std::uint32_t>(tick_));
+    boost::random::normal_distribution<double> z(0.0, 1.0);
+    need[d] *= std::exp(sigma * z(rng) - 0.5 * sigma * sigma);
+    steering_rows_.push_back({def.name, authorities_[a].cycle, tick_, "diagnose",
+                              observed ? "diagnosed_need" : "prior_need", sc_.districts[d].name,
+                              "clients", need[d]});
+  }
+}
+
+std::int32_t Simulation::add_contract_helper(std::int32_t org, std::uint32_t skills) {
+  Helper h;
+  h.id = staff_.next_id++;
+  h.org = org;
+  h.skills = skills;
+  Stream rng = streams_(kQualityContract, h.id, 0);
+  h.quality = draw_helper_quality(sc_.helpers, rng);
+  const auto slot = static_cast<std::int32_t>(staff_.helpers.size());
+  staff_.slot_of_id.push_back(slot);
+  staff_.helpers.push_back(h);
+  orgs_[org].contract_staff.push_back(slot);
+  return slot;
+}
+
+void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
+                        int innovative_helpers, const std::vector<std::vector<double>>& demand) {
+  const AuthorityDef& def = sc_.authorities[a];
+  AuthorityState& st = authorities_[a];
+  const std::string area = districts.size() == 1 ? sc_.districts[districts[0]].name : "";
+  const int n_services = static_cast<int>(sc_.services.size());
+  std::vector<double> share(n_services, 0.0);
+  for (int d : districts)
+    for (int s = 0; s < n_services; ++s) share[s] += demand[d][s];
+  const double total = std::accumulate(share.begin(), share.end(), 0.0);
+  std::uint32_t demanded = 0;
+  for (int s = 0; s < n_services; ++s) {
+    share[s] = total > 0 ? share[s] / total : 0.0;
+    if (share[s] > 0) demanded |= 1u << s;
+  }
+  auto covered_share = [&](std::uint32_t mask) {
+    double x = 0;
+    for (int s = 0; s < n_services; ++s)
+      if ((mask >> s) & 1u) x += share[s];
+    return x;
+  };
+  if (helpers <= 0) {
+    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "no_call", area, "", 0.0});
+    return;
+  }
+  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "call_issued", area, "helpers",
+                            static_cast<double>(helpers)});
+
+  std::vector<std::int32_t> eligible;
+  for (int d : districts)
+    for (std::int32_t o : serving_by_district_[d]) eligible.push_back(o);
+  std::sort(eligible.begin(), eligible.end());
+  eligible.erase(std::unique(eligible.begin(), eligible.end()), eligible.end());
+  auto sector = [&](std::int32_t o) { return sc_.organizations[o].sector; };
+  auto services = [&](std::int32_t o) { return sc_.organizations[o].services; };
+
+  struct Bid {
+    std::int32_t lead;
+    std::vector<std::int32_t> members;
+    double coverage, price, record, score;
+  };
+  std::vector<Bid> bids;
+  for (std::int32_t lead : eligible) {
+    if (def.nonpublic_lead && sector(lead) != Sector::nonpublic) continue;
+    // Partners come from the lead's ties: the strongest and most trusted first.
+    std::vector<std::int32_t> candidates;
+    for (std::int32_t o : eligible)
+      if (o != lead) candidates.push_back(o);
+    std::stable_sort(candidates.begin(), candidates.end(), [&](std::int32_t x, std::int32_t y) {
+      const std::int32_t tx = ties_.find(lead, x), ty = ties_.find(lead, y);
+      const int lx = tx < 0 ? 0 : ties_[tx].level, ly = ty < 0 ? 0 : ties_[ty].level;
+      if (lx != ly) return lx > ly;
+      const float rx = tx < 0 ? 0.f : ties_[tx].trust, ry = ty < 0 ? 0.f : ties_[ty].trust;
+      return rx > ry;
+    });
+    Bid bid{lead, {lead}, 0, 0, 0, 0};
+    std::uint32_t covered = services(lead) & demanded;
+    auto full = [&] { return static_cast<int>(bid.members.size()) >= def.consortium_max_members; };
+    auto has = [&](std::int32_t o) {
+      return std::find(bid.members.begin(), bid.members.end(), o) != bid.members.end();
+    };
+    for (std::int32_t c : candidates) {
+      if (full()) break;
+      if (services(c) & demanded & ~covered) {
+        bid.members.push_back(c);
+        covered |= services(c) & demanded;
+      }
+    }
+    auto any_of_kind = [&](bool want_public) {
+      return std::any_of(bid.members.begin(), bid.members.end(),
+                         [&](std::int32_t m) { return is_public(sector(m)) == want_public; });
+    };
+    if (def.require_public_and_nonpublic)
+      for (bool want_public : {true, false})
+        if (!any_of_kind(want_public))
+          for (std::int32_t c : candidates)
+            if (!full() && !has(c) && is_public(sector(c)) == want_public) {
+              bid.members.push_back(c);
+              break;
+            }
+    for (std::int32_t c : candidates)
+      if (static_cast<int>(bid.members.size()) < def.consortium_min_members && !full() && !has(c))
+        bid.members.push_back(c);
+    if (static_cast<int>(bid.members.size()) < def.consortium_min_members) continue;
+    if (def.require_public_and_nonpublic && (!any_of_kind(true) || !any_of_kind(false))) continue;
+    for (std::int32_t m : bid.members) {
+      covered |= services(m) & demanded;
+      bid.price += sector(m) == Sector::nonpublic ? def.price_nonpublic : def.price_public;
+      bid.record += st.record[m];
+    }
+    bid.price /= static_cast<double>(bid.members.size());
+    bid.record /= static_cast<double>(bid.members.size());
+    bid.coverage = covered_share(covered);
+    bids.push_back(std::move(bid));
+  }
+  if (bids.empty()) {
+    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "no_valid_bid", area, "", 0});
+    return;
+  }
+  double min_price = bids[0].price;
+  for (const Bid& b : bids) min_price = std::min(min_price, b.price);
+  const Bid* best = nullptr;
+  for (Bid& b : bids) {
+    b.score = def.weight_coverage * b.coverage + def.weight_price * (min_price / b.price) +
+              def.weight_record * b.record;
+    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "bid", area,
+                              "Consortium of " + sc_.organizations[b.lead].name, b.score});
+    if (!best || b.score > best->score) best = &b;
+  }
+
+  Contract c;
+  c.authority = a;
+  c.cycle = st.cycle;
+  c.name = "Consortium of " + sc_.organizations[best->lead].name +
+           (area.empty() ? "" : " (" + area + ")");
+  c.districts = districts;
+  c.members = best->members;
+  c.start = tick_;
+  c.end = tick_ + def.period_days;
+  // Funded helpers follow the diagnosed demand each member can serve; innovative posts go to
+  // members offering new forms of service.
+  std::vector<double> regular_w, innovative_w;
+  for (std::int32_t m : c.members) {
+    regular_w.push_back(covered_share(services(m) & demanded & ~innovative_mask_));
+    innovative_w.push_back(covered_share(services(m) & demanded & innovative_mask_));
+  }
+  const bool innovation = std::accumulate(innovative_w.begin(), innovative_w.end(), 0.0) > 0;
+  const int innovative = innovation ? innovative_helpers : 0;
+  const std::vector<int> regular = apportion(helpers - innovative, regular_w);
+  const std::vector<int> novel = apportion(innovative, innovative_w);
+  for (std::size_t i = 0; i < c.members.size(); ++i) {
+    const std::int32_t m = c.members[i];
+    for (int k = 0; k < regular[i]; ++k)
+      c.helper_slots.push_back(add_contract_helper(m, services(m) & ~innovative_mask_));
+    for (int k = 0; k < novel[i]; ++k)
+      c.helper_slots.push_back(add_contract_helper(m, services(m) & innovative_mask_));
+    c.started_at_start.push_back(orgs_[m].started);
+    c.in_standard_at_start.push_back(orgs_[m].started_in_standard);
+  }
+  // The lead signs a partnership agreement with each partner (hub and spoke, as in Warsaw's
+  // LSW consortia): those ties become formal; partners' ties to each other are left to grow.
+  for (std::size_t j = 1; j < c.members.size(); ++j) {
+    const std::int32_t t = ties_.find(c.members[0], c.members[j]);
+    if (t >= 0) c.ties.push_back(static_cast<std::uint32_t>(t));
+  }
+  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "contract_signed", area, c.name,
+                            static_cast<double>(helpers)});
+  for (std::int32_t m : c.members)
+    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "consortium_member", area,
+                              sc_.organizations[m].name, 1.0});
+  st.contracts.push_back(std::move(c));
+}
+
+// Consortium membership is a formal act: member ties are held at the contract's level.
+void Simulation::apply_contract_ties() {
+  for (std::size_t i = 0; i < ties_.size(); ++i) ties_[i].contract_level = 0;
+  for (std::size_t a = 0; a < authorities_.size(); ++a)
+    for (const Contract& c : authorities_[a].contracts)
+      for (std::uint32_t t : c.ties) {
+        Tie& tie = ties_[t];
+        tie.contract_level = static_cast<std::int8_t>(
+            std::max<int>(tie.contract_level, sc_.authorities[a].contract_level));
+      }
+  for (std::size_t i = 0; i < ties_.size(); ++i) {
+    Tie& t = ties_[i];
+    const int floor = t.effective_floor();
+    if (t.level < floor) {
+      tie_history_.push_back(
+          {tick_, static_cast<std::uint32_t>(i), t.level, static_cast<std::int8_t>(floor)});
+      t.level = static_cast<std::int8_t>(floor);
+    }
+  }
+}
+
+// Monitor and evaluate a contract at its end: compliance with the time-to-service standard,
+// impact on the clients of its districts, services per funded helper. A non-compliant
+// consortium's members lose record points; the funded helpers finish their cases and go.
+void Simulation::monitor(int a, Contract& c) {
+  const AuthorityDef& def = sc_.authorities[a];
+  AuthorityState& st = authorities_[a];
+  const std::string area = c.districts.size() == 1 ? sc_.districts[c.districts[0]].name : "";
+  double started = 0, in_standard = 0;
+  for (std::size_t i = 0; i < c.members.size(); ++i) {
+    started += static_cast<double>(orgs_[c.members[i]].started - c.started_at_start[i]);
+    in_standard +=
+        static_cast<double>(orgs_[c.members[i]].started_in_standard - c.in_standard_at_start[i]);
+  }
+  const double compliance = started > 0 ? in_standard / started : 0.0;
+  double clients = 0, resolved = 0;
+  const auto from = std::lower_bound(clients_.begin(), clients_.end(), c.start,
+                                     [](const Client& x, int t) { return x.arrival < t; });
+  for (auto it = from; it != clients_.end() && it->arrival < c.end; ++it)
+    if (std::find(c.districts.begin(), c.districts.end(), it->district) != c.districts.end()) {
+      ++clients;
+      resolved += it->outcome == Outcome::resolved;
+    }
+  const double funded = static_cast<double>(c.helper_slots.size());
+  steering_rows_.push_back(
+      {def.name, c.cycle, tick_, "monitor", "compliance", area, c.name, compliance});
+  steering_rows_.push_back({def.name, c.cycle, tick_, "monitor", "impact_complete_package", area,
+                            c.name, clients > 0 ? resolved / clients : 0.0});
+  steering_rows_.push_back({def.name, c.cycle, tick_, "monitor", "services_per_funded_helper", area,
+                            c.name, funded > 0 ? started / funded : 0.0});
+  const bool complies = compliance >= def.compliance_threshold;
+  steering_rows_.push_back({def.name, c.cycle, tick_, "monitor",
+                            complies ? "compliant" : "non_compliant", area, c.name,
+                            complies ? 1.0 : 0.0});
+  for (std::int32_t m : c.members)
+    st.record[m] = 0.5 * st.record[m] + 0.5 * (complies ? compliance : 0.5 * compliance);
+  for (std::int32_t slot : c.helper_slots) {
+    Helper& h = staff_.helpers[slot];
+    h.retired = true;
+    auto& staff = orgs_[h.org].contract_staff;
+    std::erase(staff, slot);
+  }
+}
+
+}  // namespace cm::care

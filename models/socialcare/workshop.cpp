@@ -1,0 +1,1378 @@
+// Workshop mode: levers → scenario overrides → paired comparison, and its HTTP server.
+#include "models/socialcare/workshop.hpp"
+
+#include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <list>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/stats.hpp"
+#include "engine/yaml_reader.hpp"
+#include "models/socialcare/metrics.hpp"
+#include "models/socialcare/scenario_loader.hpp"
+#include "models/socialcare/simulation.hpp"
+
+// After every header that may include Eigen: httplib.h brings <resolv.h>, whose `_res` macro
+// breaks Eigen's parameters of that name.
+#include <httplib.h>
+
+namespace cm::care::workshop {
+
+namespace {
+
+using Json = nlohmann::json;
+using OJson = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Lever ranges (also published by GET /api/levers).
+constexpr double kShareMax = 0.5;  // collaboration_share: at most half the coordinator's hours
+constexpr double kCostFactorMin = 0.25, kCostFactorMax = 4.0;
+
+const char* governance_name(Governance g) {
+  switch (g) {
+    case Governance::shared:
+      return "shared";
+    case Governance::lead_organization:
+      return "lead_organization";
+    case Governance::nao:
+      return "nao";
+  }
+  return "shared";
+}
+
+// The measures shown on the page, in display order (definitions: docs/metrics.md).
+std::vector<MetricInfo> shown_metrics() {
+  return {
+      {"complete_package_share", "Clients with every need met (complete package)", "share", true},
+      {"needs_met_share", "Needs met", "share", true},
+      {"dropout_share", "Clients who gave up", "share", false},
+      {"mean_days_to_first_service", "Days to first service", "days", false},
+      {"mean_doors_per_client", "Doors knocked on per client", "per client", false},
+      {"repeat_assessment_share", "Repeat assessments (telling the story again)", "share", false},
+      {"referral_completion_share", "Referrals that led to a service", "share", true},
+      {"collaboration_hours_share", "Staff time spent on collaboration", "share", false},
+      {"mean_tie_level", "Mean tie level between organizations (0-7)", "level", true},
+  };
+}
+
+double rounded(double v, double unit) {
+  return std::round(v / unit) * unit;
+}
+
+std::string truncated(const std::string& s, std::size_t n = 60) {
+  return s.size() <= n ? s : s.substr(0, n) + "...";
+}
+
+std::string read_file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::invalid_argument("cannot read scenario file " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A network of the design, as a template the levers fill in.
+struct NetTemplate {
+  std::string name;
+  Json members;         // "all" or a list of organization names
+  int coordinator = 0;  // organization index used when the levers ask for a coordinator
+  double animation = 0.2;
+  bool formal_agreements = true;
+};
+
+// At most `running` comparisons compute at once; at most `waiting` more wait for a turn.
+class ComputeGate {
+ public:
+  ComputeGate(int running, int waiting)
+      : max_running_(std::max(1, running)), max_waiting_(waiting) {}
+  bool enter() {
+    std::unique_lock lock(mu_);
+    if (running_ >= max_running_) {
+      if (waiting_ >= max_waiting_) return false;
+      ++waiting_;
+      cv_.wait(lock, [&] { return running_ < max_running_; });
+      --waiting_;
+    }
+    ++running_;
+    return true;
+  }
+  void leave() {
+    {
+      std::lock_guard lock(mu_);
+      --running_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int running_ = 0, waiting_ = 0;
+  const int max_running_, max_waiting_;
+};
+
+}  // namespace
+
+// ---- Workshop ------------------------------------------------------------------------------
+
+struct Workshop::Impl {
+  std::string path, text, design_variant;
+  WorkshopOptions opt;
+  Scenario baseline, design;
+  Levers defaults;
+  std::vector<NetTemplate> nets;
+  TiePolicy policy;
+  std::array<double, kLevels> cost{};
+  bool has_population = false, has_ties = false;
+  std::uint64_t seed = 0;
+  std::vector<MetricInfo> metrics = shown_metrics();
+  std::vector<std::vector<double>> baseline_values;  // [replication][metric]
+  std::unique_ptr<tbb::task_arena> arena;
+  ComputeGate gate;
+  mutable std::mutex cache_mu;
+  mutable std::list<std::pair<std::string, OJson>> lru;
+  mutable std::unordered_map<std::string, std::list<std::pair<std::string, OJson>>::iterator> index;
+
+  explicit Impl(const WorkshopOptions& o)
+      : opt(o), gate(o.max_concurrent_runs, o.max_waiting_runs) {}
+
+  std::vector<std::vector<double>> run_all(const Scenario& sc) const {
+    const int reps = opt.replications;
+    std::vector<std::vector<double>> out(reps, std::vector<double>(metrics.size(), kNaN));
+    arena->execute([&] {
+      tbb::parallel_for(0, reps, [&](int r) {
+        // isolated: a thread waiting inside this run's parallel loops never starts another run
+        tbb::this_task_arena::isolate([&] {
+          Simulation sim(sc, seed + static_cast<std::uint64_t>(r));
+          sim.run(sc.horizon_days);
+          sim.finish();
+          const auto m = compute_metrics(sim);
+          for (std::size_t k = 0; k < metrics.size(); ++k) {
+            const auto it = m.find(metrics[k].name);
+            if (it != m.end() && it->is_number()) out[r][k] = it->get<double>();
+          }
+        });
+      });
+    });
+    return out;
+  }
+};
+
+Workshop::Workshop(const std::string& scenario_path, WorkshopOptions options)
+    : impl_(std::make_unique<Impl>(options)) {
+  Impl& s = *impl_;
+  if (options.replications < 1 || options.replications > 64)
+    throw std::invalid_argument("replications must be 1..64");
+  if (options.threads < 0) throw std::invalid_argument("threads must be >= 0");
+  if (options.max_concurrent_runs < 1 || options.max_waiting_runs < 0)
+    throw std::invalid_argument("max_concurrent_runs must be >= 1 and max_waiting_runs >= 0");
+  s.path = scenario_path;
+  s.text = read_file_text(scenario_path);
+  s.arena = std::make_unique<tbb::task_arena>(
+      options.threads > 0 ? options.threads : int{tbb::task_arena::automatic});
+
+  // Which variant describes the networked design: the requested one; the default "networked"
+  // falls back to the file itself when the scenario does not declare it.
+  const auto variants = scenario_variants(scenario_path);
+  s.design_variant = options.design_variant;
+  if (s.design_variant == "networked" &&
+      std::find(variants.begin(), variants.end(), "networked") == variants.end())
+    s.design_variant.clear();
+
+  s.baseline = load_scenario_text(s.text, s.path, LoadOptions{options.baseline_variant, {}});
+  s.design = load_scenario_text(s.text, s.path, LoadOptions{s.design_variant, {}});
+  s.seed = options.seed >= 0 ? static_cast<std::uint64_t>(options.seed) : s.baseline.seed;
+
+  // Sections the overrides may set key by key: present in the file or set whole by the variant.
+  const YAML::Node raw = YAML::Load(s.text);
+  auto section = [&](const std::string& key) {
+    if (raw.IsMap() && raw[key] && raw[key].IsMap()) return true;
+    if (raw.IsMap() && raw["variants"] && raw["variants"].IsSequence())
+      for (const auto& v : raw["variants"])
+        if (v.IsMap() && v["name"] && v["name"].as<std::string>() == s.design_variant && v["set"] &&
+            v["set"].IsMap() && v["set"][key])
+          return true;
+    return false;
+  };
+  s.has_population = section("population");
+  s.has_ties = section("ties");
+
+  // Templates of the design's networks; one town-wide network when it has none.
+  const Scenario& d = s.design;
+  const int n_orgs = static_cast<int>(d.organizations.size());
+  if (n_orgs == 0) throw std::invalid_argument("the scenario has no organizations");
+  int default_coordinator = 0;
+  for (int o = n_orgs - 1; o >= 0; --o)
+    if (d.organizations[o].sector == Sector::intermunicipal_coordinator) default_coordinator = o;
+  for (int o = n_orgs - 1; o >= 0; --o)
+    if (d.organizations[o].sector == Sector::public_coordinator) default_coordinator = o;
+  auto paid = [&](int org) { return d.organizations[org].helpers * d.helpers.hours_per_day; };
+  s.defaults.governance = Governance::lead_organization;
+  s.defaults.collaboration_share = 0.075;
+  bool share_set = false;
+  for (const NetworkDef& net : d.networks) {
+    NetTemplate t;
+    t.name = net.name;
+    bool all = static_cast<int>(net.members.size()) == n_orgs;
+    for (int i = 0; all && i < n_orgs; ++i) all = net.members[i] == i;
+    if (all) {
+      t.members = "all";
+    } else {
+      t.members = Json::array();
+      for (int m : net.members) t.members.push_back(d.organizations[m].name);
+    }
+    t.coordinator = net.coordinator;
+    if (t.coordinator < 0) {
+      t.coordinator = net.members.empty() ? default_coordinator : net.members.front();
+      for (auto it = net.members.rbegin(); it != net.members.rend(); ++it)
+        if (d.organizations[*it].sector == Sector::public_coordinator ||
+            d.organizations[*it].sector == Sector::intermunicipal_coordinator)
+          t.coordinator = *it;
+    }
+    t.animation = net.animation;
+    t.formal_agreements = net.formal_agreements;
+    if (s.nets.empty()) s.defaults.governance = net.governance;
+    if (!share_set && net.coordinator >= 0 && paid(net.coordinator) > 0) {
+      s.defaults.collaboration_share =
+          std::min(kShareMax, net.coordinator_hours_per_day / paid(net.coordinator));
+      share_set = true;
+    }
+    s.nets.push_back(std::move(t));
+  }
+  if (s.nets.empty()) {
+    NetTemplate t;
+    t.name = "Workshop network";
+    t.members = "all";
+    t.coordinator = default_coordinator;
+    s.nets.push_back(std::move(t));
+  }
+  s.defaults.coordinator = s.defaults.governance != Governance::shared;
+  s.policy = d.tie_policy;
+  s.cost = d.ties.cost_hours_per_week;
+  s.defaults.max_level = d.tie_policy.max_level;
+  s.defaults.tie_cost_factor = 1.0;
+  s.defaults.awareness_other = d.population.awareness_other;
+  s.defaults.awareness_coordinator = d.population.awareness_coordinator;
+
+  // The defaults must build a valid design; the baseline is run once for all comparisons.
+  (void)design_scenario(s.defaults);
+  s.baseline_values = s.run_all(s.baseline);
+}
+
+Workshop::~Workshop() = default;
+
+const std::string& Workshop::scenario_name() const {
+  return impl_->baseline.name;
+}
+const std::string& Workshop::design_variant() const {
+  return impl_->design_variant;
+}
+std::uint64_t Workshop::base_seed() const {
+  return impl_->seed;
+}
+int Workshop::replications() const {
+  return impl_->opt.replications;
+}
+const Levers& Workshop::defaults() const {
+  return impl_->defaults;
+}
+const std::vector<MetricInfo>& Workshop::metrics() const {
+  return impl_->metrics;
+}
+const Scenario& Workshop::baseline_scenario() const {
+  return impl_->baseline;
+}
+
+namespace {
+
+OJson levers_json(const Levers& l) {
+  OJson j;
+  j["max_level"] = l.max_level;
+  j["coordinator"] = l.coordinator;
+  j["governance"] = governance_name(l.governance);
+  j["collaboration_share"] = l.collaboration_share;
+  j["tie_cost_factor"] = l.tie_cost_factor;
+  j["awareness_other"] = l.awareness_other;
+  j["awareness_coordinator"] = l.awareness_coordinator;
+  return j;
+}
+
+OJson metric_info_json(const std::vector<MetricInfo>& metrics) {
+  OJson a = OJson::array();
+  for (const auto& m : metrics)
+    a.push_back({{"name", m.name},
+                 {"label", m.label},
+                 {"unit", m.unit},
+                 {"higher_is_better", m.higher_is_better}});
+  return a;
+}
+
+}  // namespace
+
+OJson Workshop::lever_definitions() const {
+  const Impl& s = *impl_;
+  const Levers& d = s.defaults;
+  const std::string coord = s.design.organizations[s.nets.front().coordinator].name;
+  OJson levers = OJson::array();
+  levers.push_back({{"name", "max_level"},
+                    {"label", "Highest tie level allowed"},
+                    {"type", "integer"},
+                    {"min", 0},
+                    {"max", kMaxLevel},
+                    {"step", 1},
+                    {"default", d.max_level},
+                    {"sets",
+                     "tie_policy.max_level (initial_level, initial_level_members and "
+                     "min_level_members are capped at it)"},
+                    {"help",
+                     "0 no relationship, 1-2 information, 3 referral, 4 regular meetings, "
+                     "5 shared resources, 6-7 formal agreements"}});
+  levers.push_back(
+      {{"name", "coordinator"},
+       {"label", "Network coordinator"},
+       {"type", "boolean"},
+       {"default", d.coordinator},
+       {"sets", "networks[*].governance and networks[*].coordinator (on: " + coord +
+                    " coordinates; off: governance shared, no coordinator)"},
+       {"help", "A coordinator holds case conferences for clients with several needs"}});
+  levers.push_back({{"name", "governance"},
+                    {"label", "Governance mode"},
+                    {"type", "choice"},
+                    {"choices", {"shared", "lead_organization", "nao"}},
+                    {"default", governance_name(d.governance)},
+                    {"sets", "networks[*].governance"},
+                    {"help",
+                     "shared: participant-governed, no coordinator; lead_organization: "
+                     "a member coordinates; nao: a network administrative organization "
+                     "(here the same coordinating body)"}});
+  levers.push_back({{"name", "collaboration_share"},
+                    {"label", "Coordinator staff time for the network"},
+                    {"type", "number"},
+                    {"min", 0.0},
+                    {"max", kShareMax},
+                    {"step", 0.005},
+                    {"default", d.collaboration_share},
+                    {"unit", "share"},
+                    {"sets",
+                     "networks[*].coordinator_hours_per_day = share x the coordinator's "
+                     "helpers x helpers.hours_per_day"},
+                    {"help",
+                     "Share of the coordinating organization's paid hours spent on case "
+                     "conferences; taken from its direct service time"}});
+  levers.push_back({{"name", "tie_cost_factor"},
+                    {"label", "Time each collaboration tie takes (x scenario)"},
+                    {"type", "number"},
+                    {"min", kCostFactorMin},
+                    {"max", kCostFactorMax},
+                    {"step", 0.05},
+                    {"default", d.tie_cost_factor},
+                    {"unit", "factor"},
+                    {"sets", "ties.cost_hours_per_week (every level multiplied)"},
+                    {"help", "Staff hours per week a tie costs each partner, by level"}});
+  levers.push_back({{"name", "awareness_other"},
+                    {"label", "Outreach: residents who know other organizations"},
+                    {"type", "number"},
+                    {"min", 0.0},
+                    {"max", 1.0},
+                    {"step", 0.01},
+                    {"default", d.awareness_other},
+                    {"unit", "share"},
+                    {"sets", "population.awareness_other"},
+                    {"help", "Chance a new client knows any given non-coordinating organization"}});
+  levers.push_back(
+      {{"name", "awareness_coordinator"},
+       {"label", "Outreach: residents who know the social assistance centre"},
+       {"type", "number"},
+       {"min", 0.0},
+       {"max", 1.0},
+       {"step", 0.01},
+       {"default", d.awareness_coordinator},
+       {"unit", "share"},
+       {"sets", "population.awareness_coordinator"},
+       {"help", "Chance a new client knows the district's coordinating organization"}});
+  OJson j;
+  j["scenario"] = s.baseline.name;
+  j["description"] = s.baseline.description;
+  j["baseline_variant"] = s.opt.baseline_variant;
+  j["design_variant"] = s.design_variant;
+  j["seed"] = s.seed;
+  j["replications"] = s.opt.replications;
+  j["levers"] = std::move(levers);
+  j["metrics"] = metric_info_json(s.metrics);
+  return j;
+}
+
+namespace {
+
+[[noreturn]] void type_error(const std::string& lever, const std::string& what) {
+  throw LeverError(422, "wrong_type", lever, "lever \"" + lever + "\" must be " + what);
+}
+
+double number_value(const Json& v, const std::string& lever) {
+  if (!v.is_number()) type_error(lever, "a number");
+  const double x = v.get<double>();
+  if (!std::isfinite(x)) type_error(lever, "a finite number");
+  return x;
+}
+
+void check_range(const std::string& lever, double x, double lo, double hi) {
+  if (!(x >= lo && x <= hi)) {
+    std::ostringstream m;
+    m << "lever \"" << lever << "\" must be between " << lo << " and " << hi << ", got " << x;
+    throw LeverError(422, "out_of_range", lever, m.str());
+  }
+}
+
+}  // namespace
+
+Levers Workshop::parse_levers(const Json& body) const {
+  if (!body.is_object())
+    throw LeverError(400, "not_an_object", "", "expected a JSON object of lever values");
+  Levers l = impl_->defaults;
+  bool coordinator_given = false, governance_given = false;
+  for (const auto& [key, v] : body.items()) {
+    if (key == "max_level") {
+      const double x = number_value(v, key);
+      if (x != std::floor(x)) type_error(key, "a whole number");
+      check_range(key, x, 0, kMaxLevel);
+      l.max_level = static_cast<int>(x);
+    } else if (key == "coordinator") {
+      if (!v.is_boolean()) type_error(key, "true or false");
+      l.coordinator = v.get<bool>();
+      coordinator_given = true;
+    } else if (key == "governance") {
+      if (!v.is_string()) type_error(key, "one of \"shared\", \"lead_organization\", \"nao\"");
+      const std::string g = v.get<std::string>();
+      if (g == "shared")
+        l.governance = Governance::shared;
+      else if (g == "lead_organization")
+        l.governance = Governance::lead_organization;
+      else if (g == "nao")
+        l.governance = Governance::nao;
+      else
+        throw LeverError(422, "out_of_range", key,
+                         "lever \"governance\" must be one of \"shared\", \"lead_organization\", "
+                         "\"nao\", got \"" +
+                             truncated(g) + "\"");
+      governance_given = true;
+    } else if (key == "collaboration_share") {
+      l.collaboration_share = number_value(v, key);
+      check_range(key, l.collaboration_share, 0, kShareMax);
+    } else if (key == "tie_cost_factor") {
+      l.tie_cost_factor = number_value(v, key);
+      check_range(key, l.tie_cost_factor, kCostFactorMin, kCostFactorMax);
+    } else if (key == "awareness_other") {
+      l.awareness_other = number_value(v, key);
+      check_range(key, l.awareness_other, 0, 1);
+    } else if (key == "awareness_coordinator") {
+      l.awareness_coordinator = number_value(v, key);
+      check_range(key, l.awareness_coordinator, 0, 1);
+    } else {
+      throw LeverError(422, "unknown_lever", truncated(key),
+                       "unknown lever \"" + truncated(key) +
+                           "\"; known: max_level, coordinator, governance, collaboration_share, "
+                           "tie_cost_factor, awareness_other, awareness_coordinator");
+    }
+  }
+  // The coordinator switch and the governance mode describe the same choice.
+  if (coordinator_given && !governance_given) {
+    if (!l.coordinator)
+      l.governance = Governance::shared;
+    else if (l.governance == Governance::shared)
+      l.governance = Governance::lead_organization;
+  } else if (governance_given && !coordinator_given) {
+    l.coordinator = l.governance != Governance::shared;
+  }
+  validate(l);
+  return l;
+}
+
+void Workshop::validate(const Levers& l) const {
+  check_range("max_level", l.max_level, 0, kMaxLevel);
+  check_range("collaboration_share", l.collaboration_share, 0, kShareMax);
+  check_range("tie_cost_factor", l.tie_cost_factor, kCostFactorMin, kCostFactorMax);
+  check_range("awareness_other", l.awareness_other, 0, 1);
+  check_range("awareness_coordinator", l.awareness_coordinator, 0, 1);
+  if (l.coordinator != (l.governance != Governance::shared))
+    throw LeverError(422, "inconsistent", "coordinator",
+                     std::string("coordinator ") + (l.coordinator ? "on" : "off") +
+                         " contradicts governance \"" + governance_name(l.governance) +
+                         "\" (shared governance has no coordinator; lead_organization and nao "
+                         "have one)");
+}
+
+std::vector<std::pair<std::string, std::string>> Workshop::overrides(const Levers& l) const {
+  validate(l);
+  const Impl& s = *impl_;
+  const Scenario& d = s.design;
+  std::vector<std::pair<std::string, std::string>> out;
+  const int L = l.max_level;
+  Json tp;
+  tp["initial_level"] = std::min(s.policy.initial_level, L);
+  tp["initial_level_members"] = std::min(s.policy.initial_level_members, L);
+  tp["min_level_members"] = std::min(s.policy.min_level_members, L);
+  tp["max_level"] = L;
+  tp["dynamics"] = s.policy.dynamics;
+  out.emplace_back("tie_policy", tp.dump());
+
+  Json nets = Json::array();
+  for (const NetTemplate& t : s.nets) {
+    Json n;
+    n["name"] = t.name;
+    n["members"] = t.members;
+    n["governance"] = governance_name(l.governance);
+    if (l.governance != Governance::shared) {
+      const int c = t.coordinator;
+      n["coordinator"] = d.organizations[c].name;
+      const double paid = d.organizations[c].helpers * d.helpers.hours_per_day;
+      n["coordinator_hours_per_day"] = rounded(l.collaboration_share * paid, 1e-3);
+    }
+    n["animation"] = t.animation;
+    n["formal_agreements"] = t.formal_agreements;
+    nets.push_back(std::move(n));
+  }
+  out.emplace_back("networks", nets.dump());
+
+  if (l.tie_cost_factor != 1.0) {
+    Json cost = Json::array();
+    for (double c : s.cost) cost.push_back(rounded(c * l.tie_cost_factor, 1e-6));
+    if (s.has_ties)
+      out.emplace_back("ties.cost_hours_per_week", cost.dump());
+    else
+      out.emplace_back("ties", Json{{"cost_hours_per_week", cost}}.dump());
+  }
+  if (s.has_population) {
+    out.emplace_back("population.awareness_other", Json(l.awareness_other).dump());
+    out.emplace_back("population.awareness_coordinator", Json(l.awareness_coordinator).dump());
+  } else {
+    out.emplace_back("population", Json{{"awareness_other", l.awareness_other},
+                                        {"awareness_coordinator", l.awareness_coordinator}}
+                                       .dump());
+  }
+  return out;
+}
+
+Scenario Workshop::design_scenario(const Levers& l) const {
+  return load_scenario_text(impl_->text, impl_->path,
+                            LoadOptions{impl_->design_variant, overrides(l)});
+}
+
+OJson Workshop::compare(const Levers& l) const {
+  const auto start = Clock::now();
+  Impl& s = *impl_;
+  const OJson lever_values = levers_json(l);
+  const std::string key = lever_values.dump();
+  auto elapsed_ms = [&] {
+    return rounded(std::chrono::duration<double, std::milli>(Clock::now() - start).count(), 0.01);
+  };
+  {
+    std::lock_guard lock(s.cache_mu);
+    const auto it = s.index.find(key);
+    if (it != s.index.end()) {
+      s.lru.splice(s.lru.begin(), s.lru, it->second);
+      OJson j = it->second->second;
+      j["cached"] = true;
+      j["elapsed_ms"] = elapsed_ms();
+      return j;
+    }
+  }
+  const auto sets = overrides(l);
+  const Scenario sc = load_scenario_text(s.text, s.path, LoadOptions{s.design_variant, sets});
+
+  if (!s.gate.enter())
+    throw LeverError(503, "busy", "", "the workshop server is busy; try again in a moment");
+  std::vector<std::vector<double>> design;
+  try {
+    design = s.run_all(sc);
+  } catch (...) {
+    s.gate.leave();
+    throw;
+  }
+  s.gate.leave();
+
+  const int reps = s.opt.replications;
+  OJson base = OJson::object(), des = OJson::object(), diff = OJson::object(),
+        half = OJson::object();
+  auto num = [](double v) { return std::isfinite(v) ? OJson(v) : OJson(nullptr); };
+  for (std::size_t k = 0; k < s.metrics.size(); ++k) {
+    double sb = 0, sd = 0;
+    int nb = 0, nd = 0;
+    std::vector<double> paired;
+    for (int r = 0; r < reps; ++r) {
+      const double b = s.baseline_values[r][k], x = design[r][k];
+      if (std::isfinite(b)) sb += b, ++nb;
+      if (std::isfinite(x)) sd += x, ++nd;
+      if (std::isfinite(b) && std::isfinite(x)) paired.push_back(x - b);
+    }
+    const std::string& name = s.metrics[k].name;
+    base[name] = num(nb ? sb / nb : kNaN);
+    des[name] = num(nd ? sd / nd : kNaN);
+    double mean = kNaN, hw = kNaN;
+    if (!paired.empty()) {
+      mean = 0;
+      for (double p : paired) mean += p;
+      mean /= static_cast<double>(paired.size());
+      if (paired.size() >= 2) {
+        double ss = 0;
+        for (double p : paired) ss += (p - mean) * (p - mean);
+        const double n = static_cast<double>(paired.size());
+        hw = stats::t_quantile(0.975, n - 1) * std::sqrt(ss / (n - 1)) / std::sqrt(n);
+      }
+    }
+    diff[name] = num(mean);
+    half[name] = num(hw);
+  }
+  OJson j;
+  j["scenario"] = s.baseline.name;
+  j["baseline_variant"] =
+      s.opt.baseline_variant.empty() ? "(scenario file)" : s.opt.baseline_variant;
+  j["design_variant"] = s.design_variant.empty() ? "(scenario file)" : s.design_variant;
+  j["levers"] = lever_values;
+  OJson ov = OJson::array();
+  for (const auto& [p, v] : sets) ov.push_back({{"path", p}, {"value", v}});
+  j["overrides"] = std::move(ov);
+  j["seeds"] = OJson::array();
+  for (int r = 0; r < reps; ++r) j["seeds"].push_back(s.seed + static_cast<std::uint64_t>(r));
+  j["replications"] = reps;
+  j["days"] = sc.horizon_days;
+  j["metrics"] = metric_info_json(s.metrics);
+  j["baseline"] = std::move(base);
+  j["design"] = std::move(des);
+  j["difference"] = std::move(diff);
+  j["difference_ci95"] = std::move(half);
+  {
+    std::lock_guard lock(s.cache_mu);
+    if (s.opt.cache_entries > 0 && s.index.find(key) == s.index.end()) {
+      s.lru.emplace_front(key, j);
+      s.index[key] = s.lru.begin();
+      while (s.lru.size() > s.opt.cache_entries) {
+        s.index.erase(s.lru.back().first);
+        s.lru.pop_back();
+      }
+    }
+  }
+  j["cached"] = false;
+  j["elapsed_ms"] = elapsed_ms();
+  return j;
+}
+
+// ---- handlers ------------------------------------------------------------------------------
+
+HttpReply error_reply(int status, const std::string& code, const std::string& message,
+                      const std::string& lever) {
+  OJson e;
+  e["status"] = status;
+  e["code"] = code;
+  e["lever"] = lever.empty() ? OJson(nullptr) : OJson(lever);
+  e["message"] = message;
+  HttpReply r;
+  r.status = status;
+  r.body = OJson{{"error", e}}.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
+}
+
+HttpReply handle_levers(const Workshop& w) {
+  HttpReply r;
+  r.body = w.lever_definitions().dump(-1, ' ', false, Json::error_handler_t::replace);
+  return r;
+}
+
+HttpReply handle_compare(const Workshop& w, const std::string& body,
+                         const std::string& content_type) {
+  try {
+    std::string ct = content_type.substr(0, content_type.find(';'));
+    std::transform(ct.begin(), ct.end(), ct.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+    if (ct != "application/json")
+      return error_reply(415, "unsupported_media_type",
+                         "send the levers as JSON with Content-Type: application/json");
+    if (body.size() > kMaxBodyBytes)
+      return error_reply(413, "body_too_large",
+                         "request body larger than " + std::to_string(kMaxBodyBytes) + " bytes");
+    // Lever values are scalars: nested arrays or objects are refused while parsing, so no deep
+    // structure is ever built.
+    bool nested = false;
+    const Json::parser_callback_t cb = [&](int depth, Json::parse_event_t ev, Json&) {
+      if ((ev == Json::parse_event_t::object_start || ev == Json::parse_event_t::array_start) &&
+          depth >= 1)
+        nested = true;
+      return !nested;
+    };
+    const Json j = Json::parse(body, cb, /*allow_exceptions=*/false);
+    if (nested)
+      return error_reply(422, "wrong_type",
+                         "lever values must be numbers, booleans or strings, not lists or objects");
+    if (j.is_discarded()) return error_reply(400, "bad_json", "the request body is not valid JSON");
+    const Levers levers = w.parse_levers(j);
+    HttpReply r;
+    r.body = w.compare(levers).dump(-1, ' ', false, Json::error_handler_t::replace);
+    return r;
+  } catch (const LeverError& e) {
+    return error_reply(e.status(), e.code(), e.what(), e.lever());
+  } catch (const cm::ScenarioError& e) {
+    return error_reply(422, "invalid_design", e.diagnostics().report());
+  } catch (const std::exception& e) {
+    return error_reply(500, "internal_error", e.what());
+  }
+}
+
+// ---- the page ------------------------------------------------------------------------------
+
+namespace {
+
+// The page in pieces (each below the 64 KiB ISO C++ literal limit). It loads the lever
+// definitions and results from the same origin only; CSP forbids anything else.
+const char* const kPageHead = R"HTML(<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>caremesh workshop</title>
+<link rel="icon" href="data:,">
+<style>
+:root { --ink:#1d2733; --muted:#5b6775; --line:#d5dbe2; --base:#9aa5b1; --design:#1f5fa8;
+        --good:#1a7f37; --bad:#b42318; --bg:#f6f8fa; }
+* { box-sizing: border-box; }
+body { margin:0; font:15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+       color:var(--ink); background:var(--bg); }
+header { padding:14px 24px; background:#13315c; color:#fff; }
+header h1 { margin:0; font-size:20px; }
+header p { margin:4px 0 0; color:#cfe0f5; font-size:14px; }
+main { display:grid; grid-template-columns: minmax(280px, 360px) 1fr; gap:20px; padding:20px 24px; }
+@media (max-width: 900px) { main { grid-template-columns: 1fr; } }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:16px 18px; }
+h2 { font-size:16px; margin:0 0 12px; }
+.lever { margin:0 0 16px; }
+.lever label { display:flex; justify-content:space-between; gap:8px; font-weight:600; font-size:14px; }
+.lever output { font-weight:400; color:var(--design); min-width:4em; text-align:right; }
+.lever input[type=range] { width:100%; }
+.lever select { width:100%; padding:4px; font:inherit; }
+.lever .help { color:var(--muted); font-size:12px; margin-top:2px; }
+.lever .sets { color:var(--muted); font-size:11px; font-family:ui-monospace, monospace; }
+.lever.disabled { opacity:.5; }
+button { font:inherit; padding:6px 12px; border:1px solid var(--line); border-radius:6px;
+         background:#fff; cursor:pointer; }
+#status { color:var(--muted); font-size:13px; min-height:1.4em; margin:0 0 8px; }
+#status.error { color:var(--bad); }
+table { border-collapse:collapse; width:100%; font-size:14px; margin-top:12px; }
+th, td { padding:6px 8px; border-bottom:1px solid var(--line); text-align:right; }
+th:first-child, td:first-child { text-align:left; }
+td.good { color:var(--good); font-weight:600; }
+td.bad { color:var(--bad); font-weight:600; }
+.ci { color:var(--muted); font-weight:400; font-size:12px; }
+.legend { display:flex; gap:16px; font-size:13px; color:var(--muted); }
+.swatch { display:inline-block; width:12px; height:12px; border-radius:2px; margin-right:4px;
+          vertical-align:-1px; }
+pre { white-space:pre-wrap; word-break:break-word; font-size:12px; background:var(--bg);
+      padding:8px; border-radius:6px; }
+svg text { font-size:12px; fill:var(--ink); }
+</style>
+</head>
+)HTML";
+
+const char* const kPageBody = R"HTML(<body data-state="loading" data-updates="0">
+<header>
+  <h1>caremesh workshop: fragmented vs networked social assistance</h1>
+  <p id="scenario">loading the scenario...</p>
+</header>
+<main>
+  <section aria-labelledby="levers-title">
+    <h2 id="levers-title">Design of the network</h2>
+    <form id="levers" onsubmit="return false"></form>
+    <button id="reset" type="button">Back to the defaults</button>
+  </section>
+  <section aria-labelledby="results-title">
+    <h2 id="results-title">The networked design compared with the fragmented baseline</h2>
+    <p id="status" role="status">waiting for the first results...</p>
+    <div class="legend"><span><span class="swatch" style="background:var(--base)"></span>fragmented
+      (baseline)</span><span><span class="swatch" style="background:var(--design)"></span>networked
+      (your design)</span></div>
+    <svg id="chart" role="img" aria-label="Bar chart of the shares, baseline and design"
+         width="100%" height="10" viewBox="0 0 640 10"></svg>
+    <table id="metrics">
+      <thead><tr><th>Measure</th><th>Fragmented</th><th>Networked</th><th>Difference</th></tr></thead>
+      <tbody></tbody>
+    </table>
+    <p class="ci">Means over the replications; the difference is the mean of paired differences
+      (same seeds: the same residents and needs in both designs) with its 95% interval.</p>
+    <details><summary>Scenario parameters your levers set</summary><pre id="overrides"></pre></details>
+  </section>
+</main>
+)HTML";
+
+const char* const kPageScript = R"HTML(<script>
+"use strict";
+const state = { defs: null, values: {}, inFlight: false, pending: false, timer: null, updates: 0 };
+const $ = (id) => document.getElementById(id);
+const SVGNS = "http://www.w3.org/2000/svg";
+
+function fmt(v, unit) {
+  if (v === null || v === undefined) return "n/a";
+  if (unit === "share") return (100 * v).toFixed(1) + "%";
+  if (unit === "days") return v.toFixed(1) + " d";
+  return v.toFixed(2);
+}
+function fmtDiff(v, unit) {
+  if (v === null || v === undefined) return "n/a";
+  const sign = v > 0 ? "+" : (v < 0 ? "\u2212" : "\u00b1");
+  const a = Math.abs(v);
+  if (unit === "share") return sign + (100 * a).toFixed(1) + " pp";
+  if (unit === "days") return sign + a.toFixed(1) + " d";
+  return sign + a.toFixed(2);
+}
+function leverText(def, v) {
+  if (def.type === "boolean") return v ? "on" : "off";
+  if (def.type === "choice") return String(v);
+  if (def.unit === "share") return (100 * v).toFixed(1) + "%";
+  if (def.unit === "factor") return "\u00d7" + Number(v).toFixed(2);
+  return String(v);
+}
+
+function buildLevers(defs) {
+  const form = $("levers");
+  form.textContent = "";
+  for (const def of defs.levers) {
+    const box = document.createElement("div");
+    box.className = "lever";
+    box.id = "box-" + def.name;
+    const label = document.createElement("label");
+    label.htmlFor = "lever-" + def.name;
+    const title = document.createElement("span");
+    title.textContent = def.label;
+    const out = document.createElement("output");
+    out.id = "lever-" + def.name + "-value";
+    label.append(title, out);
+    let input;
+    if (def.type === "boolean") {
+      input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = def.default;
+    } else if (def.type === "choice") {
+      input = document.createElement("select");
+      for (const c of def.choices) {
+        const o = document.createElement("option");
+        o.value = c; o.textContent = c.replace("_", " ");
+        input.append(o);
+      }
+      input.value = def.default;
+    } else {
+      input = document.createElement("input");
+      input.type = "range";
+      input.min = def.min; input.max = def.max; input.step = def.step;
+      input.value = def.default;
+    }
+    input.id = "lever-" + def.name;
+    input.name = def.name;
+    input.addEventListener("input", () => onLever(def, input));
+    input.addEventListener("change", () => onLever(def, input));
+    const help = document.createElement("div");
+    help.className = "help"; help.textContent = def.help;
+    const sets = document.createElement("div");
+    sets.className = "sets"; sets.textContent = "sets " + def.sets;
+    box.append(label, input, help, sets);
+    form.append(box);
+    state.values[def.name] = def.default;
+  }
+  refreshLeverTexts();
+}
+
+function readInput(def, input) {
+  if (def.type === "boolean") return input.checked;
+  if (def.type === "choice") return input.value;
+  if (def.type === "integer") return parseInt(input.value, 10);
+  return parseFloat(input.value);
+}
+
+function onLever(def, input) {
+  state.values[def.name] = readInput(def, input);
+  // the coordinator switch and the governance mode describe the same choice
+  if (def.name === "coordinator") {
+    const g = $("lever-governance");
+    if (!state.values.coordinator) g.value = "shared";
+    else if (g.value === "shared") g.value = "lead_organization";
+    state.values.governance = g.value;
+  } else if (def.name === "governance") {
+    $("lever-coordinator").checked = state.values.governance !== "shared";
+    state.values.coordinator = state.values.governance !== "shared";
+  }
+  refreshLeverTexts();
+  schedule();
+}
+
+function refreshLeverTexts() {
+  for (const def of state.defs.levers) {
+    $("lever-" + def.name + "-value").textContent = leverText(def, state.values[def.name]);
+  }
+  const off = !state.values.coordinator;
+  $("box-collaboration_share").classList.toggle("disabled", off);
+  $("lever-collaboration_share").disabled = off;
+}
+
+function schedule() {
+  clearTimeout(state.timer);
+  state.timer = setTimeout(compare, 250);
+}
+
+async function compare() {
+  if (state.inFlight) { state.pending = true; return; }
+  state.inFlight = true;
+  state.pending = false;
+  document.body.dataset.state = "busy";
+  const status = $("status");
+  status.className = "";
+  status.textContent = "running the simulation...";
+  const sent = JSON.stringify(state.values);
+  let retryMs = 0;
+  try {
+    const res = await fetch("/api/compare", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: sent });
+    const data = await res.json();
+    if (res.ok) {
+      show(data);
+      status.textContent = (data.cached ? "from memory" : "computed") + " in " +
+        Math.round(data.elapsed_ms) + " ms \u00b7 " + data.replications +
+        " replication(s), seeds " + data.seeds.join(", ") + ", " + data.days + " days";
+    } else if (res.status === 429 || res.status === 503) {
+      retryMs = 1000 * (parseInt(res.headers.get("Retry-After") || "1", 10) || 1);
+      status.textContent = "the server is busy, retrying...";
+    } else {
+      status.className = "error";
+      status.textContent = (data.error && data.error.message) || ("error " + res.status);
+    }
+  } catch (e) {
+    status.className = "error";
+    status.textContent = "no answer from the workshop server (is caremesh serve still running?)";
+  }
+  state.inFlight = false;
+  if (retryMs > 0) { setTimeout(compare, retryMs); return; }
+  if (state.pending || JSON.stringify(state.values) !== sent) { compare(); return; }
+  document.body.dataset.state = "ready";
+}
+
+function show(data) {
+  const body = document.querySelector("#metrics tbody");
+  body.textContent = "";
+  for (const m of data.metrics) {
+    const tr = document.createElement("tr");
+    tr.id = "row-" + m.name;
+    const d = data.difference[m.name];
+    const cells = [m.label, fmt(data.baseline[m.name], m.unit), fmt(data.design[m.name], m.unit)];
+    for (const [i, t] of cells.entries()) {
+      const td = document.createElement("td");
+      td.textContent = t;
+      if (i === 1) td.id = "baseline-" + m.name;
+      if (i === 2) td.id = "design-" + m.name;
+      tr.append(td);
+    }
+    const td = document.createElement("td");
+    td.id = "diff-" + m.name;
+    td.textContent = fmtDiff(d, m.unit);
+    const hw = data.difference_ci95[m.name];
+    if (hw !== null && hw !== undefined) {
+      const ci = document.createElement("span");
+      ci.className = "ci";
+      ci.textContent = " \u00b1" + (m.unit === "share" ? (100 * hw).toFixed(1) : hw.toFixed(2));
+      td.append(ci);
+    }
+    if (d !== null && Math.abs(d) > 1e-12 && (hw === null || Math.abs(d) > hw)) {
+      td.className = ((d > 0) === m.higher_is_better) ? "good" : "bad";
+    }
+    tr.append(td);
+    body.append(tr);
+  }
+  drawChart(data);
+  $("overrides").textContent = data.overrides.map((o) => o.path + ": " + o.value).join("\n");
+  state.updates += 1;
+  document.body.dataset.updates = String(state.updates);
+}
+
+function drawChart(data) {
+  const svg = $("chart");
+  svg.textContent = "";
+  const shares = data.metrics.filter((m) => m.unit === "share");
+  const left = 300, width = 280, bar = 11, gap = 8, row = 2 * bar + gap;
+  const height = shares.length * row + 24;
+  svg.setAttribute("viewBox", "0 0 640 " + height);
+  svg.setAttribute("height", String(height));
+  const add = (name, attrs, text) => {
+    const el = document.createElementNS(SVGNS, name);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    svg.append(el);
+    return el;
+  };
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    add("line", { x1: left + t * width, x2: left + t * width, y1: 0, y2: height - 18,
+                  stroke: "#d5dbe2" });
+    add("text", { x: left + t * width, y: height - 4, "text-anchor": "middle" }, (100 * t) + "%");
+  }
+  shares.forEach((m, i) => {
+    const y = i * row + 4;
+    add("text", { x: left - 8, y: y + bar + 4, "text-anchor": "end" }, m.label);
+    const pairs = [["baseline", "#9aa5b1"], ["design", "#1f5fa8"]];
+    pairs.forEach(([key, color], j) => {
+      const v = data[key][m.name];
+      const w = v === null ? 0 : Math.max(0, Math.min(1, v)) * width;
+      const r = add("rect", { x: left, y: y + j * bar, width: w.toFixed(1), height: bar - 1,
+                              fill: color, "data-metric": m.name, "data-series": key });
+      const tip = document.createElementNS(SVGNS, "title");
+      tip.textContent = m.label + " (" + key + "): " + fmt(v, m.unit);
+      r.append(tip);
+      add("text", { x: left + w + 4, y: y + j * bar + bar - 2 }, fmt(v, m.unit));
+    });
+  });
+}
+
+async function init() {
+  try {
+    const res = await fetch("/api/levers");
+    if (!res.ok) throw new Error("HTTP " + res.status);
+    state.defs = await res.json();
+    $("scenario").textContent = "Scenario " + state.defs.scenario + " \u2014 " +
+      state.defs.description + " \u00b7 baseline: " +
+      (state.defs.baseline_variant || "the scenario file") + ", design built from: " +
+      (state.defs.design_variant || "the scenario file");
+    buildLevers(state.defs);
+    $("reset").addEventListener("click", () => {
+      for (const def of state.defs.levers) {
+        const input = $("lever-" + def.name);
+        if (def.type === "boolean") input.checked = def.default; else input.value = def.default;
+        state.values[def.name] = def.default;
+      }
+      refreshLeverTexts();
+      schedule();
+    });
+    compare();
+  } catch (e) {
+    $("status").className = "error";
+    $("status").textContent = "cannot load the levers: " + e.message;
+  }
+}
+init();
+</script>
+</body>
+</html>
+)HTML";
+
+}  // namespace
+
+HttpReply handle_index(const Workshop&) {
+  HttpReply r;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::string(kPageHead) + kPageBody + kPageScript;
+  return r;
+}
+
+// ---- the server ----------------------------------------------------------------------------
+
+namespace {
+
+// A fixed set of threads serving accepted connections; when max_queued connections already
+// wait, accepting pauses (back-pressure: further clients wait in the kernel's backlog).
+class BoundedPool : public httplib::TaskQueue {
+ public:
+  BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
+    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+  }
+  ~BoundedPool() override = default;
+
+  void enqueue(std::function<void()> fn) override {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
+    jobs_.push_back(std::move(fn));
+    lock.unlock();
+    has_job_.notify_one();
+  }
+
+  void shutdown() override {
+    {
+      std::lock_guard lock(mu_);
+      shutdown_ = true;
+    }
+    has_job_.notify_all();
+    not_full_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  void work() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::unique_lock lock(mu_);
+        has_job_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
+        if (jobs_.empty()) return;  // shut down and drained
+        fn = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      not_full_.notify_one();
+      fn();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable has_job_, not_full_;
+  std::deque<std::function<void()>> jobs_;
+  std::vector<std::thread> threads_;
+  const std::size_t max_queued_;
+  bool shutdown_ = false;
+};
+
+// A token bucket per client address: `burst` requests at once, refilled at `rate` per second.
+class RateLimiter {
+ public:
+  RateLimiter(double rate, double burst) : rate_(rate), burst_(std::max(1.0, burst)) {}
+
+  // True when the client may proceed; otherwise retry_after is the wait in whole seconds.
+  bool allow(const std::string& client, int& retry_after) {
+    const auto now = Clock::now();
+    std::lock_guard lock(mu_);
+    if (buckets_.size() > kMaxClients) prune(now);
+    auto [it, fresh] = buckets_.try_emplace(client, Bucket{burst_, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      const double dt = std::chrono::duration<double>(now - b.last).count();
+      b.tokens = std::min(burst_, b.tokens + dt * rate_);
+      b.last = now;
+    }
+    if (b.tokens >= 1.0) {
+      b.tokens -= 1.0;
+      return true;
+    }
+    retry_after =
+        rate_ > 0 ? std::max(1, static_cast<int>(std::ceil((1.0 - b.tokens) / rate_))) : 60;
+    return false;
+  }
+
+ private:
+  struct Bucket {
+    double tokens;
+    Clock::time_point last;
+  };
+  static constexpr std::size_t kMaxClients = 4096;
+
+  // Forgets clients whose bucket would be full again (they lose nothing).
+  void prune(Clock::time_point now) {
+    for (auto it = buckets_.begin(); it != buckets_.end();) {
+      const double dt = std::chrono::duration<double>(now - it->second.last).count();
+      if (it->second.tokens + dt * rate_ >= burst_)
+        it = buckets_.erase(it);
+      else
+        ++it;
+    }
+    if (buckets_.size() > kMaxClients) buckets_.clear();  // under a flood of addresses
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_;
+  const double rate_, burst_;
+};
+
+bool is_loopback_name(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
+}
+
+// "127.0.0.1:8080" → "127.0.0.1"; "[::1]:8080" → "[::1]".
+std::string host_part(const std::string& host_header) {
+  if (!host_header.empty() && host_header.front() == '[') {
+    const auto close = host_header.find(']');
+    return close == std::string::npos ? host_header : host_header.substr(0, close + 1);
+  }
+  return host_header.substr(0, host_header.find(':'));
+}
+
+void send(httplib::Response& res, const HttpReply& r) {
+  res.status = r.status;
+  res.set_content(r.body, r.content_type.c_str());
+}
+
+}  // namespace
+
+struct WorkshopServer::Impl {
+  const Workshop& workshop;
+  ServerOptions opt;
+  httplib::Server server;
+  RateLimiter limiter;
+  int port = -1;
+  bool bound = false;
+  std::atomic<bool> stop_requested{false};
+
+  Impl(const Workshop& w, ServerOptions o)
+      : workshop(w), opt(std::move(o)), limiter(opt.rate_per_second, opt.rate_burst) {}
+};
+
+WorkshopServer::WorkshopServer(const Workshop& workshop, ServerOptions options)
+    : impl_(std::make_unique<Impl>(workshop, std::move(options))) {
+  Impl& s = *impl_;
+  auto& svr = s.server;
+  const std::size_t threads = static_cast<std::size_t>(std::max(2, s.opt.http_threads));
+  const std::size_t queued = std::max<std::size_t>(1, s.opt.max_queued_connections);
+  svr.new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };
+  svr.set_payload_max_length(s.opt.max_body_bytes);
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second server
+  // share the port instead of failing to bind.
+  svr.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  svr.set_read_timeout(std::max(1, s.opt.read_timeout_seconds), 0);
+  svr.set_write_timeout(5, 0);
+  svr.set_keep_alive_timeout(std::max(1, s.opt.keep_alive_seconds));
+  svr.set_keep_alive_max_count(50);
+  svr.set_default_headers({
+      {"Cache-Control", "no-store"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+      {"X-Frame-Options", "DENY"},
+      {"Content-Security-Policy",
+       "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+       "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
+       "frame-ancestors 'none'"},
+  });
+  const bool loopback = is_loopback_name(s.opt.host);
+
+  svr.set_pre_routing_handler([&s, loopback](const httplib::Request& req, httplib::Response& res) {
+    int retry = 1;
+    if (!s.limiter.allow(req.remote_addr, retry)) {
+      res.set_header("Retry-After", std::to_string(retry));
+      send(res, error_reply(429, "rate_limited",
+                            "too many requests; wait " + std::to_string(retry) + " s"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // On a loopback address, only loopback host names (no DNS rebinding from web pages), and
+    // requests from other web origins are refused everywhere.
+    const std::string host = req.get_header_value("Host");
+    if (loopback && !host.empty() && !is_loopback_name(host_part(host))) {
+      send(res, error_reply(403, "forbidden_host", "this server answers localhost only"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    // a body announced too large is refused before httplib would read (and drop) it
+    const std::string length = req.get_header_value("Content-Length");
+    if (!length.empty() &&
+        (length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos ||
+         std::stoull(length) > s.opt.max_body_bytes)) {
+      res.set_header("Connection", "close");
+      send(res, error_reply(
+                    413, "body_too_large",
+                    "request body larger than " + std::to_string(s.opt.max_body_bytes) + " bytes"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    const std::string origin = req.get_header_value("Origin");
+    if (!origin.empty() && origin != "http://" + host) {
+      send(res, error_reply(403, "forbidden_origin", "requests from other web pages are refused"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  svr.Get("/", [&s](const httplib::Request&, httplib::Response& res) {
+    send(res, handle_index(s.workshop));
+  });
+  svr.Get("/api/levers", [&s](const httplib::Request&, httplib::Response& res) {
+    send(res, handle_levers(s.workshop));
+  });
+  svr.Get("/api/status", [&s](const httplib::Request&, httplib::Response& res) {
+    HttpReply r;
+    r.body = OJson{{"ok", true},
+                   {"scenario", s.workshop.scenario_name()},
+                   {"replications", s.workshop.replications()}}
+                 .dump(-1, ' ', false, Json::error_handler_t::replace);
+    send(res, r);
+  });
+  svr.Post("/api/compare", [&s](const httplib::Request& req, httplib::Response& res) {
+    const HttpReply r = handle_compare(s.workshop, req.body, req.get_header_value("Content-Type"));
+    if (r.status == 503) res.set_header("Retry-After", "1");
+    send(res, r);
+  });
+
+  // Every error without a body of its own (404, 413, 400 from a malformed request...) as JSON.
+  svr.set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const int st = res.status;
+        const std::string code = st == 404   ? "not_found"
+                                 : st == 413 ? "body_too_large"
+                                 : st == 405 ? "method_not_allowed"
+                                             : "bad_request";
+        const std::string msg = st == 404   ? "no such page; the API is GET /api/levers and POST "
+                                              "/api/compare"
+                                : st == 413 ? "request body too large"
+                                            : "malformed request";
+        send(res, error_reply(st, code, msg));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  svr.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        send(res, error_reply(500, "internal_error", "internal error"));
+      });
+}
+
+WorkshopServer::~WorkshopServer() {
+  stop();
+}
+
+int WorkshopServer::bind() {
+  Impl& s = *impl_;
+  if (s.bound) return s.port;
+  if (s.opt.port < 0 || s.opt.port > 65535) throw std::runtime_error("port must be 0..65535");
+  if (s.opt.port == 0) {
+    s.port = s.server.bind_to_any_port(s.opt.host);
+  } else {
+    s.port = s.server.bind_to_port(s.opt.host, s.opt.port) ? s.opt.port : -1;
+  }
+  if (s.port <= 0)
+    throw std::runtime_error("cannot listen on " + s.opt.host + ":" + std::to_string(s.opt.port) +
+                             " (address in use or not available)");
+  s.bound = true;
+  return s.port;
+}
+
+int WorkshopServer::port() const {
+  return impl_->port;
+}
+
+void WorkshopServer::run() {
+  Impl& s = *impl_;
+  if (!s.bound) bind();
+  // stop() only raises a flag; this watcher stops the listening loop once it runs, so a stop
+  // requested before or while the loop starts is never lost.
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done) {
+      const bool asked = s.stop_requested || (s.opt.stop_flag && s.opt.stop_flag->load());
+      if (asked && s.server.is_running()) {
+        s.server.stop();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  s.server.listen_after_bind();
+  done = true;
+  watcher.join();
+}
+
+void WorkshopServer::stop() {
+  if (impl_) impl_->stop_requested = true;
+}
+
+}  // namespace cm::care::workshop

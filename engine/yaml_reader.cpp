@@ -1,6 +1,8 @@
 #include "engine/yaml_reader.hpp"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <sstream>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
@@ -541,6 +544,91 @@ class Walker {
   std::string stop_path_;
 };
 
+// ---- reading the documents ------------------------------------------------------------------
+
+// The root of one document, from the parser's events: whether it is null, and where it is.
+class DocumentProbe : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { node(m, true); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { node(m, false); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    node(m, false);
+  }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(m, false);
+    ++depth_;
+  }
+  void OnSequenceEnd() override { --depth_; }
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    node(m, false);
+    ++depth_;
+  }
+  void OnMapEnd() override { --depth_; }
+
+  bool null_root() const { return null_root_; }
+  const YAML::Mark& root_mark() const { return mark_; }
+
+ private:
+  void node(const YAML::Mark& m, bool null) {
+    if (depth_ != 0 || seen_) return;
+    seen_ = true;
+    null_root_ = null;
+    mark_ = m;
+  }
+  int depth_ = 0;
+  bool seen_ = false;
+  bool null_root_ = true;
+  YAML::Mark mark_ = YAML::Mark::null_mark();
+};
+
+struct Documents {
+  YAML::Node first;                  // the first document (null when empty)
+  std::optional<YAML::Mark> second;  // where a second non-empty document starts
+};
+
+// YAML::LoadAll without its endless loop: yaml-cpp 0.7 loops forever, allocating until memory
+// runs out, on a ',' (or an anchor or tag followed by one) where a document's root should be,
+// because each pass reports a null document without consuming the token (yaml-cpp issue 1040,
+// found by fuzz/fuzz_design with a one-byte input ","). The documents are probed first, and a
+// null document that does not get past the previous one is a syntax error; there are never
+// more passes than bytes. Only the first document is built: the reader refuses any other.
+Documents load_documents(const std::string& text) {
+  Documents out;
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  std::optional<std::size_t> previous_null;  // position of the previous null document
+  bool first = true;
+  for (std::size_t pass = 0; pass <= text.size() + 1; ++pass) {
+    DocumentProbe probe;
+    if (!parser.HandleNextDocument(probe)) return out;
+    const YAML::Mark& m = probe.root_mark();
+    if (probe.null_root()) {
+      const auto pos = static_cast<std::size_t>(std::max(m.pos, 0));
+      if (previous_null == pos) {
+        const char c = pos < text.size() ? text[pos] : ' ';
+        throw YAML::ParserException(
+            m, c == ',' ? "unexpected ',' (items are separated by ',' only inside [ ] or { })"
+                        : "unexpected " + quote(std::string(1, c)) + " where a value should be");
+      }
+      previous_null = pos;
+    } else {
+      previous_null.reset();
+    }
+    if (first) {
+      if (!probe.null_root()) out.first = YAML::Load(text);
+      first = false;
+    } else if (!probe.null_root() && !out.second) {
+      out.second = m;
+    }
+  }
+  throw YAML::ParserException(YAML::Mark::null_mark(), "the YAML parser does not advance");
+}
+
 std::string system_message(int err) {
   return std::error_code(err, std::generic_category()).message();
 }
@@ -635,9 +723,9 @@ Document Document::load_string(const std::string& text, const std::string& name,
 
   if (!check_encoding(text, name, diags)) return doc;
 
-  std::vector<YAML::Node> docs;
+  Documents docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs = load_documents(text);
   } catch (const YAML::DeepRecursion& e) {
     diags.add(ctx.at(e.mark), "",
               "nesting is too deep for the YAML parser (it stops at " + std::to_string(e.depth()) +
@@ -653,20 +741,18 @@ Document Document::load_string(const std::string& text, const std::string& name,
   }
 
   try {
-    if (docs.empty() || docs.front().IsNull()) {
+    if (!docs.first || docs.first.IsNull()) {
       diags.add({name, 1, 1}, "", "the file is empty, expected a scenario mapping");
     }
-    for (std::size_t i = 1; i < docs.size(); ++i) {
-      if (docs[i].IsNull()) continue;
-      diags.add(ctx.at(docs[i].Mark()), "",
+    if (docs.second) {
+      diags.add(ctx.at(*docs.second), "",
                 "a second YAML document, expected a single document (remove the \"---\" "
                 "separator)");
-      break;
     }
-    if (docs.empty() || docs.front().IsNull()) return doc;
+    if (!docs.first || docs.first.IsNull()) return doc;
 
     Walker walker(ctx);
-    const Walker::Stop stop = walker.walk(docs.front());
+    const Walker::Stop stop = walker.walk(docs.first);
     const Location where = ctx.at(walker.stop_mark());
     switch (stop) {
       case Walker::Stop::none:
@@ -683,14 +769,14 @@ Document Document::load_string(const std::string& text, const std::string& name,
                   "alias), expected a finite document");
         break;
       case Walker::Stop::too_large:
-        diags.add(ctx.at(docs.front().Mark()), "",
+        diags.add(ctx.at(docs.first.Mark()), "",
                   "document too large after expanding aliases (alias bomb?): more than " +
                       std::to_string(kMaxExpandedNodes) + " nodes, expected at most " +
                       std::to_string(kMaxExpandedNodes));
         break;
     }
     if (stop == Walker::Stop::none) {
-      doc.root_ = docs.front();
+      doc.root_ = docs.first;
       doc.readable_ = true;
     }
   } catch (const std::exception& e) {

@@ -915,6 +915,8 @@ std::string run_time_series(const CsvTable& ts, const Json& summary) {
   return s;
 }
 
+constexpr std::size_t kMaxDrawnTies = 20000;
+
 std::string fmt_tie_summary(const std::vector<long long>& counts) {
   long long total = 0;
   for (std::size_t l = 1; l < counts.size(); ++l) total += counts[l];
@@ -970,10 +972,31 @@ std::string run_network(const NetworkData& net, bool has_history, Json& data) {
   s += "</g><g class=\"ties\">";
   Json edges = Json::array();
   std::vector<long long> counts(8, 0);
-  for (std::size_t i = 0; i < net.edges.size(); ++i) {
+  // A very large network: draw its strongest ties only (final level, then highest level
+  // reached), so the page stays a few megabytes at most.
+  std::vector<std::size_t> drawn(net.edges.size());
+  for (std::size_t i = 0; i < drawn.size(); ++i) drawn[i] = i;
+  std::string capped;
+  if (drawn.size() > kMaxDrawnTies) {
+    auto peak = [&](std::size_t i) {
+      int m = net.edges[i].level;
+      for (const auto& ch : net.edges[i].changes) m = std::max(m, ch.second);
+      return m;
+    };
+    std::stable_sort(drawn.begin(), drawn.end(), [&](std::size_t x, std::size_t y) {
+      return std::make_pair(net.edges[x].level, peak(x)) >
+             std::make_pair(net.edges[y].level, peak(y));
+    });
+    drawn.resize(kMaxDrawnTies);
+    std::sort(drawn.begin(), drawn.end());
+    capped = "<p class=\"note\">" + std::to_string(net.edges.size()) +
+             " ties existed during the run; the " + std::to_string(kMaxDrawnTies) +
+             " strongest are drawn (all of them are in network.csv and network.gexf).</p>";
+  }
+  for (const NetEdge& e : net.edges) counts[static_cast<std::size_t>(std::clamp(e.level, 0, 7))]++;
+  for (const std::size_t i : drawn) {
     const NetEdge& e = net.edges[i];
     const int l = std::clamp(e.level, 0, 7);
-    counts[static_cast<std::size_t>(l)] += 1;
     char w[32], o[32];
     std::snprintf(w, sizeof w, "%.2f", level_width(l));
     std::snprintf(o, sizeof o, "%.2f", level_opacity(l));
@@ -1073,6 +1096,7 @@ std::string run_network(const NetworkData& net, bool has_history, Json& data) {
   } else {
     controls = "<p class=\"note\">No tie_changes.csv: the final network only.</p>";
   }
+  controls += capped;
   controls +=
       "<p class=\"tie-summary\" id=\"network-tie-summary\">" + fmt_tie_summary(counts) + "</p>";
 

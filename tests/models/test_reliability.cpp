@@ -221,6 +221,7 @@ std::vector<HostileCase> hostile_cases() {
       {"nul-byte.yaml", "2:10: ", "control character 0x00 is not allowed"},
       {"utf16.yaml", "1:1: ", "the file is UTF-16 or UTF-32 encoded, expected UTF-8 text"},
       {"empty.yaml", "1:1: ", "the file is empty"},
+      {"stray-comma.yaml", "2:1: ", "YAML syntax error: unexpected ','"},
   };
 }
 

@@ -7,6 +7,9 @@ find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 QUIET CONFIG)
 find_package(SQLite3 REQUIRED)
 find_package(Threads REQUIRED)
+# Debian's cpp-httplib is a compiled library with pkg-config metadata only.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)
 add_library(random123 INTERFACE)

@@ -16,6 +16,7 @@
 #include "models/cli/commands.hpp"
 #include "models/socialcare/checkpoint.hpp"
 #include "models/socialcare/metrics.hpp"
+#include "models/socialcare/network_export.hpp"
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
@@ -53,6 +54,7 @@ struct RunArgs {
   int threads = 0, ticks = 0, checkpoint_every = 0, stop_after_ticks = 0;
   std::uint64_t max_memory = 0;
   bool no_client_records = false, force = false, quiet = false;
+  std::string network_format;  // --network-format graphml,gexf
 };
 
 struct ResumeArgs {
@@ -134,6 +136,7 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
 }
 
 int cmd_run(const RunArgs& a) {
+  const auto network_formats = parse_network_formats(a.network_format);
   set_memory_limit(a.max_memory);
   const std::string file = resolve_scenario(a.scenario);
   const Scenario sc = load_scenario(file, load_options(a.variant, a.sets));
@@ -158,7 +161,9 @@ int cmd_run(const RunArgs& a) {
   spec.checkpoint_every = a.checkpoint_every;
   spec.client_records = !a.no_client_records;
   Simulation sim(sc, spec.seed);
-  return drive_run(out, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
+  const int rc = drive_run(out, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
+  if (rc == 0) write_network_exports(out, read_network_data(out), network_formats);
+  return rc;
 }
 
 int cmd_resume(const ResumeArgs& a) {
@@ -254,6 +259,9 @@ int main(int argc, char** argv) {
                 "Override a scenario value: PATH=VALUE (repeatable), e.g. "
                 "--set tie_policy.max_level=2");
   r->add_flag("--no-client-records", run.no_client_records, "Do not write clients.csv");
+  r->add_option("--network-format", run.network_format,
+                "Also write the network as graphml and/or gexf, comma-separated "
+                "(DIR/network.graphml, DIR/network.gexf; see caremesh export-network)");
   r->add_flag("--force", run.force, "Replace results already in the output directory");
   r->add_flag("--quiet,-q", run.quiet, "Print nothing on success");
   r->add_option("--checkpoint-every", run.checkpoint_every,

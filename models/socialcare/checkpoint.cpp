@@ -235,6 +235,7 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.value(o.paid_hours);
     io.records(o.intake);
     io.fixed(o.queues, "services", [&](auto& q) { io.records(q); });
+    io.records(o.reserved_in_use);
     io.value(o.assessments);
     io.value(o.referrals_sent);
     io.value(o.referrals_received);

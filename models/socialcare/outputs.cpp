@@ -11,8 +11,9 @@ namespace cm::care {
 namespace fs = std::filesystem;
 
 namespace {
-const char* const kResultFiles[] = {"summary.json",    "timeseries.csv",    "network.csv",
-                                    "tie_changes.csv", "organizations.csv", "clients.csv"};
+const char* const kResultFiles[] = {
+    "summary.json", "timeseries.csv", "network.csv",     "tie_changes.csv", "organizations.csv",
+    "clients.csv",  "steering.csv",   "network.graphml", "network.gexf",    "report.html"};
 
 std::string hex(std::uint64_t v) {
   char buf[17];

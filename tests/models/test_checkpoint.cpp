@@ -253,7 +253,7 @@ TEST(Checkpoint, SavedStructsHaveTheSizesCheckpointCppKnows) {
   // the members of Simulation besides its copy of the Scenario (not saved: rebuilt)
   EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 512u)
       << "Simulation changed: update Checkpoint::transfer";
-  EXPECT_EQ(sizeof(OrgState), 200u) << "OrgState changed: update Checkpoint::transfer";
+  EXPECT_EQ(sizeof(OrgState), 224u) << "OrgState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(NetworkState), 40u) << "NetworkState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(Staff), 56u) << "Staff changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(AuthorityState), 80u) << "AuthorityState changed: update Checkpoint::transfer";

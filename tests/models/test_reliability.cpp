@@ -23,6 +23,10 @@
 #include <vector>
 
 #include "fuzz/harness.hpp"
+#if __has_include("models/socialcare/workshop.hpp")
+#include "fuzz/harness_workshop.hpp"
+#define CAREMESH_HAS_WORKSHOP 1
+#endif
 #include "models/socialcare/scenario_loader.hpp"
 
 extern char** environ;
@@ -436,5 +440,16 @@ TEST(FuzzCorpus, EveryDesignInputIsLoadedOrRefused) {
     EXPECT_NO_THROW(cm::fuzz::design_input(read_text(f)));
   }
 }
+
+#ifdef CAREMESH_HAS_WORKSHOP
+TEST(FuzzCorpus, EveryWorkshopRequestIsAnswered) {
+  const std::vector<fs::path> files = corpus("workshop");
+  EXPECT_GE(files.size(), 5u) << kCorpus / "workshop";
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    EXPECT_NO_THROW(cm::fuzz::workshop_input(read_text(f)));
+  }
+}
+#endif
 
 }  // namespace

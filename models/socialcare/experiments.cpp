@@ -45,6 +45,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kBootstrap = 1000;  // resamples for sensitivity-index intervals
 constexpr std::size_t kMaxQueued = 256;   // finished runs waiting for the store
 constexpr std::size_t kMaxBatch = 64;     // runs per store transaction, at most
+constexpr std::size_t kGroupSize = 16;    // the writer waits for this many runs ...
+constexpr auto kGroupDelay = std::chrono::milliseconds(200);  // ... or this long
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -274,6 +276,9 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
     for (;;) {
       queued.wait(lock, [&] { return !queue.empty() || closing; });
       if (queue.empty()) return;
+      // Let a group form: fewer, larger transactions write fewer pages to the log.
+      queued.wait_until(lock, Clock::now() + kGroupDelay,
+                        [&] { return queue.size() >= kGroupSize || closing; });
       std::vector<RunRecord> batch;
       while (!queue.empty() && batch.size() < kMaxBatch) {
         batch.push_back(std::move(queue.front()));

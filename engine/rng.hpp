@@ -35,8 +35,8 @@ class Stream {
   Stream(std::uint64_t seed, std::uint64_t purpose, std::uint64_t entity, std::uint32_t tick) {
     const std::uint64_t mixed = seed ^ (purpose * 0x9E3779B97F4A7C15ull);
     key_ = {{static_cast<std::uint32_t>(mixed), static_cast<std::uint32_t>(mixed >> 32)}};
-    ctr_ = {{static_cast<std::uint32_t>(entity), static_cast<std::uint32_t>(entity >> 32), tick,
-             0u}};
+    ctr_ = {
+        {static_cast<std::uint32_t>(entity), static_cast<std::uint32_t>(entity >> 32), tick, 0u}};
   }
 
   static constexpr result_type min() { return 0; }

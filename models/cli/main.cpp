@@ -160,6 +160,7 @@ int cmd_run(const RunArgs& a) {
   spec.target_ticks = a.ticks > 0 ? std::min(a.ticks, sc.horizon_days) : sc.horizon_days;
   spec.checkpoint_every = a.checkpoint_every;
   spec.client_records = !a.no_client_records;
+  spec.network_format = a.network_format;
   Simulation sim(sc, spec.seed);
   const int rc = drive_run(out, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
   if (rc == 0) write_network_exports(out, read_network_data(out), network_formats);
@@ -193,7 +194,10 @@ int cmd_resume(const ResumeArgs& a) {
   if (!a.quiet)
     std::cout << "caremesh " << kVersion << ": resuming " << sc.name << " at day " << sim.tick()
               << " of " << spec.target_ticks << "\n";
-  return drive_run(dir, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
+  const int rc = drive_run(dir, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
+  if (rc == 0)
+    write_network_exports(dir, read_network_data(dir), parse_network_formats(spec.network_format));
+  return rc;
 }
 
 int cmd_validate(const std::string& scenario, const std::string& variant,

@@ -198,6 +198,7 @@ void transfer_spec(Spec& s, IO& io) {
   io.value(s.target_ticks);
   io.value(s.checkpoint_every);
   io.value(s.client_records);
+  io.text(s.network_format);
 }
 
 std::uint64_t checksum(std::string_view header, std::string_view payload) {

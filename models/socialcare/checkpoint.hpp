@@ -56,6 +56,7 @@ struct RunSpec {
   int target_ticks = 0;      // the day the run ends (its --ticks or horizon_days)
   int checkpoint_every = 0;  // days between checkpoints (0: only when stopped)
   bool client_records = true;
+  std::string network_format;  // --network-format (graphml, gexf), written after the results
 };
 
 class Checkpoint {

@@ -126,7 +126,7 @@ std::string apply_override(YAML::Node root, const std::string& path, const YAML:
       }
       // A missing optional section of the scenario is created (it then holds only this key;
       // defaults fill the rest); any other missing key is an error.
-      static const std::set<std::string> sections = {"population", "helpers", "ties",
+      static const std::set<std::string> sections = {"population", "helpers",   "ties",
                                                      "tie_policy", "standards", "steering"};
       if (!cur[st.key]) {
         if (s != 0 || !sections.count(st.key)) return "no key \"" + walked + "\" in the scenario";

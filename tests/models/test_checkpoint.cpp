@@ -375,8 +375,12 @@ TEST_F(CheckpointCli, ResumeAtOneAndTwoThreadsGivesIdenticalFiles) {
 }
 
 TEST_F(CheckpointCli, AResumedRunCanBeStoppedAndResumedAgain) {
-  ASSERT_EQ(run("straight", {"--no-client-records"}).status, 0);
-  ASSERT_EQ(run("b", {"--no-client-records", "--stop-after-ticks", "30"}).status, 130);
+  const std::vector<std::string> options = {"--no-client-records", "--network-format", "graphml"};
+  ASSERT_EQ(run("straight", options).status, 0);
+  EXPECT_TRUE(fs::exists(tmp_ / "straight" / "network.graphml"));
+  std::vector<std::string> stopped = options;
+  stopped.insert(stopped.end(), {"--stop-after-ticks", "30"});
+  ASSERT_EQ(run("b", stopped).status, 130);
   EXPECT_EQ(resume("b", {"--stop-after-ticks", "80", "--checkpoint-every", "7"}).status, 130);
   expect_interrupted("b");
   EXPECT_EQ(Checkpoint::read(tmp_ / "b").tick(), 80);

@@ -10,8 +10,10 @@
 // - Seeds: replication r of every variant or design point runs with replication_seed(base, r)
 //   = base + r. All exogenous randomness of a run is keyed by (seed, purpose, entity, tick), so
 //   replication r of two variants shares residents, need arrivals and client traits.
-// - Every run is independent and single-threaded inside; runs execute in parallel over
-//   (point, replication) pairs and are recorded in the store as they finish. Every figure
+// - Runs are independent; they execute in parallel over (point, replication) pairs, each in
+//   an isolated task (the simulation's own parallel loops nest inside it, which gives the
+//   same results at any thread count). A writer thread records finished runs as they come, a
+//   group per transaction, so simulation threads never wait for the disk. Every figure
 //   reported is computed afterwards from the store, ordered by point and replication, so the
 //   outputs do not depend on the thread count or the order in which runs finished.
 // - Resuming is skipping: runs the store already holds are not run again. A stop request
@@ -81,8 +83,9 @@ struct ExecutionSummary {
   std::size_t commits = 0;         // store transactions (finished runs are grouped)
 };
 
-// Runs the replications of points that the store lacks, in parallel, recording each one as it
-// finishes. Keeps its counters (and the stop_after budget) across calls, one per batch.
+// Runs the replications of points that the store lacks, in parallel, recording them as they
+// finish (grouped: ResultsStore::record_runs). Keeps its counters (and the stop_after budget)
+// across calls, one call per batch of replications.
 class RunExecutor {
  public:
   RunExecutor(ResultsStore& store, ExecutionControl control);

@@ -34,8 +34,10 @@ struct OrgTemplate {
 
 // Staffing rates: the OPS follows the art. 110 norm (1 helper per 2,000 residents); the other
 // rates were chosen by running a 1,000,000-resident city for a year (bench_scale
-// --utilization, docs/performance.md) so that each organization's helpers are busy most of the
-// day without queues growing without bound.
+// --utilization, docs/performance.md) so that each district organization's helpers are busy
+// most of the day without queues growing without bound. The city-wide providers are sized for
+// intake: clients of every district walk in there, often with needs they do not offer, and each
+// walk-in costs an assessment, so their direct hours are less used.
 constexpr std::array<OrgTemplate, 4> kDistrictOrgs{{
     {"OPS", "public_coordinator", "[social_work, family_assistance]", 5.0},
     {"Public Services", "public_provider", "[care, activation]", 3.0},
@@ -50,7 +52,8 @@ constexpr std::array<OrgTemplate, 3> kCityOrgs{{
 
 // Network coordination: training-small gives its OPS 6 h/day for a town of 20,000; the
 // synthetic OPS gets 1 h/day per 10,000 residents of its district, which covers the case
-// conferences multi-need clients ask for.
+// conferences multi-need clients ask for (a networked city of 1,000,000 holds about 2.3 a day
+// per district, 3.5 of its 10 hours, and none wait).
 constexpr double kCoordinatorHoursPer10k = 1.0;
 
 std::string num(double x) {

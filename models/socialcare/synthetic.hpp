@@ -1,12 +1,13 @@
 // Synthetic cities of any size, for benchmarks and scaling tests.
 //
-// make_synthetic_city(N) lays out N residents in districts of about 100,000 (at least one; the
-// last district takes the remainder, between 50,000 and 150,000 residents), with the service
-// catalogue of scenarios/training-small.yaml (8 services, same parameters) and per district
-//   OPS Dxxx                public_coordinator  social_work, family_assistance   5 per 10k
-//   Public Services Dxxx    public_provider     care, activation                  per 10k
-//   Family Foundation Dxxx  nonpublic           family_assistance, therapy         per 10k
-//   Caritas Centre Dxxx     nonpublic           care, housing, addiction_therapy   per 10k
+// make_synthetic_city(N) lays out N residents in districts D001, D002, ... of 100,000 (at least
+// one; the last district takes the remainder: 50,000 to 150,000 residents in a city of at least
+// 50,000), with the service catalogue of scenarios/training-small.yaml (8 services, same
+// parameters) and per district, serving only that district,
+//   OPS Dxxx                public_coordinator  social_work, family_assistance   5   per 10k
+//   Public Services Dxxx    public_provider     care, activation                  3   per 10k
+//   Family Foundation Dxxx  nonpublic           family_assistance, therapy        0.6 per 10k
+//   Caritas Centre Dxxx     nonpublic           care, housing, addiction_therapy  2.5 per 10k
 // (the OPS has 1 helper per 2,000 residents, the art. 110 norm; the others are staffed so that
 // utilization is high but not saturated), plus three city-wide providers homed in D001 and
 // serving every district (therapy, crisis_intervention, housing), staffed per 10k residents of

@@ -8,4 +8,6 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$(nproc)"
 out=out/warsaw-compare
 ./build/models/caremesh compare scenarios/warsaw.yaml --replications 10 --out "$out"
+./build/models/caremesh report "$out" -o "$out/report.html"
 echo "flagship comparison written to $out (comparison.json, results.sqlite)"
+echo "open the report: $out/report.html"

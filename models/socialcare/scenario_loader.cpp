@@ -76,6 +76,8 @@ std::vector<PathStep> parse_path(const std::string& path) {
       const std::string digits = path.substr(i + 1, close - i - 1);
       if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos)
         throw std::invalid_argument("index must be a whole number in " + path);
+      if (digits.size() > 9)  // std::stol would throw std::out_of_range (found by fuzz_scenario)
+        throw std::invalid_argument("index [" + digits + "] is too large in " + path);
       steps.push_back({{}, std::stol(digits)});
       i = close + 1;
       if (i < path.size() && path[i] == '.') ++i;

@@ -360,6 +360,16 @@ TEST(HostilePaths, ForceNeverMixesTheFilesOfTwoRuns) {
   EXPECT_EQ(now.size(), fresh.size());
 }
 
+// An override index beyond any integer type (found by fuzz_scenario: std::stol threw
+// std::out_of_range, and the command line exited 1 with "caremesh: error: stol").
+TEST(HostileArguments, AHugeOverrideIndexIsRefusedOnTheCommandLine) {
+  const std::string set = "districts[99999999999999999999].population=1";
+  const CliResult r = run_cli({"validate", kValid, "--set", set});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(first_line(r.err).rfind("--set " + set + ":1:1: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("is too large"), std::string::npos) << r.err;
+}
+
 // ---- the memory estimate --------------------------------------------------------------------
 
 TEST(MemoryLimit, MaxMemoryLowersTheLimit) {

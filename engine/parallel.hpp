@@ -12,8 +12,11 @@
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
+
+#include "engine/tsan.hpp"
 
 namespace cm {
 
@@ -23,29 +26,28 @@ inline constexpr std::size_t kDefaultGrain = 256;
 template <class F>
 void parallel_for_each(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
   if (n == 0) return;
-  tbb::parallel_for(
-      tbb::blocked_range<std::size_t>(0, n, grain),
-      [&](const tbb::blocked_range<std::size_t>& r) {
-        for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
-      },
-      tbb::simple_partitioner());
+  const ForkJoin fork_join;
+  const auto body = fork_join([&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
+  });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, grain), body, tbb::simple_partitioner());
 }
 
-// Calls f(i, out) for every i in [0, n) where out is a chunk-local vector; returns the
-// concatenation of all chunks' outputs in index order.
+// Calls f(begin, end, out) for every fixed-grain chunk [begin, end) of [0, n), in parallel,
+// where out is the chunk's own vector; returns the concatenation of all chunks' outputs in
+// index order.
 template <class T, class F>
-std::vector<T> parallel_collect(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+std::vector<T> parallel_collect_chunks(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
   std::vector<T> result;
   if (n == 0) return result;
   const std::size_t chunks = (n + grain - 1) / grain;
   std::vector<std::vector<T>> parts(chunks);
-  tbb::parallel_for(
-      std::size_t{0}, chunks,
-      [&](std::size_t c) {
-        const std::size_t end = std::min(n, (c + 1) * grain);
-        for (std::size_t i = c * grain; i < end; ++i) f(i, parts[c]);
-      },
-      tbb::simple_partitioner());
+  {
+    const ForkJoin fork_join;
+    const auto body =
+        fork_join([&](std::size_t c) { f(c * grain, std::min(n, (c + 1) * grain), parts[c]); });
+    tbb::parallel_for(std::size_t{0}, chunks, body, tbb::simple_partitioner());
+  }
   std::size_t total = 0;
   for (const auto& p : parts) total += p.size();
   result.reserve(total);
@@ -53,23 +55,37 @@ std::vector<T> parallel_collect(std::size_t n, F&& f, std::size_t grain = kDefau
   return result;
 }
 
+// Calls f(i, out) for every i in [0, n) where out is a chunk-local vector; returns the
+// concatenation of all chunks' outputs in index order.
+template <class T, class F>
+std::vector<T> parallel_collect(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+  return parallel_collect_chunks<T>(
+      n,
+      [&](std::size_t begin, std::size_t end, std::vector<T>& out) {
+        for (std::size_t i = begin; i < end; ++i) f(i, out);
+      },
+      grain);
+}
+
 // Sum of f(i) over [0, n), the same bits at any thread count.
 template <class F>
 double deterministic_sum(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+  const ForkJoin fork_join;
   return tbb::parallel_deterministic_reduce(
       tbb::blocked_range<std::size_t>(0, n, grain), 0.0,
-      [&](const tbb::blocked_range<std::size_t>& r, double acc) {
+      fork_join([&](const tbb::blocked_range<std::size_t>& r, double acc) {
         for (std::size_t i = r.begin(); i != r.end(); ++i) acc += f(i);
         return acc;
-      },
-      [](double a, double b) { return a + b; }, tbb::simple_partitioner());
+      }),
+      fork_join([](double a, double b) { return a + b; }), tbb::simple_partitioner());
 }
 
 // Runs fn inside an arena of the given number of threads (0: all hardware threads).
 template <class Fn>
 auto with_threads(int threads, Fn&& fn) {
   tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
-  return arena.execute(fn);
+  const ForkJoin fork_join;
+  return arena.execute(fork_join(fn));
 }
 
 }  // namespace cm

@@ -111,6 +111,13 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
     a.budget_shift.assign(n_districts, 0.0);
     a.record.assign(n_orgs, 0.5);
   }
+  // Room for the clients the horizon is expected to bring (virtual memory until used), so the
+  // client array is rarely copied as it grows.
+  double expected = 0;
+  for (const District& d : sc_.districts)
+    expected += static_cast<double>(d.population) * sc_.population.annual_incidence;
+  expected *= sc_.horizon_days / 365.0;
+  clients_.reserve(static_cast<std::size_t>(std::min(expected * 1.1 + 1024.0, 4.0e9)));
   ties_.build(sc_);
   for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
   init_staff();
@@ -220,38 +227,82 @@ void Simulation::step() {
   ++tick_;
 }
 
+// New clients: the day's Poisson count of every district (keyed by district and day), then the
+// clients themselves in parallel; each one's traits come from a stream keyed by its id alone,
+// so the ids (district by district, in order) fix every client whatever the thread count.
 void Simulation::phase_arrivals(TickRecord& rec) {
   const ClientFactory factory{&sc_, &coordinators_by_district_, &others_by_district_,
                               &outreach_boost_, &self_help_boost_};
-  if (!sc_.authorities.empty()) district_arrivals_.emplace_back(sc_.districts.size(), 0);
-  for (std::size_t d = 0; d < sc_.districts.size(); ++d) {
-    const double rate =
-        static_cast<double>(sc_.districts[d].population) * sc_.population.annual_incidence / 365.0;
-    if (rate <= 0) continue;
-    Stream rng = streams_(kArrivals, d, static_cast<std::uint32_t>(tick_));
-    boost::random::poisson_distribution<int, double> poisson(rate);
-    const int k = poisson(rng);
-    for (int i = 0; i < k; ++i) {
-      const auto id = static_cast<std::uint32_t>(clients_.size());
-      Stream traits = streams_(kTraits, id, 0);
-      clients_.push_back(factory.make(id, static_cast<std::uint16_t>(d), tick_, traits));
-      active_.push_back(id);
-    }
-    rec.arrivals += k;
-    if (!sc_.authorities.empty()) district_arrivals_.back()[d] = k;
-  }
+  const std::size_t n_districts = sc_.districts.size();
+  std::vector<std::int32_t> count(n_districts, 0);
+  parallel_for_each(
+      n_districts,
+      [&](std::size_t d) {
+        const double rate = static_cast<double>(sc_.districts[d].population) *
+                            sc_.population.annual_incidence / 365.0;
+        if (rate <= 0) return;
+        Stream rng = streams_(kArrivals, d, static_cast<std::uint32_t>(tick_));
+        boost::random::poisson_distribution<int, double> poisson(rate);
+        count[d] = poisson(rng);
+      },
+      64);
+  const std::size_t first = clients_.size();
+  std::vector<std::uint16_t> district_of;
+  for (std::size_t d = 0; d < n_districts; ++d)
+    district_of.insert(district_of.end(), static_cast<std::size_t>(count[d]),
+                       static_cast<std::uint16_t>(d));
+  const std::size_t k = district_of.size();
+  if (clients_.size() + k > clients_.capacity())
+    clients_.reserve(std::max(clients_.size() + k, clients_.capacity() * 3 / 2));
+  clients_.resize(first + k);
+  parallel_for_each(
+      k,
+      [&](std::size_t i) {
+        const auto id = static_cast<std::uint32_t>(first + i);
+        Stream traits = streams_(kTraits, id, 0);
+        clients_[id] = factory.make(id, district_of[i], tick_, traits);
+      },
+      256);
+  for (std::size_t i = 0; i < k; ++i) active_.push_back(static_cast<std::uint32_t>(first + i));
+  rec.arrivals += static_cast<std::int64_t>(k);
+  if (!sc_.authorities.empty()) district_arrivals_.push_back(std::move(count));
 }
 
 std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
-  std::vector<Msg> msgs = parallel_collect<Msg>(
-      active_.size(),
-      [&](std::size_t i, std::vector<Msg>& out) { step_client(clients_[active_[i]], out); },
+  // Everything the tick needs from a client is taken while its record is hot: whether it stays
+  // active, how it left, and the states of its needs (phase_record). Integer sums do not depend
+  // on the order of the chunks, so relaxed atomics keep them thread-count independent.
+  const std::size_t n = active_.size();
+  std::vector<std::uint8_t> keep(n);
+  std::atomic<std::int64_t> resolved{0}, dropped{0};
+  std::array<std::atomic<std::int64_t>, kNeedStates> states{};
+  std::vector<Msg> msgs = parallel_collect_chunks<Msg>(
+      n,
+      [&](std::size_t begin, std::size_t end, std::vector<Msg>& out) {
+        std::int64_t res = 0, drop = 0;
+        std::array<std::int64_t, kNeedStates> count{};
+        for (std::size_t i = begin; i < end; ++i) {
+          Client& c = clients_[active_[i]];
+          step_client(c, out);
+          keep[i] = c.outcome == Outcome::active;
+          res += c.outcome == Outcome::resolved;
+          drop += c.outcome == Outcome::dropped;
+          if (keep[i])
+            for (int k = 0; k < c.n_needs; ++k) ++count[static_cast<int>(c.needs[k].state)];
+        }
+        resolved.fetch_add(res, std::memory_order_relaxed);
+        dropped.fetch_add(drop, std::memory_order_relaxed);
+        for (int k = 0; k < kNeedStates; ++k)
+          if (count[k] != 0) states[k].fetch_add(count[k], std::memory_order_relaxed);
+      },
       kClientGrain);
-  for (std::uint32_t id : active_) {
-    rec.resolved += clients_[id].outcome == Outcome::resolved;
-    rec.dropped += clients_[id].outcome == Outcome::dropped;
-  }
-  std::erase_if(active_, [&](std::uint32_t id) { return clients_[id].outcome != Outcome::active; });
+  rec.resolved = resolved.load();
+  rec.dropped = dropped.load();
+  for (int k = 0; k < kNeedStates; ++k) rec.needs[k] = states[k].load();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (keep[i]) active_[kept++] = active_[i];
+  active_.resize(kept);
   return msgs;
 }
 
@@ -658,7 +709,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
       if (ties_[t].level < 5 || !offers(p, service)) continue;
       const auto& own = orgs_[p].queues[service];
       if (std::none_of(own.begin(), own.end(),
-                       [&](const QueueEntry& q) { return still_queued(p, q); }))
+                       [&, p = p](const QueueEntry& q) { return still_queued(p, q); }))
         lenders.push_back(p);
     }
     if (lenders.empty()) return false;
@@ -758,77 +809,97 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
     if (i == 0 || events[i].client != events[i - 1].client) groups.push_back(i);
   groups.push_back(events.size());
   std::atomic<std::int64_t> started{0}, wait_days{0};
-  std::vector<TieEvent> more = parallel_collect<TieEvent>(
+  // Need-state changes of active clients keep the day's state counts (phase_clients) exact.
+  std::array<std::atomic<std::int64_t>, kNeedStates> moved{};
+  std::vector<TieEvent> more = parallel_collect_chunks<TieEvent>(
       groups.size() - 1,
-      [&](std::size_t g, std::vector<TieEvent>& out) {
-        Client& c = clients_[events[groups[g]].client];
-        for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
-          const Event& ev = events[k];
-          Need& n = c.needs[ev.need];
-          switch (ev.type) {
-            case Event::assessed:
-              c.record_assessment(ev.org, tick_);
-              c.learn(ev.org, true);
-              break;
-            case Event::queued:
-              n.state = NeedState::waiting;
-              n.org = ev.org;
-              n.queued_at = tick_;
-              n.since = tick_;
-              break;
-            case Event::referred:
-              n.state = NeedState::travelling;
-              n.from_org = ev.other;
-              n.org = ev.org;
-              n.days_left = ev.value;
-              n.since = tick_;
-              n.flags = static_cast<std::uint8_t>(
-                  (n.flags & ~(need_flag::warm | need_flag::priority)) | ev.flags);
-              ++c.referrals;
-              c.learn(ev.org, true);
-              break;
-            case Event::turned_away:
-              n.state = NeedState::seeking;
-              n.org = -1;
-              n.since = tick_;
-              ++c.failed_contacts;
-              break;
-            case Event::service_start: {
-              const std::int32_t home = n.org;
-              if (n.queued_at < 0) n.queued_at = tick_;
-              started.fetch_add(1, std::memory_order_relaxed);
-              wait_days.fetch_add(tick_ - n.queued_at, std::memory_order_relaxed);
-              n.state = NeedState::in_service;
-              n.helper = ev.other;
-              n.org = ev.org;
-              n.days_left = ev.value;
-              n.since = tick_;
-              n.flags |= ev.flags;
-              if (n.first_service < 0) n.first_service = tick_;
-              if (c.first_service < 0) c.first_service = tick_;
-              c.record_episode(static_cast<std::uint32_t>(ev.org));
-              if (n.from_org >= 0) {
-                ++c.referrals_received;
-                n.flags |= need_flag::referred;
-                const std::int32_t t = ties_.find(n.from_org, home);
-                if (t >= 0) out.push_back({static_cast<std::uint32_t>(t), true});
-                n.from_org = -1;
-              }
-              break;
+      [&](std::size_t g0, std::size_t g1, std::vector<TieEvent>& out) {
+        std::array<std::int64_t, kNeedStates> delta{};
+        for (std::size_t g = g0; g < g1; ++g) {
+          Client& c = clients_[events[groups[g]].client];
+          const bool counted = c.outcome == Outcome::active;
+          for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
+            const Event& ev = events[k];
+            Need& n = c.needs[ev.need];
+            const NeedState was = n.state;
+            apply_event(c, n, ev, out, started, wait_days);
+            if (counted && n.state != was) {
+              --delta[static_cast<int>(was)];
+              ++delta[static_cast<int>(n.state)];
             }
-            case Event::conference_wait:
-              c.awaiting_conference = true;
-              break;
-            case Event::conference_done:
-              c.awaiting_conference = false;
-              break;
           }
         }
+        for (int k = 0; k < kNeedStates; ++k)
+          if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);
       },
       64);
   tie_events.insert(tie_events.end(), more.begin(), more.end());
   rec.services_started = started.load();
   rec.wait_days_started = static_cast<double>(wait_days.load());
+  for (int k = 0; k < kNeedStates; ++k) rec.needs[k] += moved[k].load();
+}
+
+void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<TieEvent>& out,
+                             std::atomic<std::int64_t>& started,
+                             std::atomic<std::int64_t>& wait_days) {
+  switch (ev.type) {
+    case Event::assessed:
+      c.record_assessment(ev.org, tick_);
+      c.learn(ev.org, true);
+      break;
+    case Event::queued:
+      n.state = NeedState::waiting;
+      n.org = ev.org;
+      n.queued_at = tick_;
+      n.since = tick_;
+      break;
+    case Event::referred:
+      n.state = NeedState::travelling;
+      n.from_org = ev.other;
+      n.org = ev.org;
+      n.days_left = ev.value;
+      n.since = tick_;
+      n.flags = static_cast<std::uint8_t>((n.flags & ~(need_flag::warm | need_flag::priority)) |
+                                          ev.flags);
+      ++c.referrals;
+      c.learn(ev.org, true);
+      break;
+    case Event::turned_away:
+      n.state = NeedState::seeking;
+      n.org = -1;
+      n.since = tick_;
+      ++c.failed_contacts;
+      break;
+    case Event::service_start: {
+      const std::int32_t home = n.org;
+      if (n.queued_at < 0) n.queued_at = tick_;
+      started.fetch_add(1, std::memory_order_relaxed);
+      wait_days.fetch_add(tick_ - n.queued_at, std::memory_order_relaxed);
+      n.state = NeedState::in_service;
+      n.helper = ev.other;
+      n.org = ev.org;
+      n.days_left = ev.value;
+      n.since = tick_;
+      n.flags |= ev.flags;
+      if (n.first_service < 0) n.first_service = tick_;
+      if (c.first_service < 0) c.first_service = tick_;
+      c.record_episode(static_cast<std::uint32_t>(ev.org));
+      if (n.from_org >= 0) {
+        ++c.referrals_received;
+        n.flags |= need_flag::referred;
+        const std::int32_t t = ties_.find(n.from_org, home);
+        if (t >= 0) out.push_back({static_cast<std::uint32_t>(t), true});
+        n.from_org = -1;
+      }
+      break;
+    }
+    case Event::conference_wait:
+      c.awaiting_conference = true;
+      break;
+    case Event::conference_done:
+      c.awaiting_conference = false;
+      break;
+  }
 }
 
 void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
@@ -857,16 +928,41 @@ void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
 }
 
 // Turnover, personal ties forming at regular meetings, and the next day's hours.
+//
+// Tie::personal counts the personal ties between the helpers of a tie's two organizations. It
+// is counted in full at the end of the first day and then kept up to date: a tie formed adds
+// one, a helper who leaves takes its ties along. A leaver's id stays in its partners' lists
+// until the day's meetings are over (a place is freed the next day), then it is dropped.
 void Simulation::phase_staff() {
   const HelperDef& def = sc_.helpers;
   const double leave = def.turnover_per_year / 365.0;
-  if (leave > 0)
-    for (std::size_t s = 0; s < staff_.helpers.size(); ++s) {
-      Stream rng = streams_(kTurnover, s, static_cast<std::uint32_t>(tick_));
-      if (!rng.bernoulli(leave)) continue;
+  std::vector<std::uint32_t> partners_of_leavers;  // helper ids
+  if (leave > 0) {
+    const std::size_t n = staff_.helpers.size();
+    std::vector<std::uint8_t> leaves(n);
+    parallel_for_each(
+        n,
+        [&](std::size_t s) {
+          Stream rng = streams_(kTurnover, s, static_cast<std::uint32_t>(tick_));
+          leaves[s] = rng.bernoulli(leave);
+        },
+        1024);
+    for (std::size_t s = 0; s < n; ++s) {
+      if (!leaves[s]) continue;
+      Helper& h = staff_.helpers[s];
+      for (int k = 0; k < h.n_personal; ++k) {
+        const std::int32_t other = staff_.slot(h.personal[k]);
+        if (other < 0) continue;  // left earlier today: the pair is already gone
+        const Helper& o = staff_.helpers[other];
+        partners_of_leavers.push_back(o.id);
+        if (o.org == h.org) continue;
+        const std::int32_t t = ties_.find(h.org, o.org);
+        if (t >= 0 && ties_[t].personal > 0) --ties_[t].personal;
+      }
       Stream q = streams_(kQuality, staff_.next_id, 0);
       staff_.replace(static_cast<std::int32_t>(s), draw_helper_quality(def, q));
     }
+  }
   if (def.personal_tie_per_meeting_day > 0)
     for (std::size_t i = 0; i < ties_.size(); ++i) {
       const Tie& t = ties_[i];
@@ -876,56 +972,66 @@ void Simulation::phase_staff() {
       Helper& x = staff_.helpers[orgs_[t.a].first_helper + rng.below(orgs_[t.a].n_helpers)];
       Helper& y = staff_.helpers[orgs_[t.b].first_helper + rng.below(orgs_[t.b].n_helpers)];
       if (x.n_personal < def.personal_ties_max && y.n_personal < def.personal_ties_max &&
-          x.add_personal(y.id, def.personal_ties_max))
-        y.add_personal(x.id, def.personal_ties_max);
+          x.add_personal(y.id, def.personal_ties_max) &&
+          y.add_personal(x.id, def.personal_ties_max) && ties_[i].personal < 0xffff)
+        ++ties_[i].personal;
     }
-  // Count personal ties per organizational tie, dropping ties to helpers who left.
-  for (std::size_t i = 0; i < ties_.size(); ++i) ties_[i].personal = 0;
-  for (Helper& h : staff_.helpers) {
-    int kept = 0;
-    for (int k = 0; k < h.n_personal; ++k) {
-      const std::int32_t other = staff_.slot(h.personal[k]);
-      if (other < 0) continue;
-      h.personal[kept++] = h.personal[k];
-      const Helper& o = staff_.helpers[other];
-      if (o.org == h.org || h.id > o.id) continue;
-      const std::int32_t t = ties_.find(h.org, o.org);
-      if (t >= 0 && ties_[t].personal < 0xffff) ++ties_[t].personal;
+  if (tick_ == 0) {
+    recount_personal_ties();
+  } else {
+    for (std::uint32_t id : partners_of_leavers) {
+      const std::int32_t s = staff_.slot(id);
+      if (s >= 0) drop_departed_partners(staff_.helpers[s]);
     }
-    h.n_personal = static_cast<std::uint8_t>(kept);
   }
   update_hours();
 }
 
+void Simulation::drop_departed_partners(Helper& h) const {
+  int kept = 0;
+  for (int k = 0; k < h.n_personal; ++k)
+    if (staff_.slot(h.personal[k]) >= 0) h.personal[kept++] = h.personal[k];
+  h.n_personal = static_cast<std::uint8_t>(kept);
+}
+
+void Simulation::recount_personal_ties() {
+  for (std::size_t i = 0; i < ties_.size(); ++i) ties_[i].personal = 0;
+  for (Helper& h : staff_.helpers) {
+    drop_departed_partners(h);
+    for (int k = 0; k < h.n_personal; ++k) {
+      const Helper& o = staff_.helpers[staff_.slot(h.personal[k])];
+      if (o.org == h.org || h.id > o.id) continue;
+      const std::int32_t t = ties_.find(h.org, o.org);
+      if (t >= 0 && ties_[t].personal < 0xffff) ++ties_[t].personal;
+    }
+  }
+}
+
 void Simulation::phase_record(TickRecord& rec) {
-  struct Counts {
-    std::array<std::int64_t, kNeedStates> needs{};
-  };
-  const Counts counts = tbb::parallel_deterministic_reduce(
-      tbb::blocked_range<std::size_t>(0, active_.size(), kClientGrain), Counts{},
-      [&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
-        for (std::size_t i = r.begin(); i != r.end(); ++i) {
-          const Client& c = clients_[active_[i]];
-          for (int k = 0; k < c.n_needs; ++k) ++acc.needs[static_cast<int>(c.needs[k].state)];
-        }
-        return acc;
-      },
-      [](Counts a, const Counts& b) {
-        for (int k = 0; k < kNeedStates; ++k) a.needs[k] += b.needs[k];
-        return a;
-      },
-      tbb::simple_partitioner());
-  rec.needs = counts.needs;
+  // rec.needs: counted in phase_clients and kept up to date by phase_apply.
   if (!sc_.authorities.empty()) {
     // Waiting lists per district, for the authorities' map of problems.
-    std::vector<std::int32_t> waiting(sc_.districts.size(), 0);
-    for (std::uint32_t id : active_) {
-      const Client& c = clients_[id];
-      for (int k = 0; k < c.n_needs; ++k)
-        waiting[c.district] +=
-            c.needs[k].state == NeedState::waiting || c.needs[k].state == NeedState::intake;
-    }
-    district_waiting_.push_back(std::move(waiting));
+    // Integer counts: the same at any thread count.
+    using Counts = std::vector<std::int32_t>;
+    const ForkJoin fork_join;
+    const auto count = fork_join([&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
+      if (acc.empty()) acc.assign(sc_.districts.size(), 0);
+      for (std::size_t i = r.begin(); i != r.end(); ++i) {
+        const Client& c = clients_[active_[i]];
+        for (int k = 0; k < c.n_needs; ++k)
+          acc[c.district] +=
+              c.needs[k].state == NeedState::waiting || c.needs[k].state == NeedState::intake;
+      }
+      return acc;
+    });
+    const auto add = fork_join([](Counts a, const Counts& b) {
+      if (a.empty()) return b;
+      for (std::size_t d = 0; d < b.size(); ++d) a[d] += b[d];
+      return a;
+    });
+    district_waiting_.push_back(tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, active_.size(), 16384), Counts(), count, add));
+    district_waiting_.back().resize(sc_.districts.size(), 0);
   }
   rec.active = static_cast<std::int64_t>(active_.size());
   for (const OrgState& o : orgs_) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -123,8 +124,12 @@ class Simulation {
   void phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events);
   void phase_conferences(std::vector<Event>& events, TickRecord& rec);
   void phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events, TickRecord& rec);
+  void apply_event(Client& c, Need& n, const Event& ev, std::vector<TieEvent>& out,
+                   std::atomic<std::int64_t>& started, std::atomic<std::int64_t>& wait_days);
   void phase_ties(std::vector<TieEvent>& tie_events);
   void phase_staff();
+  void drop_departed_partners(Helper& h) const;
+  void recount_personal_ties();
   void phase_record(TickRecord& rec);
 
   bool offers(std::int32_t org, int service) const {

@@ -1009,8 +1009,16 @@ void Simulation::recount_personal_ties() {
 
 void Simulation::phase_record(TickRecord& rec) {
   // rec.needs: counted in phase_clients and kept up to date by phase_apply.
-  if (!sc_.authorities.empty()) {
-    // Waiting lists per district, for the authorities' map of problems.
+  // Waiting lists per district, for the authorities' map of problems: only on the days a
+  // diagnosis will read (diagnosis_delay_days + 1 before a planning day); empty otherwise.
+  bool diagnosed_later = false;
+  for (const AuthorityDef& a : sc_.authorities) {
+    const int day = tick_ + 1 + a.diagnosis_delay_days;
+    diagnosed_later = diagnosed_later ||
+                      (day >= a.first_cycle_day && (day - a.first_cycle_day) % a.period_days == 0);
+  }
+  if (!sc_.authorities.empty() && !diagnosed_later) district_waiting_.emplace_back();
+  if (diagnosed_later) {
     // Integer counts: the same at any thread count.
     using Counts = std::vector<std::int32_t>;
     const ForkJoin fork_join;

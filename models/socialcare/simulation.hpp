@@ -155,7 +155,7 @@ class Simulation {
   std::vector<AuthorityState> authorities_;
   std::vector<SteeringRow> steering_rows_;
   std::vector<std::vector<std::int32_t>> district_arrivals_;  // per day, per district
-  std::vector<std::vector<std::int32_t>> district_waiting_;   // per day, per district
+  std::vector<std::vector<std::int32_t>> district_waiting_;   // per day (empty: not diagnosed)
   std::vector<double> outreach_boost_, self_help_boost_;      // per district
   std::vector<TieChange> tie_history_;
 };

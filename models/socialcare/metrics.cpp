@@ -141,6 +141,11 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
       svc_days(sc.services.size()), svc_served(sc.services.size());
   std::vector<double> by_sector(4, 0.0);
   double needs_served_met = 0;
+  // Innovation: needs of services marked `innovative` (new forms of service, delivered only by
+  // contract-funded helpers) and the cohort clients who began one.
+  bool any_innovative = false;
+  for (const ServiceType& s : sc.services) any_innovative = any_innovative || s.innovative;
+  double innovative_needs = 0, innovative_served = 0, innovation_clients = 0;
   for (const Client& c : sim.clients()) {
     for (int i = 0; i < c.n_needs; ++i) {
       const Need& n = c.needs[i];
@@ -152,8 +157,15 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
     all.add(c, sc.standards);
     by_district[c.district].add(c, sc.standards);
     by_kind[static_cast<int>(c.kind)].add(c, sc.standards);
+    bool took_up = false;
     for (int i = 0; i < c.n_needs; ++i) {
       const Need& n = c.needs[i];
+      if (sc.services[n.service].innovative) {
+        ++innovative_needs;
+        const bool served = n.first_service >= 0;
+        innovative_served += served;
+        took_up = took_up || served;
+      }
       ++svc_needs[n.service];
       svc_met[n.service] += n.state == NeedState::met;
       if (n.first_service >= 0) {
@@ -161,10 +173,14 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
         svc_days[n.service] += n.first_service - c.arrival;
       }
     }
+    innovation_clients += took_up;
   }
 
   nlohmann::ordered_json m;
   all.write(m, true);
+  m["innovation_uptake"] = number(any_innovative ? ratio(innovation_clients, all.clients) : kNaN);
+  m["innovative_needs_served_share"] =
+      number(any_innovative ? ratio(innovative_served, innovative_needs) : kNaN);
 
   // Network measures of the final ties.
   const auto& ties = sim.ties().all();

@@ -35,6 +35,8 @@ const char* to_string(Governance g);
 struct District {
   std::string name;
   std::int64_t population = 0;  // residents
+  std::string county;           // a generated country's county and region (country.hpp), or ""
+  std::string region;
 };
 
 struct ServiceType {
@@ -197,6 +199,12 @@ struct Scenario {
   TieDef ties;
   TiePolicy tie_policy;
   std::vector<ExplicitTie> explicit_ties;
+  // Pairs of organizations with a tie record, at the policy's initial levels: those serving a
+  // common district (unless territory_ties is false, as in a generated country, where that
+  // would be quadratic in a city's organizations) and tie_pairs (a < b), besides networks,
+  // explicit ties and metanetwork links.
+  bool territory_ties = true;
+  std::vector<std::array<std::int32_t, 2>> tie_pairs;
   std::vector<NetworkDef> networks;
   std::vector<MetaLink> metanetwork;
   std::vector<AuthorityDef> authorities;

@@ -13,6 +13,7 @@
 
 #include "engine/yaml_reader.hpp"
 #include "models/socialcare/clients.hpp"
+#include "models/socialcare/country.hpp"
 #include "models/socialcare/helpers.hpp"
 
 namespace cm::care {
@@ -58,6 +59,7 @@ namespace {
 constexpr double kInf = 1e300;
 constexpr std::int64_t kMaxPopulation = 100'000'000;  // residents in one district
 constexpr std::int64_t kMaxHelpers = 1'000'000;
+constexpr std::int64_t kMaxCountryPopulation = 2'000'000'000;  // residents of a generated country
 
 // ---- overrides on the raw YAML tree ------------------------------------------------------
 
@@ -175,16 +177,25 @@ class Reader {
                     "warmup_days + follow_up_days must be less than horizon_days, or no client "
                     "is in the outcome cohort");
     root.has("variants");  // consumed by the variant mechanism
-    read_districts(root.child("districts"), sc);
+    const bool country = root.has("country");
+    if (country && root.has("districts"))
+      root.error_at("districts",
+                    "give either `districts:` or `country:` (which generates the districts)");
+    else if (!country)
+      read_districts(root.child("districts"), sc);
     read_services(root.child("services"), sc);
     read_population(root.child("population"), sc.population);
     read_helpers(root.child("helpers"), sc.helpers);
     read_ties(root.child("ties"), sc.ties);
     read_tie_policy(root.child("tie_policy"), sc.tie_policy);
     read_standards(root.child("standards"), sc.standards);
-    read_organizations(root.child("organizations"), sc, "");
-    read_per_district(root.child("per_district"), sc);
-    if (sc.organizations.empty() && root.present())
+    if (country) {
+      read_country(root, sc);
+    } else {
+      read_organizations(root.child("organizations"), sc, "");
+      read_per_district(root.child("per_district"), sc);
+    }
+    if (sc.organizations.empty() && root.present() && !country)
       root.error("no organizations: give `organizations:` or `per_district.organizations:`");
     read_networks(root.child("networks"), sc, "");
     read_explicit_ties(root.child("explicit_ties"), sc);
@@ -600,6 +611,133 @@ class Reader {
     }
   }
 
+  // ---- a generated country (country.hpp) ----
+
+  void read_country(const Node& root, Scenario& sc) {
+    for (const char* key : {"organizations", "per_district"})
+      if (root.has(key))
+        root.error_at(key, std::string("a generated country gives its organizations under "
+                                       "`country.organizations:`, not `") +
+                               key + ":`");
+    const Node n = root.child("country");
+    if (!n.is_map()) {
+      n.error("expected a mapping with the country's parameters (population, municipalities, ...)");
+      return;
+    }
+    CountryDef def;
+    def.seed = static_cast<std::uint64_t>(
+        n.integer("seed", static_cast<std::int64_t>(sc.seed), 0, INT64_MAX));
+    def.population = n.integer("population", def.population, 1, kMaxCountryPopulation);
+    def.regions = static_cast<int>(n.integer("regions", def.regions, 1, 10000));
+    def.counties = static_cast<int>(n.integer("counties", def.counties, 1, 65535));
+    def.municipalities =
+        static_cast<int>(n.integer("municipalities", def.municipalities, 1, 65535));
+    if (const Node c = n.child("cities"); c.present()) {
+      def.cities = static_cast<int>(c.integer("count", def.cities, 0, 65535));
+      def.largest_city = c.integer("largest", def.largest_city, 1, kMaxPopulation);
+      def.city_zipf_exponent = c.number("zipf_exponent", def.city_zipf_exponent, 0.0, 10.0);
+      c.finish();
+    }
+    def.municipality_median =
+        n.number("municipality_median", def.municipality_median, 1.0, kMaxPopulation);
+    def.municipality_min = n.integer("municipality_min", def.municipality_min, 0, kMaxPopulation);
+    def.county_size_cv = n.number("county_size_cv", def.county_size_cv, 0.0, 10.0);
+    def.region_size_cv = n.number("region_size_cv", def.region_size_cv, 0.0, 10.0);
+    def.partners_per_organization = static_cast<int>(
+        n.integer("partners_per_organization", def.partners_per_organization, 0, 1000));
+    const Node types = n.child("organizations");
+    std::vector<Node> type_nodes;
+    if (!types.present())
+      n.error("missing required key \"organizations\" (the types of organization, with rates)");
+    else
+      type_nodes = types.items();
+    std::set<std::string> type_names;
+    for (const Node& t : type_nodes) {
+      CountryOrgType type = read_country_org_type(t);
+      if (!type_names.insert(type.name).second)
+        t.error_at("name", "organization type \"" + type.name + "\" is defined twice");
+      def.organizations.push_back(std::move(type));
+    }
+    n.finish();
+    const std::size_t before = diags_.size();
+    for (const auto& [key, message] : country_problems(def)) {
+      const auto dot = key.find('.');
+      const Node at = dot == std::string::npos ? n : n.child(key.substr(0, dot));
+      (at.present() ? at : n)
+          .error_at(dot == std::string::npos ? key : key.substr(dot + 1), message);
+    }
+    if (diags_.size() != before) return;
+    CountryLayout layout = expand_country(def);
+    for (District& d : layout.districts) {
+      district_index_[d.name] = static_cast<int>(sc.districts.size());
+      sc.districts.push_back(std::move(d));
+    }
+    sc.territory_ties = false;
+    sc.tie_pairs = std::move(layout.ties);
+    for (Organization& org : layout.organizations) {
+      if (org.helpers > kMaxHelpers || org_index_.count(org.name)) {
+        const std::string message =
+            org.helpers > kMaxHelpers
+                ? "gives \"" + org.name + "\" more than " + std::to_string(kMaxHelpers) + " helpers"
+                : "gives an organization named \"" + org.name + "\" twice";
+        types.error(message);
+        return;
+      }
+      org_index_[org.name] = static_cast<int>(sc.organizations.size());
+      sc.organizations.push_back(std::move(org));
+    }
+  }
+
+  CountryOrgType read_country_org_type(const Node& t) {
+    CountryOrgType type;
+    type.name = t.require_string("name");
+    const std::string level =
+        t.choice("level", "municipality", {"municipality", "county", "region"});
+    type.level = level == "county"   ? CountryLevel::county
+                 : level == "region" ? CountryLevel::region
+                                     : CountryLevel::municipality;
+    const std::string sector = t.choice(
+        "sector", "public_provider",
+        {"public_coordinator", "public_provider", "nonpublic", "intermunicipal_coordinator"});
+    type.sector = sector == "public_coordinator"           ? Sector::public_coordinator
+                  : sector == "nonpublic"                  ? Sector::nonpublic
+                  : sector == "intermunicipal_coordinator" ? Sector::intermunicipal_coordinator
+                                                           : Sector::public_provider;
+    const Node services = t.child("services");
+    if (!services.present()) t.error("missing required key \"services\" (service names)");
+    for (const Node& s : services.items()) {
+      const auto it = service_index_.find(s.as_string());
+      if (it == service_index_.end())
+        s.error("unknown service \"" + s.as_string() + "\" (not among `services:`)");
+      else
+        type.services |= 1u << it->second;
+    }
+    type.intake_policy =
+        t.choice("intake_policy", "signpost", {"signpost", "turn_away"}) == "turn_away"
+            ? IntakePolicy::turn_away
+            : IntakePolicy::signpost;
+    if (t.has("count") && t.has("per_100k"))
+      t.error(
+          "give at most one of \"count\" (organizations per unit) or \"per_100k\" (per "
+          "100,000 residents of the unit)");
+    type.count = static_cast<int>(t.integer("count", 1, 0, 100000));
+    type.per_100k = t.number("per_100k", 0.0, 0.0, 100000.0);
+    type.min_count = static_cast<int>(t.integer("min_count", 0, 0, 100000));
+    if (t.has("min_count") && !t.has("per_100k"))
+      t.error_at("min_count", "min_count applies only with per_100k");
+    if (t.has("helpers") == t.has("helpers_per_10k"))
+      t.error(
+          "give exactly one of \"helpers\" (per organization) or \"helpers_per_10k\" (per "
+          "10,000 residents of the unit, split among its organizations of this type)");
+    type.helpers = static_cast<int>(t.integer("helpers", 0, 0, kMaxHelpers));
+    type.helpers_per_10k = t.number("helpers_per_10k", 0.0, 0.0, 10000.0);
+    type.min_helpers = static_cast<int>(t.integer("min_helpers", 1, 0, kMaxHelpers));
+    if (t.has("min_helpers") && !t.has("helpers_per_10k"))
+      t.error_at("min_helpers", "min_helpers applies only with helpers_per_10k");
+    t.finish();
+    return type;
+  }
+
   void read_steering(const Node& n, Scenario& sc) {
     if (!n.present()) return;
     for (const Node& a : n.child("authorities").items()) {
@@ -811,8 +949,10 @@ void check_memory(const Node& root, const Scenario& sc, Diagnostics& diags) {
   const double bytes = clients * kBytesPerClient + helpers * kBytesPerHelper;
   if (clients <= kMaxClients && bytes <= limit) return;
   const auto districts = root.child("districts").items();
-  if (at >= districts.size()) return;
-  const Node where = districts[at].child("population");
+  const Node country = root.child("country");
+  if (at >= districts.size() && !country.present()) return;
+  const Node where =
+      at < districts.size() ? districts[at].child("population") : country.child("population");
   const std::string count = std::to_string(std::llround(clients));
   const std::string what = "the scenario would create about " + count + " clients in " +
                            std::to_string(sc.horizon_days) +

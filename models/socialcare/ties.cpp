@@ -18,9 +18,12 @@ void TieTable::build(const Scenario& sc) {
   std::vector<std::vector<std::int32_t>> serving(sc.districts.size());
   for (int o = 0; o < n_orgs; ++o)
     for (int d : sc.organizations[o].serves) serving[d].push_back(o);
-  for (const auto& orgs : serving)
-    for (std::size_t i = 0; i < orgs.size(); ++i)
-      for (std::size_t j = i + 1; j < orgs.size(); ++j) keys.push_back(pair_key(orgs[i], orgs[j]));
+  if (sc.territory_ties)
+    for (const auto& orgs : serving)
+      for (std::size_t i = 0; i < orgs.size(); ++i)
+        for (std::size_t j = i + 1; j < orgs.size(); ++j)
+          keys.push_back(pair_key(orgs[i], orgs[j]));
+  for (const auto& [a, b] : sc.tie_pairs) keys.push_back(pair_key(a, b));
   for (const auto& net : sc.networks)
     for (std::size_t i = 0; i < net.members.size(); ++i)
       for (std::size_t j = i + 1; j < net.members.size(); ++j)

@@ -45,7 +45,8 @@ struct TieEvent {
   bool success;
 };
 
-// All ties that can exist: pairs of organizations sharing territory or a network.
+// All ties that can exist: pairs of organizations sharing territory (Scenario::territory_ties)
+// or a network, explicit ties, metanetwork links and Scenario::tie_pairs.
 class TieTable {
  public:
   void build(const Scenario& sc);

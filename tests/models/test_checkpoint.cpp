@@ -31,6 +31,12 @@
 namespace cm::care {
 namespace {
 
+std::int64_t residents(const Scenario& sc) {
+  std::int64_t n = 0;
+  for (const District& d : sc.districts) n += d.population;
+  return n;
+}
+
 namespace fs = std::filesystem;
 
 const std::string kScenarios = CAREMESH_SCENARIO_DIR;
@@ -120,7 +126,9 @@ TEST(Checkpoint, RestoredRunEqualsTheUninterruptedForEveryScenarioAndVariant) {
     for (const auto& v : variants) {
       SCOPED_TRACE(file + " [" + v + "]");
       const Scenario sc = load_scenario(file, {v, {}});
-      const int ticks = std::min(sc.horizon_days, 150);
+      // A country-scale scenario (scenarios/poland.yaml, 37.5 million residents) runs 10 days
+      // here, enough for every phase, so that the test stays within seconds.
+      const int ticks = std::min(sc.horizon_days, residents(sc) > 10'000'000 ? 10 : 150);
       Simulation straight(sc, 11);
       with_threads(2, [&] { straight.run(ticks); });
 

@@ -1,0 +1,204 @@
+// Tendencies the model should reproduce (MODEL.md §10), as consequences of its mechanisms under
+// stated parameters — nothing here is written into the model. Each test compares designs on
+// the same residents and needs (common random numbers: the same seed in every design) over
+// several replications, and says which mechanism carries the tendency. The referral-leakage
+// funnel and Park's density are in test_model_behaviour.cpp.
+//
+// Not here, because it does not emerge (docs/model.md "Tendencies"): Provan & Milward's
+// "centralized integration beats a dense shared network". In the model a participant-governed
+// network lets every member hold case conferences out of its own intake hours, while a core
+// agency's coordinator holds them one after another within its limited hours — so with equal
+// staff the dense shared network plans bundles sooner.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "models/socialcare/metrics.hpp"
+#include "models/socialcare/scenario_loader.hpp"
+#include "models/socialcare/simulation.hpp"
+
+namespace cm::care {
+namespace {
+
+constexpr int kReplications = 12;
+constexpr std::uint64_t kFirstSeed = 100;
+
+std::string training() {
+  return std::string(CAREMESH_SCENARIO_DIR) + "/training-small.yaml";
+}
+
+Simulation run(const Scenario& sc, std::uint64_t seed) {
+  Simulation sim(sc, seed);
+  sim.run(sc.horizon_days);
+  sim.finish();
+  return sim;
+}
+
+bool in_cohort(const Scenario& sc, const Client& c, int ran) {
+  return c.arrival >= sc.warmup_days && c.arrival < ran - sc.follow_up_days;
+}
+
+// Complete-package share of cohort clients with one need, and with two or more.
+struct ByBundle {
+  double single = 0, multi = 0;
+};
+ByBundle complete_by_bundle(const Simulation& sim) {
+  double n1 = 0, r1 = 0, n2 = 0, r2 = 0;
+  for (const Client& c : sim.clients()) {
+    if (!in_cohort(sim.scenario(), c, sim.tick())) continue;
+    const bool resolved = c.outcome == Outcome::resolved;
+    if (c.n_needs == 1) {
+      ++n1;
+      r1 += resolved;
+    } else {
+      ++n2;
+      r2 += resolved;
+    }
+  }
+  return {r1 / n1, r2 / n2};
+}
+
+double metric(const Simulation& sim, const char* name) {
+  return compute_metrics(sim).at(name).get<double>();
+}
+
+// Leutz (1999): full integration pays for multi-need clients, not for everyone.
+// Mechanism: in the networked design a case conference (level >= 4) plans a multi-need
+// client's whole bundle and refers every other need warm at once, so the needs run in parallel
+// instead of one search after another; a single-need client gains only the warm referral of a
+// need the first door does not offer. Both pay for the network out of the same staff time
+// (collaboration hours), so the single-need gain is small.
+TEST(Tendencies, LeutzFullIntegrationPaysMoreForMultiNeedClients) {
+  const Scenario frag = load_scenario(training(), {"fragmented", {}});
+  const Scenario net = load_scenario(training(), {"networked", {}});
+  double gain_single = 0, gain_multi = 0;
+  int multi_gains_more = 0;
+  for (int r = 0; r < kReplications; ++r) {
+    const ByBundle a = complete_by_bundle(run(frag, kFirstSeed + r));
+    const ByBundle b = complete_by_bundle(run(net, kFirstSeed + r));
+    gain_single += (b.single - a.single) / kReplications;
+    gain_multi += (b.multi - a.multi) / kReplications;
+    multi_gains_more += (b.multi - a.multi) > (b.single - a.single);
+  }
+  EXPECT_GT(gain_multi, 0.0);
+  EXPECT_GT(gain_multi, gain_single + 0.02) << "single " << gain_single << ", multi " << gain_multi;
+  EXPECT_GE(multi_gains_more, kReplications * 3 / 4);
+}
+
+// Provan & Milward (1995), the part that emerges: resources alone do not make a network
+// effective. Mechanism: contract-funded helpers (steering) add capacity to queues, but only
+// ties and case conferences cut repeat assessments, turned-away contacts and sequential
+// searches; a fragmented system given the same money still loses clients between doors. So the
+// gain from integrating the funded system exceeds the gain from funding the fragmented one.
+TEST(Tendencies, ProvanMilwardResourcesAloneDoNotMakeANetworkEffective) {
+  auto steered = [](const std::string& variant, int budget) {
+    LoadOptions o;
+    o.variant = variant;
+    o.sets = {{"steering", "{authorities: [{name: Council, period_days: 365, budget_helpers: " +
+                               std::to_string(budget) +
+                               ", call_scope: territory, nonpublic_lead: false}]}"}};
+    return load_scenario(training(), o);
+  };
+  const Scenario unfunded = steered("fragmented", 0);
+  const Scenario funded = steered("fragmented", 8);
+  const Scenario integrated = steered("networked", 8);
+  double from_resources = 0, from_integration = 0, repeat_funded = 0, repeat_unfunded = 0;
+  for (int r = 0; r < kReplications; ++r) {
+    const Simulation a = run(unfunded, kFirstSeed + r);
+    const Simulation b = run(funded, kFirstSeed + r);
+    const Simulation c = run(integrated, kFirstSeed + r);
+    const double cps_a = metric(a, "complete_package_share");
+    const double cps_b = metric(b, "complete_package_share");
+    const double cps_c = metric(c, "complete_package_share");
+    from_resources += (cps_b - cps_a) / kReplications;
+    from_integration += (cps_c - cps_b) / kReplications;
+    repeat_unfunded += metric(a, "repeat_assessment_share") / kReplications;
+    repeat_funded += metric(b, "repeat_assessment_share") / kReplications;
+  }
+  EXPECT_GT(from_integration, 0.0);
+  EXPECT_GT(from_integration, 2 * from_resources)
+      << "resources " << from_resources << ", integration " << from_integration;
+  // Money does not stop clients telling their story again at every door.
+  EXPECT_NEAR(repeat_funded, repeat_unfunded, 0.02);
+}
+
+// A town whose coordinated network grows with its population: staff per 10,000 residents stay
+// the same, the coordinator's hours do not.
+std::string growing_town(int population, double coordinator_hours) {
+  return R"(
+name: growing-town
+horizon_days: 365
+warmup_days: 60
+follow_up_days: 60
+districts: [{name: Town, population: )" +
+         std::to_string(population) + R"(}]
+services:
+  - {name: social_work, share: 0.4, mean_days: 60, hours_per_day: 0.35, urgent_share: 0.1}
+  - {name: care, share: 0.2, mean_days: 90, hours_per_day: 0.6, urgent_share: 0.1}
+  - {name: therapy, share: 0.2, mean_days: 45, hours_per_day: 0.3, urgent_share: 0.05}
+  - {name: activation, share: 0.2, mean_days: 60, hours_per_day: 0.25, urgent_share: 0}
+population:
+  annual_incidence: 0.034
+  max_needs: 4
+  kinds:
+    person: {share: 1, mean_extra_needs: 1.0}
+    family: {share: 0}
+    community: {share: 0}
+organizations:
+  - {name: OPS, sector: public_coordinator, district: Town, services: [social_work],
+     helpers_per_10k: 5}
+  - {name: Care, sector: public_provider, district: Town, services: [care], helpers_per_10k: 4}
+  - {name: Clinic, sector: public_provider, district: Town, services: [therapy],
+     helpers_per_10k: 2}
+  - {name: Club, sector: nonpublic, district: Town, services: [activation], helpers_per_10k: 2}
+tie_policy: {initial_level: 1, initial_level_members: 4, min_level_members: 4, max_level: 4,
+             dynamics: false}
+networks:
+  - {name: Town network, members: all, governance: lead_organization, coordinator: OPS,
+     coordinator_hours_per_day: )" +
+         std::to_string(coordinator_hours) + R"(}
+)";
+}
+
+// Bitterman & Koliba (2020): too few staff in central actors creates a bottleneck.
+// Mechanism: a coordinator holds case conferences first come, first served, within
+// coordinator_hours_per_day (conference_hours each), paid out of its own staff; clients waiting
+// for one have their other needs on hold and keep their dropout hazard. With the hours fixed,
+// a network serving four times the residents keeps far more clients waiting for a conference,
+// and resolves fewer complete packages than the same network whose coordinator hours grew with
+// it (same staff per 10,000 residents in both; the extra hours come out of the coordinator's
+// staff, so they are not free).
+TEST(Tendencies, CoordinatorHoursBecomeABottleneckAsTheNetworkGrows) {
+  constexpr double kHoursPer10k = 3.0;  // 2 conferences a day per 10,000 residents
+  constexpr int kSmall = 10000, kLarge = 40000;
+  auto mean_waiting = [](const Simulation& sim) {
+    double waiting = 0;
+    for (const TickRecord& t : sim.timeseries())
+      waiting += static_cast<double>(t.conferences_waiting);
+    return waiting / static_cast<double>(sim.timeseries().size());
+  };
+  const Scenario small = load_scenario_text(growing_town(kSmall, kHoursPer10k), "town.yaml");
+  const Scenario large_fixed = load_scenario_text(growing_town(kLarge, kHoursPer10k), "town.yaml");
+  const Scenario large_scaled =
+      load_scenario_text(growing_town(kLarge, kHoursPer10k * kLarge / kSmall), "town.yaml");
+  double waiting_small = 0, waiting_large = 0, loss = 0, days_fixed = 0, days_scaled = 0;
+  for (int r = 0; r < kReplications; ++r) {
+    const Simulation a = run(small, kFirstSeed + r);
+    const Simulation b = run(large_fixed, kFirstSeed + r);
+    const Simulation c = run(large_scaled, kFirstSeed + r);
+    waiting_small += mean_waiting(a) / kReplications;
+    waiting_large += mean_waiting(b) / kReplications;
+    loss +=
+        (metric(c, "complete_package_share") - metric(b, "complete_package_share")) / kReplications;
+    days_fixed += metric(b, "mean_days_to_complete_package") / kReplications;
+    days_scaled += metric(c, "mean_days_to_complete_package") / kReplications;
+  }
+  EXPECT_GT(waiting_large, 10 * (waiting_small + 0.1))
+      << "small " << waiting_small << ", large " << waiting_large;
+  EXPECT_GT(loss, 0.01);
+  EXPECT_GT(days_fixed, days_scaled);
+}
+
+}  // namespace
+}  // namespace cm::care

@@ -1,6 +1,7 @@
 #include "models/socialcare/checkpoint.hpp"
 
 #include <bit>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -173,6 +174,9 @@ class In {
 std::vector<std::uint32_t> layout() {
   return {static_cast<std::uint32_t>(sizeof(Client)),
           static_cast<std::uint32_t>(sizeof(Need)),
+          static_cast<std::uint32_t>(offsetof(Client, needs)),
+          static_cast<std::uint32_t>(offsetof(Client, known)),
+          static_cast<std::uint32_t>(offsetof(Need, severity)),
           static_cast<std::uint32_t>(sizeof(Helper)),
           static_cast<std::uint32_t>(sizeof(Tie)),
           static_cast<std::uint32_t>(sizeof(TickRecord)),

@@ -177,7 +177,6 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
     n.service = static_cast<std::uint8_t>(s);
     n.severity = static_cast<float>(draw_beta_mean(0.5, 4.0, rng));
     if (rng.bernoulli(sc.services[s].urgent_share)) n.flags |= need_flag::urgent;
-    n.since = tick;
   }
   const double self_help_mean =
       std::min(1.0, kd.self_help_mean + (self_help_boost ? (*self_help_boost)[district] : 0.0));

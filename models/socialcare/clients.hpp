@@ -47,7 +47,6 @@ struct Need {
   std::int32_t org = -1;            // organization handling the need now (or referral target)
   std::int32_t helper = -1;         // helper slot serving it
   std::int32_t from_org = -1;       // organization that referred it (open referral)
-  std::int32_t since = 0;           // tick the current state began
   std::int32_t days_left = 0;       // days left of travel or of the current round of service
   std::int32_t queued_at = -1;      // tick it entered the current queue
   std::int32_t first_service = -1;  // tick its first service began
@@ -61,36 +60,39 @@ inline constexpr int kMaxKnown = 8;      // organizations a client can keep in m
 inline constexpr int kMaxAssessed = 4;   // organizations holding the client's assessment
 inline constexpr int kMaxProviders = 6;  // distinct providers tracked for continuity
 
+// The fields a client's daily step reads and writes come first, then its needs, so that the
+// step of a client with one or two needs touches the record's first two cache lines; what only
+// doors, assessments and the outcome record use follows.
 struct Client {
   std::uint32_t id = 0;
-  std::int32_t arrival = 0;         // tick the first need arose
-  std::int32_t first_contact = -1;  // tick of the first door reached
-  std::int32_t first_assessment = -1;
-  std::int32_t first_service = -1;
-  std::int32_t exit = -1;  // tick resolved or dropped out
+  std::int32_t arrival = 0;  // tick the first need arose
   std::uint16_t district = 0;
   ClientKind kind = ClientKind::person;
   Outcome outcome = Outcome::active;
   std::uint8_t n_needs = 0;
+  bool awaiting_conference = false;
+  std::uint16_t failed_contacts = 0;  // turned away or referral not reached
+  float self_help = 0.0f;             // self- and mutual-help capacity, 0..1
+  std::array<Need, kMaxNeeds> needs{};
+  std::int32_t first_contact = -1;  // tick of the first door reached
+  std::int32_t first_assessment = -1;
+  std::int32_t first_service = -1;
+  std::int32_t exit = -1;  // tick resolved or dropped out
   std::uint8_t n_known = 0;
   std::uint8_t known_offer = 0;  // bit i: the client knows what known[i] offers
   std::uint8_t n_assessed = 0;
   std::uint8_t n_providers = 0;
-  bool awaiting_conference = false;
   std::uint16_t doors = 0;               // doors knocked on
   std::uint16_t assessments = 0;         // assessments undergone
-  std::uint16_t failed_contacts = 0;     // turned away or referral not reached
   std::uint16_t referrals = 0;           // referral funnel: referred
   std::uint16_t referrals_tried = 0;     //   contacted
   std::uint16_t referrals_reached = 0;   // reached
   std::uint16_t referrals_received = 0;  // received a service there
   std::uint16_t episodes = 0;            // service episodes (for continuity)
-  float self_help = 0.0f;                // self- and mutual-help capacity, 0..1
   std::array<std::int32_t, kMaxKnown> known{};
   std::array<std::int32_t, kMaxAssessed> assessed_by{};
   std::array<std::uint32_t, kMaxProviders> provider{};  // organization ids
   std::array<std::uint16_t, kMaxProviders> provider_episodes{};
-  std::array<Need, kMaxNeeds> needs{};
 
   bool knows(std::int32_t org) const;
   int known_slot(std::int32_t org) const;

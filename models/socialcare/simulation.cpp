@@ -319,7 +319,6 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
           const Helper& h = staff_.helpers[n.helper];
           if (rng.bernoulli(h.quality)) {
             n.state = NeedState::met;
-            n.since = tick_;
             Msg m{Msg::release};
             m.org = n.org;
             m.helper = n.helper;
@@ -345,7 +344,6 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
           c.referrals_reached += reached;
           if (reached) {
             n.state = NeedState::intake;
-            n.since = tick_;
             ++c.doors;
             Msg m{Msg::arrival};
             m.mode = warm ? ArrivalMode::warm : ArrivalMode::signposted;
@@ -364,7 +362,6 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             ++c.failed_contacts;
             n.state = NeedState::seeking;
             n.org = n.from_org = -1;
-            n.since = tick_;
           }
         }
         break;
@@ -378,7 +375,6 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
         rng.bernoulli(pop.self_help_rate * c.self_help)) {
       n.state = NeedState::met;
       n.flags |= need_flag::self_help;
-      n.since = tick_;
     }
     any_in_service = any_in_service || n.state == NeedState::in_service;
     any_open = any_open || (n.state != NeedState::met && n.state != NeedState::unmet);
@@ -406,7 +402,6 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
     const int next = next_pending_need(c);
     if (next >= 0) {
       c.needs[next].state = NeedState::seeking;
-      c.needs[next].since = tick_;
     }
   }
   for (int i = 0; i < c.n_needs; ++i)
@@ -445,7 +440,6 @@ void Simulation::choose_door(Client& c, int need, Stream& rng, std::vector<Msg>&
   if (c.first_contact < 0) c.first_contact = tick_;
   n.state = NeedState::intake;
   n.org = door;
-  n.since = tick_;
   Msg m{Msg::arrival};
   m.mode = ArrivalMode::walk_in;
   m.need = static_cast<std::uint8_t>(need);
@@ -851,14 +845,12 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
       n.state = NeedState::waiting;
       n.org = ev.org;
       n.queued_at = tick_;
-      n.since = tick_;
       break;
     case Event::referred:
       n.state = NeedState::travelling;
       n.from_org = ev.other;
       n.org = ev.org;
       n.days_left = ev.value;
-      n.since = tick_;
       n.flags = static_cast<std::uint8_t>((n.flags & ~(need_flag::warm | need_flag::priority)) |
                                           ev.flags);
       ++c.referrals;
@@ -867,7 +859,6 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
     case Event::turned_away:
       n.state = NeedState::seeking;
       n.org = -1;
-      n.since = tick_;
       ++c.failed_contacts;
       break;
     case Event::service_start: {
@@ -879,7 +870,6 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
       n.helper = ev.other;
       n.org = ev.org;
       n.days_left = ev.value;
-      n.since = tick_;
       n.flags |= ev.flags;
       if (n.first_service < 0) n.first_service = tick_;
       if (c.first_service < 0) c.first_service = tick_;

@@ -181,7 +181,8 @@ void Simulation::update_hours() {
     orgs_[t.a].collaboration_hours += h;
     orgs_[t.b].collaboration_hours += h;
   }
-  for (std::int32_t k = 0; k < static_cast<std::int32_t>(orgs_.size()); ++k) {
+  parallel_for_each(orgs_.size(), [&](std::size_t i) {  // each organization on its own
+    const auto k = static_cast<std::int32_t>(i);
     OrgState& o = orgs_[k];
     const double staff = o.n_helpers + static_cast<double>(o.contract_staff.size());
     o.paid_hours = staff * def.hours_per_day;
@@ -192,7 +193,7 @@ void Simulation::update_hours() {
     for_each_staff(k, [&](std::int32_t s) {
       staff_.helpers[s].capacity_hours = static_cast<float>(per_helper);
     });
-  }
+  });
   // Helpers of ended contracts finish their cases and take no new ones.
   if (!sc_.authorities.empty())
     for (Helper& h : staff_.helpers)
@@ -660,6 +661,20 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
                           bool pooled_only) {
   auto& queue = orgs_[o].queues[service];
   if (queue.empty()) return false;
+  // Pooling: partners at level >= 5 that offer the service and have nobody of their own
+  // waiting for it may lend a helper. Without one there is nothing to do (the queue is
+  // re-prioritized and sorted the next time it is allocated).
+  std::vector<std::int32_t> lenders;
+  if (pooled_only) {
+    for (const auto& [p, t] : ties_.of(o)) {
+      if (ties_[t].level < 5 || !offers(p, service)) continue;
+      const auto& own = orgs_[p].queues[service];
+      if (std::none_of(own.begin(), own.end(),
+                       [&, p = p](const QueueEntry& q) { return still_queued(p, q); }))
+        lenders.push_back(p);
+    }
+    if (lenders.empty()) return false;
+  }
   const float hours = static_cast<float>(sc_.services[service].hours_per_day);
   const int cap = sc_.helpers.caseload_cap;
   // A formal agreement (level >= 6) reserves a share of the organization's case slots for
@@ -697,17 +712,6 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     });
     return best;
   };
-  std::vector<std::int32_t> lenders;
-  if (pooled_only) {
-    for (const auto& [p, t] : ties_.of(o)) {
-      if (ties_[t].level < 5 || !offers(p, service)) continue;
-      const auto& own = orgs_[p].queues[service];
-      if (std::none_of(own.begin(), own.end(),
-                       [&, p = p](const QueueEntry& q) { return still_queued(p, q); }))
-        lenders.push_back(p);
-    }
-    if (lenders.empty()) return false;
-  }
   std::size_t next = 0;
   bool any = false;
   std::vector<QueueEntry> kept;
@@ -953,19 +957,36 @@ void Simulation::phase_staff() {
       staff_.replace(static_cast<std::int32_t>(s), draw_helper_quality(def, q));
     }
   }
-  if (def.personal_tie_per_meeting_day > 0)
+  if (def.personal_tie_per_meeting_day > 0) {
+    // Who meets whom is drawn per tie from the tie's own stream (in parallel); the ties then
+    // form in tie order, as helpers' lists fill up.
+    struct Meeting {
+      std::int32_t x = -1, y = -1;  // helper slots
+    };
+    std::vector<Meeting> meetings(ties_.size());
+    parallel_for_each(
+        ties_.size(),
+        [&](std::size_t i) {
+          const Tie& t = ties_[i];
+          if (t.level < 4 || orgs_[t.a].n_helpers == 0 || orgs_[t.b].n_helpers == 0) return;
+          Stream rng = streams_(kPersonalForm, i, static_cast<std::uint32_t>(tick_));
+          if (!rng.bernoulli(def.personal_tie_per_meeting_day)) return;
+          meetings[i].x =
+              orgs_[t.a].first_helper + static_cast<std::int32_t>(rng.below(orgs_[t.a].n_helpers));
+          meetings[i].y =
+              orgs_[t.b].first_helper + static_cast<std::int32_t>(rng.below(orgs_[t.b].n_helpers));
+        },
+        1024);
     for (std::size_t i = 0; i < ties_.size(); ++i) {
-      const Tie& t = ties_[i];
-      if (t.level < 4 || orgs_[t.a].n_helpers == 0 || orgs_[t.b].n_helpers == 0) continue;
-      Stream rng = streams_(kPersonalForm, i, static_cast<std::uint32_t>(tick_));
-      if (!rng.bernoulli(def.personal_tie_per_meeting_day)) continue;
-      Helper& x = staff_.helpers[orgs_[t.a].first_helper + rng.below(orgs_[t.a].n_helpers)];
-      Helper& y = staff_.helpers[orgs_[t.b].first_helper + rng.below(orgs_[t.b].n_helpers)];
+      if (meetings[i].x < 0) continue;
+      Helper& x = staff_.helpers[meetings[i].x];
+      Helper& y = staff_.helpers[meetings[i].y];
       if (x.n_personal < def.personal_ties_max && y.n_personal < def.personal_ties_max &&
           x.add_personal(y.id, def.personal_ties_max) &&
           y.add_personal(x.id, def.personal_ties_max) && ties_[i].personal < 0xffff)
         ++ties_[i].personal;
     }
+  }
   if (tick_ == 0) {
     recount_personal_ties();
   } else {

@@ -27,3 +27,9 @@ endif()
 if(CAREMESH_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# Distributed experiments (docs/distributed.md): only the caremesh executable links MPI; the
+# engine and model libraries stay MPI-free. mpiexec (MPIEXEC_EXECUTABLE) runs the tests.
+# FindMPI finds the C interface through the C compiler; caremesh calls it from C++.
+enable_language(C)
+find_package(MPI REQUIRED COMPONENTS C)

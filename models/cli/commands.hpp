@@ -14,6 +14,8 @@ namespace cm::cli {
 void register_commands(CLI::App& app);
 // Runs whichever registered subcommand was parsed; returns its exit status.
 int run_registered(CLI::App& app);
+// Whether the parsed subcommand shares its work among MPI processes (compare, sweep).
+bool distributed_command_parsed();
 
 // Each further module adds its subcommands with register_X and runs the parsed one with run_X,
 // which returns -1 when none of its subcommands was parsed.

@@ -1,10 +1,15 @@
 // The experiment subcommands: compare, sweep, export (models/socialcare/experiments.hpp does
 // the work; this file parses options, handles SIGINT/SIGTERM and prints).
 //
+// Under mpirun (docs/distributed.md) compare and sweep share their runs among the processes:
+// rank 0 does what a single process does and prints; the other ranks only run runs and print
+// nothing (rank 0 reports their errors).
+//
 // Exit status: 0 done, 1 runtime failure, 2 invalid scenario, design or arguments, 130
 // interrupted (the runs finished so far are kept; the same command resumes).
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -12,6 +17,7 @@
 
 #include "engine/signals.hpp"
 #include "models/cli/commands.hpp"
+#include "models/cli/mpi_session.hpp"
 #include "models/socialcare/experiments.hpp"
 
 namespace cm::cli {
@@ -35,7 +41,7 @@ std::string shell_quote(const std::string& s) {
 struct CommonArgs {
   std::string scenario, out;
   int threads = 0, ticks = 0;
-  bool quiet = false;
+  bool quiet = false, coordinator_only = false;
   std::size_t stop_after = 0;
 };
 
@@ -74,11 +80,14 @@ void add_common(CLI::App* cmd, CommonArgs& a) {
                   "Output directory: results.sqlite and the report (rerun to resume)")
       ->required();
   cmd->add_option("--threads", a.threads,
-                  "Worker threads (0: all cores); results do not depend on it")
+                  "Worker threads (0: all cores), per rank under mpirun; results do not "
+                  "depend on it")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--ticks", a.ticks, "Days per run (default: the scenario's horizon_days)")
       ->check(CLI::Range(1, 36500));
   cmd->add_flag("--quiet,-q", a.quiet, "Print no progress and no table");
+  cmd->add_flag("--coordinator-only", a.coordinator_only,
+                "Under mpirun: rank 0 hands out runs and writes the store but runs none itself");
   // For tests: behave as if interrupted after K runs were launched.
   cmd->add_option("--stop-after", a.stop_after)->group("");
 }
@@ -90,11 +99,13 @@ ExecutionControl control(const CommonArgs& a) {
   c.progress = a.quiet ? ProgressMode::none : ProgressMode::automatic;
   c.stop = &cm::stop_flag();
   c.stop_after = a.stop_after;
+  c.coordinator_runs = !a.coordinator_only;
   return c;
 }
 
 // The command line that defines the experiment's results, for the store: options that only
-// change speed or presentation (--threads, --quiet, the testing --stop-after) are left out, so
+// change speed or presentation (--threads, --quiet, --coordinator-only, the testing
+// --stop-after) and the number of MPI processes are left out, so
 // an experiment resumed with other ones has the same content.
 std::string command_line(const std::string& name, const CommonArgs& a,
                          const std::vector<std::string>& extra) {
@@ -111,8 +122,8 @@ int report(const ExperimentResult& r, const CommonArgs& a, const std::string& co
   if (!r.complete) {
     std::cerr << "caremesh: interrupted: " << x.skipped + x.executed - x.failed << " of "
               << r.runs_total << " runs are recorded in " << a.out << "/results.sqlite; no " << what
-              << " was written.\nRun the same command again to resume (finished runs are "
-                 "kept):\n  "
+              << " was written.\nRun the same command again to resume (finished runs are kept"
+              << (mpi_channel() ? "; under mpirun, on any number of ranks" : "") << "):\n  "
               << command << "\n";
     return kExitInterrupted;
   }
@@ -124,25 +135,51 @@ int report(const ExperimentResult& r, const CommonArgs& a, const std::string& co
                   "writer thread, of which %.2f s CPU",
                   x.executed, x.wall_seconds, x.skipped, x.commits, x.store_seconds,
                   x.store_cpu_seconds);
-    std::cout << line << "; results in " << a.out << "\n";
+    std::cout << line;
+    if (const Channel* mpi = mpi_channel())
+      std::cout << "; " << mpi->size() << " processes, " << x.remote
+                << " runs on ranks other than 0";
+    std::cout << "; results in " << a.out << "\n";
   }
   return 0;
 }
 
-int run_compare_command(const CompareArgs& a) {
-  CompareOptions o;
-  o.scenario_file = resolve_scenario(a.scenario);
-  o.variants = a.variants;
-  for (const auto& s : a.sets) o.sets.push_back(parse_override(s));
-  o.replications = a.replications;
-  o.max_replications = a.max_replications;
-  if (a.seed >= 0) o.seed = static_cast<std::uint64_t>(a.seed);
-  if (!a.precision.empty()) {
-    const auto [metric, h] = parse_precision(a.precision);
-    o.precision_metric = metric;
-    o.precision_half_width = h;
+// Runs an experiment on this process alone or, under mpirun, with the other processes: the
+// coordinator (rank 0) returns the result to report, a worker its exit status. A worker's
+// error goes to the coordinator, which reports it (or its own, usually the same).
+int run_experiment(const CommonArgs& a, const std::string& command, const std::string& what,
+                   const std::function<ExperimentResult(const ExecutionControl&)>& run) {
+  ExecutionControl c = control(a);
+  Channel* mpi = mpi_channel();
+  if (!mpi) {
+    const StopSignalScope signals(kStopMessage);
+    return report(run(c), a, command, what);
   }
-  o.out = a.out;
+  RunCluster cluster(*mpi);  // on rank 0 its destructor ends the workers, whatever happens
+  c.cluster = &cluster;
+  if (cluster.coordinator()) {
+    const StopSignalScope signals(kStopMessage);
+    const ExperimentResult r = run(c);
+    cluster.finish();
+    return report(r, a, command, what);
+  }
+  c.progress = ProgressMode::none;
+  const StopSignalScope signals(nullptr);
+  try {
+    return run(c).complete ? 0 : kExitInterrupted;
+  } catch (const ScenarioError& e) {
+    cluster.fail(e.diagnostics().report());
+    return 2;
+  } catch (const std::invalid_argument& e) {
+    cluster.fail(e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    cluster.fail(e.what());
+    return 1;
+  }
+}
+
+int run_compare_command(const CompareArgs& a) {
   std::vector<std::string> extra;
   if (!a.variants.empty()) {
     std::string v;
@@ -156,11 +193,26 @@ int run_compare_command(const CompareArgs& a) {
     extra.push_back("--precision " + shell_quote(a.precision));
     extra.push_back("--max-replications " + std::to_string(a.max_replications));
   }
-  o.command = command_line("compare", a, extra);
-  o.control = control(a);
-  const StopSignalScope signals(kStopMessage);
-  const ExperimentResult r = run_compare(o);
-  return report(r, a, o.command, "comparison.json");
+  const std::string command = command_line("compare", a, extra);
+  // Options are parsed inside, so that a worker's errors go to rank 0 too.
+  return run_experiment(a, command, "comparison.json", [&](const ExecutionControl& c) {
+    CompareOptions o;
+    o.scenario_file = resolve_scenario(a.scenario);
+    o.variants = a.variants;
+    for (const auto& s : a.sets) o.sets.push_back(parse_override(s));
+    o.replications = a.replications;
+    o.max_replications = a.max_replications;
+    if (a.seed >= 0) o.seed = static_cast<std::uint64_t>(a.seed);
+    if (!a.precision.empty()) {
+      const auto [metric, h] = parse_precision(a.precision);
+      o.precision_metric = metric;
+      o.precision_half_width = h;
+    }
+    o.out = a.out;
+    o.command = command;
+    o.control = c;
+    return run_compare(o);
+  });
 }
 
 int run_sweep_command(const SweepArgs& a) {
@@ -172,10 +224,10 @@ int run_sweep_command(const SweepArgs& a) {
   std::vector<std::string> extra = {"--design " + shell_quote(a.design)};
   if (a.replications) extra.push_back("--replications " + std::to_string(a.replications));
   o.command = command_line("sweep", a, extra);
-  o.control = control(a);
-  const StopSignalScope signals(kStopMessage);
-  const ExperimentResult r = run_sweep(o);
-  return report(r, a, o.command, "sweep.json or points.csv");
+  return run_experiment(a, o.command, "sweep.json or points.csv", [&](const ExecutionControl& c) {
+    o.control = c;
+    return run_sweep(o);
+  });
 }
 
 int run_export_command(const ExportArgs& a) {
@@ -216,6 +268,10 @@ void register_commands(CLI::App& app) {
                 "Upper limit for --precision (default 1000)")
       ->check(CLI::Range(2, 1000000));
   add_common(c, r.c);
+  c->footer(
+      "Distributed: `mpirun -np N caremesh compare ...` shares the runs among N processes "
+      "(rank 0 writes the store); the results are those of one process. See "
+      "docs/distributed.md.");
 
   auto* s = app.add_subcommand(
       "sweep",
@@ -230,12 +286,21 @@ void register_commands(CLI::App& app) {
                 "Replications per point (default: the design's)")
       ->check(CLI::Range(1, 1000000));
   add_common(s, r.s);
+  s->footer(
+      "Distributed: `mpirun -np N caremesh sweep ...` shares the runs among N processes "
+      "(rank 0 writes the store); the results are those of one process. See "
+      "docs/distributed.md.");
 
   auto* e = app.add_subcommand("export", "Write an experiment's results.sqlite as tidy CSV");
   r.export_ = e;
   e->add_option("dir", r.e.dir, "Experiment directory (the --out of compare or sweep)")->required();
   e->add_option("--format", r.e.format, "Output format")->check(CLI::IsMember({"csv"}));
   e->add_option("--out,-o", r.e.out, "Output file (default: DIR/results.csv)");
+}
+
+bool distributed_command_parsed() {
+  const Registered& r = registered();
+  return (r.compare && r.compare->parsed()) || (r.sweep && r.sweep->parsed());
 }
 
 int run_registered(CLI::App&) {

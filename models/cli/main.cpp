@@ -14,6 +14,7 @@
 #include "engine/signals.hpp"
 #include "engine/yaml_reader.hpp"
 #include "models/cli/commands.hpp"
+#include "models/cli/mpi_session.hpp"
 #include "models/socialcare/checkpoint.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/network_export.hpp"
@@ -146,6 +147,13 @@ int cmd_run(const RunArgs& a) {
     throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
                              "); continue it with `caremesh resume " + a.out +
                              "`, or pass --force to replace it");
+  if (a.ticks > sc.horizon_days)
+    throw std::invalid_argument("--ticks " + std::to_string(a.ticks) +
+                                " is beyond the scenario's horizon_days (" +
+                                std::to_string(sc.horizon_days) +
+                                "); to run longer, use --set "
+                                "horizon_days=" +
+                                std::to_string(a.ticks));
   prepare_output_dir(out, a.force);
   if (a.force) {
     fs::remove(out / kCheckpointFile, ec);
@@ -157,7 +165,7 @@ int cmd_run(const RunArgs& a) {
   spec.variant = a.variant;
   for (const auto& s : a.sets) spec.sets.push_back(parse_override(s));
   spec.seed = a.seed >= 0 ? static_cast<std::uint64_t>(a.seed) : sc.seed;
-  spec.target_ticks = a.ticks > 0 ? std::min(a.ticks, sc.horizon_days) : sc.horizon_days;
+  spec.target_ticks = a.ticks > 0 ? a.ticks : sc.horizon_days;
   spec.checkpoint_every = a.checkpoint_every;
   spec.client_records = !a.no_client_records;
   spec.network_format = a.network_format;
@@ -200,13 +208,31 @@ int cmd_resume(const ResumeArgs& a) {
   return rc;
 }
 
+// Without --variant, the baseline and then every declared variant are checked, and the
+// problems of all of them are reported (a variant's overrides can break a valid baseline).
 int cmd_validate(const std::string& scenario, const std::string& variant,
                  const std::vector<std::string>& sets) {
   const std::string file = resolve_scenario(scenario);
   const Scenario sc = load_scenario(file, load_options(variant, sets));
+  std::size_t checked = 0;
+  bool failed = false;
+  if (variant.empty())
+    for (const std::string& v : scenario_variants(file)) {
+      if (v.empty() || v == "baseline") continue;
+      try {
+        (void)load_scenario(file, load_options(v, sets));
+        ++checked;
+      } catch (const cm::ScenarioError& e) {
+        std::cerr << "variant " << v << ":\n" << e.diagnostics().report();
+        failed = true;
+      }
+    }
+  if (failed) return 2;
   std::cout << file << ": ok (" << sc.districts.size() << " districts, " << sc.organizations.size()
             << " organizations, " << sc.services.size() << " services, " << sc.networks.size()
-            << " networks)\n";
+            << " networks";
+  if (checked > 0) std::cout << "; " << checked << " variants checked";
+  std::cout << ")\n";
   return 0;
 }
 
@@ -256,7 +282,8 @@ int main(int argc, char** argv) {
                 "Worker threads (0: all cores); results do not depend "
                 "on it")
       ->check(CLI::Range(0, 1024));
-  r->add_option("--ticks", run.ticks, "Days to simulate (default: the scenario's horizon_days)")
+  r->add_option("--ticks", run.ticks,
+                "Days to simulate, at most horizon_days (default: the scenario's horizon_days)")
       ->check(CLI::Range(1, 36500));
   r->add_option("--variant", run.variant, "Apply a variant declared under `variants:`");
   r->add_option("--set", run.sets,
@@ -301,7 +328,8 @@ int main(int argc, char** argv) {
   auto* v = app.add_subcommand("validate", "Check a scenario; print located errors (exit 2)");
   v->add_option("scenario", v_scenario, "Scenario YAML file, or a built-in scenario's name")
       ->required();
-  v->add_option("--variant", v_variant, "Validate with this variant applied");
+  v->add_option("--variant", v_variant,
+                "Validate with this variant applied (default: the baseline and every variant)");
   v->add_option("--set", v_sets, "Override a scenario value: PATH=VALUE (repeatable)");
 
   auto* s = app.add_subcommand("scenarios", "List the built-in scenarios, one line each");
@@ -314,6 +342,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (const care::Channel* mpi = mpi_channel(); mpi && !distributed_command_parsed()) {
+    if (mpi->rank() == 0)
+      std::cerr << "caremesh: under mpirun only compare and sweep are distributed; run this "
+                   "command as a single process\n";
+    return 2;
   }
   try {
     if (r->parsed()) return cmd_run(run);
@@ -341,5 +375,6 @@ int main(int argc, char** argv) {
 }  // namespace cm::cli
 
 int main(int argc, char** argv) {
+  const cm::cli::MpiSession mpi(argc, argv);  // MPI only under an MPI launcher
   return cm::cli::main(argc, argv);
 }

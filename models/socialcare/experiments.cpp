@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -20,6 +21,7 @@
 #include <iostream>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -236,6 +238,49 @@ std::uint64_t replication_seed(std::uint64_t base_seed, int replication) {
   return base_seed + static_cast<std::uint64_t>(replication);
 }
 
+namespace {
+
+// One run of a point: its record, with status failed and the message if it threw.
+RunRecord simulate_run(const ExperimentPoint& point, int rep, std::uint64_t base_seed, int ticks) {
+  RunRecord rec;
+  rec.point = point.name;
+  rec.replication = rep;
+  rec.seed = replication_seed(base_seed, rep);
+  const auto start = Clock::now();
+  try {
+    // Isolated so that a thread waiting inside this run's parallel loops never starts
+    // another run on top of it.
+    tbb::this_task_arena::isolate([&] {
+      Simulation sim(point.scenario, rec.seed);
+      const int horizon = point.scenario.horizon_days;
+      sim.run(ticks > 0 ? std::min(ticks, horizon) : horizon);
+      sim.finish();
+      rec.metrics = scalar_metrics(compute_metrics(sim));
+    });
+  } catch (const std::exception& e) {
+    rec.status = RunStatus::failed;
+    rec.message = e.what();
+    rec.metrics.clear();
+  }
+  rec.wall_seconds = seconds_since(start);
+  return rec;
+}
+
+// Runs `runner` once per worker thread of a `threads` arena (0: all cores).
+template <class F>
+void on_every_thread(int threads, F&& runner) {
+  with_threads(threads, [&] {
+    const int workers = std::max(1, tbb::this_task_arena::max_concurrency());
+    const ForkJoin fork_join;
+    const auto body = fork_join([&](const tbb::blocked_range<int>& r) {
+      for (int w = r.begin(); w != r.end(); ++w) runner();
+    });
+    tbb::parallel_for(tbb::blocked_range<int>(0, workers, 1), body, tbb::simple_partitioner());
+  });
+}
+
+}  // namespace
+
 RunExecutor::RunExecutor(ResultsStore& store, ExecutionControl control)
     : store_(store), control_(control) {}
 RunExecutor::~RunExecutor() = default;
@@ -258,7 +303,7 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   Progress progress(control_.progress);
   progress.start(in_range_done, in_range_done + tasks.size());
 
-  std::atomic<std::size_t> next{0}, launched{launched_};
+  std::atomic<std::size_t> next{0}, launched{launched_}, delivered{0};
   std::atomic<bool> halt{false};
   std::mutex mu;  // guards the summary, the queue and the first error
   std::condition_variable queued, dequeued;
@@ -312,44 +357,32 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
     }
   });
 
-  auto execute = [&](const ExperimentPoint& point, int rep) {
-    RunRecord rec;
-    rec.point = point.name;
-    rec.replication = rep;
-    rec.seed = replication_seed(base_seed, rep);
-    const auto start = Clock::now();
-    try {
-      // Isolated so that a thread waiting inside this run's parallel loops never starts
-      // another run on top of it.
-      tbb::this_task_arena::isolate([&] {
-        Simulation sim(point.scenario, rec.seed);
-        const int horizon = point.scenario.horizon_days;
-        sim.run(control_.ticks > 0 ? std::min(control_.ticks, horizon) : horizon);
-        sim.finish();
-        rec.metrics = scalar_metrics(compute_metrics(sim));
-      });
-    } catch (const std::exception& e) {
-      rec.status = RunStatus::failed;
-      rec.message = e.what();
-      rec.metrics.clear();
-    }
-    rec.wall_seconds = seconds_since(start);
+  auto deliver = [&](RunRecord&& rec) {
     std::unique_lock lock(mu);
     dequeued.wait(lock, [&] { return queue.size() < kMaxQueued; });
     queue.push_back(std::move(rec));
+    ++delivered;
     queued.notify_one();
   };
 
-  auto worker = [&] {
-    while (!stop_requested()) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= tasks.size()) return;
-      if (control_.stop_after > 0 && launched.fetch_add(1) >= control_.stop_after) {
-        halt = true;
-        return;
-      }
-      execute(points[tasks[i].first], tasks[i].second);
+  // The next task for this process or another, or nothing (all taken, or stopping).
+  auto take = [&]() -> std::optional<std::size_t> {
+    if (stop_requested()) return std::nullopt;
+    const std::size_t i = next.fetch_add(1);
+    if (i >= tasks.size()) return std::nullopt;
+    if (control_.stop_after > 0 && launched.fetch_add(1) >= control_.stop_after) {
+      halt = true;
+      return std::nullopt;
     }
+    return i;
+  };
+
+  const int ticks = control_.ticks;
+  auto run_locally = [&] {
+    on_every_thread(control_.threads, [&] {
+      while (const auto i = take())
+        deliver(simulate_run(points[tasks[*i].first], tasks[*i].second, base_seed, ticks));
+    });
   };
 
   // Every finished run is recorded before returning, even when the workers throw.
@@ -362,27 +395,63 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
     writer.join();
     progress.finish();
   };
+  std::size_t remote = 0;
   try {
-    with_threads(control_.threads, [&] {
-      const int workers = std::max(1, tbb::this_task_arena::max_concurrency());
-      tbb::parallel_for(
-          tbb::blocked_range<int>(0, workers, 1),
-          [&](const tbb::blocked_range<int>& r) {
-            for (int w = r.begin(); w != r.end(); ++w) worker();
-          },
-          tbb::simple_partitioner());
-    });
+    RunCluster* cluster = control_.cluster;
+    if (!cluster || cluster->processes() < 2) {
+      run_locally();
+    } else {
+      // This thread talks to the other processes while this process's own runs (if any) go
+      // on in a thread of their own.
+      std::exception_ptr local_error;
+      std::thread local;
+      if (control_.coordinator_runs)
+        local = std::thread([&] {
+          try {
+            run_locally();
+          } catch (...) {
+            local_error = std::current_exception();
+            halt = true;
+          }
+        });
+      RunCluster::Dispatch d;
+      d.fingerprint = runs_fingerprint(points, base_seed, ticks);
+      d.next = [&]() -> std::optional<RunTask> {
+        const auto i = take();
+        if (!i) return std::nullopt;
+        return RunTask{static_cast<std::uint32_t>(tasks[*i].first), tasks[*i].second};
+      };
+      d.more = [&] { return !stop_requested() && next.load() < tasks.size(); };
+      d.stopping = stop_requested;
+      d.finished = [&](RunRecord&& rec) {
+        ++remote;
+        deliver(std::move(rec));
+      };
+      d.halt = [&] { halt = true; };
+      std::exception_ptr dispatch_error;
+      try {
+        cluster->dispatch(d);
+      } catch (...) {
+        dispatch_error = std::current_exception();
+        halt = true;
+      }
+      if (local.joinable()) local.join();
+      if (local_error) std::rethrow_exception(local_error);
+      if (dispatch_error) std::rethrow_exception(dispatch_error);
+    }
   } catch (...) {
     finish_writing();
     throw;
   }
   finish_writing();
   launched_ = launched.load();
+  summary_.remote += remote;
   summary_.wall_seconds += seconds_since(t0);
   if (error) std::rethrow_exception(error);
-  // Every task was taken by a worker (and run) unless a stop left some untaken, or the
-  // stop_after budget claimed one without running it.
-  const bool complete = next.load() >= tasks.size() && !halt.load();
+  // Complete when every task came back as a run (a stop leaves some untaken, runs handed to
+  // another process may be given back unstarted, and the stop_after budget claims one without
+  // running it).
+  const bool complete = delivered.load() == tasks.size() && !halt.load();
   if (!complete) summary_.interrupted = true;
   return complete;
 }
@@ -448,6 +517,16 @@ ExperimentInfo make_info(const std::string& kind, const std::string& command,
   info.version = kVersion;
   info.base_seed = base_seed;
   return info;
+}
+
+// A worker of a distributed experiment: runs what the coordinator hands out, writes nothing.
+ExperimentResult serve_runs(const ExecutionControl& c, const std::vector<ExperimentPoint>& points,
+                            std::uint64_t base_seed) {
+  c.cluster->serve(points, base_seed, c.ticks, c);
+  ExperimentResult r;
+  r.worker = true;
+  r.complete = !(c.stop && c.stop->load());
+  return r;
 }
 
 void check_control(const ExecutionControl& c) {
@@ -843,6 +922,8 @@ ExperimentResult run_compare(const CompareOptions& o) {
                                 unknown_metric_message(o.precision_metric, names));
 
   const std::uint64_t base_seed = o.seed.value_or(points[0].scenario.seed);
+  if (o.control.cluster && !o.control.cluster->coordinator())
+    return serve_runs(o.control, points, base_seed);
   ResultsStore store =
       ResultsStore::open(o.out / ResultsStore::kFileName,
                          make_info("compare", o.command, text, ResultsStore::sha256_hex(hashed),
@@ -1491,6 +1572,8 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   Json identity;
   identity["design"] = Json::parse(d.canonical_text());
   identity["ticks"] = ticks;
+  if (o.control.cluster && !o.control.cluster->coordinator())
+    return serve_runs(o.control, points, seed);
   ResultsStore store = ResultsStore::open(
       o.out / ResultsStore::kFileName,
       make_info("sweep", o.command, text, ResultsStore::sha256_hex(text), identity.dump(), seed));
@@ -1615,6 +1698,443 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   result.table = head.str() + sweep_table(d, analysis);
   result.report = std::move(report);
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Distribution over processes.
+
+namespace {
+
+// Little-endian byte messages: exact for doubles (bit patterns), the same on every platform.
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::uint8_t kind) { bytes_.push_back(kind); }
+  ByteWriter& u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  ByteWriter& u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    return *this;
+  }
+  ByteWriter& i32(std::int32_t v) { return u32(static_cast<std::uint32_t>(v)); }
+  ByteWriter& f64(double v) { return u64(std::bit_cast<std::uint64_t>(v)); }
+  ByteWriter& str(const std::string& s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    bytes_.insert(bytes_.end(), s.begin(), s.end());
+    return *this;
+  }
+  ByteWriter& raw(const std::vector<std::uint8_t>& b) {
+    bytes_.insert(bytes_.end(), b.begin(), b.end());
+    return *this;
+  }
+  std::vector<std::uint8_t> take() { return std::move(bytes_); }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+};
+
+class ByteReader {
+ public:
+  ByteReader(const std::vector<std::uint8_t>& b, std::size_t at) : b_(b), at_(at) {}
+  std::uint64_t u64() {
+    need(8);
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(b_[at_++]) << (8 * i);
+    return v;
+  }
+  std::uint32_t u32() {
+    need(4);
+    std::uint32_t v = 0;
+    for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(b_[at_++]) << (8 * i);
+    return v;
+  }
+  std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
+  double f64() { return std::bit_cast<double>(u64()); }
+  std::string str() {
+    const std::size_t n = u32();
+    need(n);
+    std::string s(b_.begin() + static_cast<std::ptrdiff_t>(at_),
+                  b_.begin() + static_cast<std::ptrdiff_t>(at_ + n));
+    at_ += n;
+    return s;
+  }
+  std::vector<std::uint8_t> rest() {
+    std::vector<std::uint8_t> r(b_.begin() + static_cast<std::ptrdiff_t>(at_), b_.end());
+    at_ = b_.size();
+    return r;
+  }
+  void end() const {
+    if (at_ != b_.size()) throw std::runtime_error("distributed experiment: malformed message");
+  }
+
+ private:
+  void need(std::size_t n) const {
+    if (b_.size() - at_ < n) throw std::runtime_error("distributed experiment: short message");
+  }
+  const std::vector<std::uint8_t>& b_;
+  std::size_t at_;
+};
+
+// Message kinds. Worker to coordinator: hello (fingerprint, window), result (task, record),
+// not_run (task: handed out, given back unstarted), stopping (a signal here), failed (why the
+// experiment could not start here). Coordinator to worker: task, cancel (give back what is
+// not started), end (the experiment is over).
+enum Kind : std::uint8_t {
+  kHello = 1,
+  kResult,
+  kNotRun,
+  kStopping,
+  kFailed,
+  kTask = 16,
+  kCancel,
+  kEnd
+};
+
+ByteWriter& task_bytes(ByteWriter& w, const RunTask& t) {
+  return w.u32(t.point).i32(t.replication);
+}
+RunTask read_task(ByteReader& r) {
+  RunTask t;
+  t.point = r.u32();
+  t.replication = r.i32();
+  return t;
+}
+
+// How long a process waits for a message before it looks at its own state again (stop flag,
+// finished runs): short, because the peers' runs wait on it, but the channel sleeps meanwhile.
+constexpr auto kPoll = std::chrono::milliseconds(1);
+constexpr auto kNoWait = std::chrono::microseconds(0);
+// How long a worker with a run in hand sleeps at most between looks at the coordinator.
+constexpr auto kIdleWait = std::chrono::milliseconds(50);
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_run_record(const RunRecord& run) {
+  ByteWriter w(0);
+  w.str(run.point).i32(run.replication).u64(run.seed);
+  w.u32(run.status == RunStatus::done ? 0 : 1).str(run.message).f64(run.wall_seconds);
+  w.str(run.started_at).str(run.finished_at);
+  w.u32(static_cast<std::uint32_t>(run.metrics.size()));
+  for (const auto& [name, value] : run.metrics) w.str(name).f64(value);
+  w.u32(static_cast<std::uint32_t>(run.series.size()));
+  for (const auto& [name, tick, value] : run.series) w.str(name).i32(tick).f64(value);
+  return w.take();
+}
+
+RunRecord decode_run_record(const std::vector<std::uint8_t>& bytes) {
+  if (bytes.empty() || bytes[0] != 0)
+    throw std::runtime_error("distributed experiment: not a run record");
+  ByteReader r(bytes, 1);
+  RunRecord run;
+  run.point = r.str();
+  run.replication = r.i32();
+  run.seed = r.u64();
+  const std::uint32_t status = r.u32();
+  if (status > 1) throw std::runtime_error("distributed experiment: bad run status");
+  run.status = status == 0 ? RunStatus::done : RunStatus::failed;
+  run.message = r.str();
+  run.wall_seconds = r.f64();
+  run.started_at = r.str();
+  run.finished_at = r.str();
+  const std::uint32_t metrics = r.u32();
+  for (std::uint32_t i = 0; i < metrics; ++i) {
+    std::string name = r.str();
+    run.metrics.emplace_back(std::move(name), r.f64());
+  }
+  const std::uint32_t series = r.u32();
+  for (std::uint32_t i = 0; i < series; ++i) {
+    std::string name = r.str();
+    const int tick = r.i32();
+    run.series.emplace_back(std::move(name), tick, r.f64());
+  }
+  r.end();
+  return run;
+}
+
+std::string runs_fingerprint(const std::vector<ExperimentPoint>& points, std::uint64_t base_seed,
+                             int ticks) {
+  ByteWriter w(0);
+  w.u64(base_seed).i32(ticks).str(kVersion).u32(static_cast<std::uint32_t>(points.size()));
+  for (const auto& p : points) w.str(p.name).str(p.settings_json).str(p.scenario.effective_yaml);
+  const auto bytes = w.take();
+  return ResultsStore::sha256_hex(
+      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+// What the coordinator knows of a worker.
+struct RunCluster::Worker {
+  bool answered = false;   // sent its first message (hello or failed)
+  bool listening = false;  // sent hello: serves tasks until it gets end
+  bool rejected = false;   // failed to start, or built other points: gets no tasks
+  bool ended = false;      // was sent end (or failed and left)
+  std::size_t window = 1;
+  std::vector<RunTask> in_flight;  // handed out, not back yet
+};
+
+RunCluster::RunCluster(Channel& channel)
+    : channel_(channel), workers_(static_cast<std::size_t>(std::max(1, channel.size()))) {}
+
+RunCluster::~RunCluster() {
+  if (!coordinator() || finished_) return;
+  try {
+    finish();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "caremesh: ending the other processes failed: %s\n", e.what());
+  }
+}
+
+bool RunCluster::coordinator() const {
+  return channel_.rank() == 0;
+}
+
+int RunCluster::processes() const {
+  return channel_.size();
+}
+
+void RunCluster::fail(const std::string& message) {
+  if (coordinator() || failed_sent_) return;
+  failed_sent_ = true;
+  ByteWriter w(kFailed);
+  channel_.send(0, w.str(message).take());
+}
+
+void RunCluster::handle(int from, const Channel::Message& m, const Dispatch* d) {
+  if (from <= 0 || from >= static_cast<int>(workers_.size()) || m.empty())
+    throw std::runtime_error("distributed experiment: message from an unknown process");
+  Worker& w = workers_[static_cast<std::size_t>(from)];
+  const std::string who = "process " + std::to_string(from);
+  ByteReader r(m, 1);
+  auto back = [&](const RunTask& t) {
+    const auto it = std::find_if(w.in_flight.begin(), w.in_flight.end(), [&](const RunTask& x) {
+      return x.point == t.point && x.replication == t.replication;
+    });
+    if (it == w.in_flight.end())
+      throw std::runtime_error("distributed experiment: " + who +
+                               " returned a run it was not given");
+    w.in_flight.erase(it);
+  };
+  switch (m[0]) {
+    case kHello: {
+      const std::string fingerprint = r.str();
+      const std::uint32_t window = r.u32();
+      r.end();
+      w.answered = w.listening = true;
+      w.window = std::clamp<std::size_t>(window, 1, 4096);
+      if (d && fingerprint != d->fingerprint) {
+        w.rejected = true;
+        if (error_.empty())
+          error_ = who +
+                   " built other runs than process 0 (the scenario, design and caremesh "
+                   "version must be the same, at the same paths, on every node)";
+        d->halt();
+      }
+      return;
+    }
+    case kFailed: {
+      const std::string why = r.str();
+      r.end();
+      w.answered = w.rejected = true;
+      if (error_.empty()) error_ = who + " could not start: " + why;
+      if (d) d->halt();
+      return;
+    }
+    case kResult: {
+      const RunTask t = read_task(r);
+      RunRecord rec = decode_run_record(r.rest());
+      back(t);
+      if (d) d->finished(std::move(rec));  // (after an error: dropped, rerun on resume)
+      return;
+    }
+    case kNotRun: {
+      back(read_task(r));
+      r.end();
+      return;
+    }
+    case kStopping:
+      if (d) d->halt();
+      return;
+    default:
+      throw std::runtime_error("distributed experiment: unknown message from " + who);
+  }
+}
+
+void RunCluster::dispatch(const Dispatch& d) {
+  auto in_flight = [&] {
+    std::size_t n = 0;
+    for (const auto& w : workers_) n += w.in_flight.size();
+    return n;
+  };
+  for (;;) {
+    const bool stopping = d.stopping() || !error_.empty();
+    if (stopping && !cancelled_) {
+      cancelled_ = true;  // take back what is not started
+      for (std::size_t k = 1; k < workers_.size(); ++k)
+        if (!workers_[k].in_flight.empty()) channel_.send(static_cast<int>(k), {kCancel});
+    }
+    for (std::size_t k = 1; k < workers_.size() && !stopping; ++k) {
+      Worker& w = workers_[k];
+      while (w.listening && !w.rejected && !w.ended && w.in_flight.size() < w.window) {
+        const auto t = d.next();
+        if (!t) break;
+        ByteWriter msg(kTask);
+        channel_.send(static_cast<int>(k), task_bytes(msg, *t).take());
+        w.in_flight.push_back(*t);
+      }
+    }
+    if ((stopping || !d.more()) && in_flight() == 0) break;
+    int from = -1;
+    if (auto m = channel_.receive(kPoll, from)) handle(from, *m, &d);
+  }
+  if (!error_.empty()) throw std::runtime_error(error_);
+}
+
+void RunCluster::finish() {
+  if (!coordinator() || finished_) return;
+  finished_ = true;
+  for (std::size_t k = 1; k < workers_.size(); ++k)
+    if (!workers_[k].in_flight.empty()) channel_.send(static_cast<int>(k), {kCancel});
+  for (;;) {
+    bool waiting = false;
+    for (std::size_t k = 1; k < workers_.size(); ++k) {
+      Worker& w = workers_[k];
+      if (w.ended) continue;
+      if (!w.answered || !w.in_flight.empty()) {
+        waiting = true;
+        continue;
+      }
+      // A worker that failed to start has left; every other one waits for `end`.
+      if (w.listening) channel_.send(static_cast<int>(k), {kEnd});
+      w.ended = true;
+    }
+    if (!waiting) return;
+    int from = -1;
+    if (auto m = channel_.receive(kPoll, from)) handle(from, *m, nullptr);
+  }
+}
+
+void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t base_seed,
+                       int ticks, const ExecutionControl& control) {
+  const int runners =
+      control.threads > 0 ? control.threads : std::max(1, tbb::this_task_arena::max_concurrency());
+  {
+    ByteWriter hello(kHello);
+    hello.str(runs_fingerprint(points, base_seed, ticks))
+        .u32(static_cast<std::uint32_t>(runners) + 1);
+    channel_.send(0, hello.take());
+  }
+  std::mutex mu;  // guards the four below
+  std::condition_variable ready, finished_one;
+  std::deque<RunTask> pending;                        // given to this process, not started
+  std::deque<std::pair<RunTask, RunRecord>> results;  // finished, not sent yet
+  bool closing = false;
+  std::exception_ptr error;
+  // The runs go on in threads of their own; this thread talks to the coordinator.
+  std::thread compute([&] {
+    try {
+      on_every_thread(control.threads, [&] {
+        for (;;) {
+          RunTask t;
+          {
+            std::unique_lock lock(mu);
+            ready.wait(lock, [&] { return closing || !pending.empty(); });
+            if (pending.empty()) return;
+            t = pending.front();
+            pending.pop_front();
+          }
+          RunRecord rec = simulate_run(points[t.point], t.replication, base_seed, ticks);
+          std::lock_guard lock(mu);
+          results.emplace_back(t, std::move(rec));
+          finished_one.notify_one();
+        }
+      });
+    } catch (...) {
+      std::lock_guard lock(mu);
+      error = std::current_exception();
+      finished_one.notify_one();
+    }
+  });
+  auto give_back = [&](const RunTask& t) {
+    ByteWriter w(kNotRun);
+    channel_.send(0, task_bytes(w, t).take());
+  };
+  auto give_back_pending = [&] {  // with mu held
+    for (const auto& t : pending) give_back(t);
+    pending.clear();
+  };
+  auto close = [&] {
+    {
+      std::lock_guard lock(mu);
+      closing = true;
+      pending.clear();
+    }
+    ready.notify_all();
+    compute.join();
+  };
+  bool stopped = false;  // a stop here was reported: start nothing more
+  bool hungry = true;    // no run waits to be started: look for tasks often
+  try {
+    for (;;) {
+      std::deque<std::pair<RunTask, RunRecord>> finished;
+      {
+        // While a run waits in `pending`, nothing is urgent until a run finishes: sleep (a
+        // probe of Open MPI costs far more CPU than waiting on a condition variable). The
+        // timeout bounds how late a stop or a cancel is noticed.
+        std::unique_lock lock(mu);
+        if (!hungry)
+          finished_one.wait_for(lock, kIdleWait, [&] { return !results.empty() || error; });
+        if (error) std::rethrow_exception(error);
+        finished.swap(results);
+        if (!stopped && control.stop && control.stop->load()) {
+          stopped = true;
+          channel_.send(0, {kStopping});
+          give_back_pending();
+        }
+      }
+      for (const auto& [t, rec] : finished) {
+        ByteWriter w(kResult);
+        task_bytes(w, t).raw(encode_run_record(rec));
+        channel_.send(0, w.take());
+      }
+      // Every message waiting; when hungry, wait a little for the first.
+      bool end = false;
+      int from = -1;
+      for (auto m = channel_.receive(hungry && finished.empty() ? kPoll : kNoWait, from); m;
+           m = channel_.receive(kNoWait, from)) {
+        if (from != 0 || m->empty())
+          throw std::runtime_error("distributed experiment: message from an unknown process");
+        ByteReader r(*m, 1);
+        if ((*m)[0] == kTask) {
+          const RunTask t = read_task(r);
+          r.end();
+          if (t.point >= points.size() || t.replication < 0)
+            throw std::runtime_error("distributed experiment: task for an unknown run");
+          std::lock_guard lock(mu);
+          if (stopped) {
+            give_back(t);
+          } else {
+            pending.push_back(t);
+            ready.notify_one();
+          }
+        } else if ((*m)[0] == kCancel) {
+          std::lock_guard lock(mu);
+          give_back_pending();
+        } else if ((*m)[0] == kEnd) {
+          end = true;
+          break;
+        } else {
+          throw std::runtime_error("distributed experiment: unknown message from process 0");
+        }
+      }
+      if (end) break;
+      std::lock_guard lock(mu);
+      hungry = pending.empty();
+    }
+  } catch (...) {
+    close();
+    throw;
+  }
+  close();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -22,14 +22,23 @@
 // - The experiment's identity (scenario text and overrides, variants or design, ticks, base
 //   seed, version) is checked by the store when it is reopened; the number of replications is
 //   not part of it, so rerunning with more replications extends an experiment.
+// - Distributed (docs/distributed.md): with a RunCluster in ExecutionControl, process 0 (the
+//   coordinator) does everything above and also hands runs to the other processes (workers),
+//   which build the same points, simulate the runs they are given and send back the records.
+//   The coordinator records them through the same writer, so the store and the reports are
+//   those of a single process. The protocol is here, MPI-free; the CLI supplies a Channel
+//   over MPI (models/cli/mpi_session.cpp), the tests one over threads.
 #pragma once
 
 #include <Eigen/Dense>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -54,6 +63,8 @@ std::uint64_t replication_seed(std::uint64_t base_seed, int replication);
 // otherwise (automatic), always plain lines, or nothing.
 enum class ProgressMode { automatic, lines, none };
 
+class RunCluster;
+
 struct ExecutionControl {
   int threads = 0;  // worker threads (0: all cores); results do not depend on it
   int ticks = 0;    // days per run (0: the scenario's horizon_days)
@@ -62,6 +73,12 @@ struct ExecutionControl {
   const std::atomic<bool>* stop = nullptr;
   // For tests: stop as if interrupted once this many runs have been launched (0: never).
   std::size_t stop_after = 0;
+  // Processes sharing the runs (null: this process alone). On a worker, run_compare and
+  // run_sweep serve runs instead of opening the store (ExperimentResult::worker).
+  RunCluster* cluster = nullptr;
+  // With a cluster: the coordinator runs runs itself too (with `threads`), not only hands them
+  // out. Results do not depend on it.
+  bool coordinator_runs = true;
 };
 
 // A variant or design point: its name in the store, its settings and its scenario.
@@ -81,6 +98,7 @@ struct ExecutionSummary {
   double store_seconds = 0.0;      // wall time of the writer inside ResultsStore::record_runs
   double store_cpu_seconds = 0.0;  // CPU time of the writer in there (the rest is disk wait)
   std::size_t commits = 0;         // store transactions (finished runs are grouped)
+  std::size_t remote = 0;          // of the executed runs, those run by other processes
 };
 
 // Runs the replications of points that the store lacks, in parallel, recording them as they
@@ -140,6 +158,7 @@ struct CompareOptions {
 };
 
 struct ExperimentResult {
+  bool worker = false;         // a worker process of a cluster: it ran runs, wrote nothing
   bool complete = false;       // false: interrupted; no report was written
   int replications = 0;        // per point, in the report
   std::size_t runs_total = 0;  // points x replications
@@ -230,6 +249,91 @@ struct SweepOptions {
 // Runs (or resumes) a sweep into options.out: results.sqlite, and sweep.json and points.csv
 // once complete. Throws like run_compare.
 ExperimentResult run_sweep(const SweepOptions& options);
+
+// ---------------------------------------------------------------------------------------------
+// Distribution over processes (docs/distributed.md).
+
+// Byte messages between the processes of a distributed experiment: MPI ranks under mpirun
+// (models/cli/mpi_session.cpp), threads in the tests. Process 0 is the coordinator. Messages
+// from one process to another arrive in the order they were sent.
+class Channel {
+ public:
+  using Message = std::vector<std::uint8_t>;
+  virtual ~Channel() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+  virtual void send(int to, const Message& message) = 0;
+  // The next message to this process from any other, waiting at most `wait` without keeping a
+  // core busy; nullopt if none arrived in time. Sets `from` to the sender.
+  virtual std::optional<Message> receive(std::chrono::microseconds wait, int& from) = 0;
+};
+
+// A run record as bytes and back, exactly (doubles bit for bit, NaN included); decode throws
+// std::runtime_error on a malformed message.
+std::vector<std::uint8_t> encode_run_record(const RunRecord& run);
+RunRecord decode_run_record(const std::vector<std::uint8_t>& bytes);
+
+// What every process must agree on before it runs anything: the points (names, settings,
+// effective scenarios), the base seed and the days per run, as a SHA-256.
+std::string runs_fingerprint(const std::vector<ExperimentPoint>& points, std::uint64_t base_seed,
+                             int ticks);
+
+// Which run: an index into the points (the same on every process) and a replication.
+struct RunTask {
+  std::uint32_t point = 0;
+  std::int32_t replication = 0;
+};
+
+// The processes of a Channel sharing an experiment's runs by dynamic self-scheduling. The
+// coordinator plans the runs, owns the store and hands runs out a few at a time (each worker
+// holds at most `window` = its runners + 1, so it never waits for the next and a slow run
+// holds back nothing else); workers simulate them and send the records back. A stop (signal)
+// on any process stops the whole experiment cleanly: runs under way finish and are recorded,
+// runs handed out but not started are given back.
+class RunCluster {
+ public:
+  explicit RunCluster(Channel& channel);
+  // The coordinator ends the experiment on the workers if finish() was not called.
+  ~RunCluster();
+  RunCluster(const RunCluster&) = delete;
+  RunCluster& operator=(const RunCluster&) = delete;
+
+  bool coordinator() const;
+  int processes() const;
+
+  // Worker: serves the coordinator's runs of these points until it ends the experiment.
+  // `control` gives the threads (runs at once) and the stop flag.
+  void serve(const std::vector<ExperimentPoint>& points, std::uint64_t base_seed, int ticks,
+             const ExecutionControl& control);
+  // Worker: the experiment could not start on this process; tells the coordinator why (the
+  // first time only, and only before serve()).
+  void fail(const std::string& message);
+
+  // Coordinator (RunExecutor): hands tasks from `next` to the workers, gives each finished
+  // run to `finished`, until `more` is false and every task handed out is back. When
+  // `stopping` turns true it hands out no more and takes back what was not started. Throws
+  // std::runtime_error, once every task handed out is back, if a worker failed to start or
+  // runs other points (fingerprint).
+  struct Dispatch {
+    std::string fingerprint;
+    std::function<std::optional<RunTask>()> next;
+    std::function<bool()> more;
+    std::function<bool()> stopping;
+    std::function<void(RunRecord&&)> finished;
+    std::function<void()> halt;  // a worker stopped: stop the experiment
+  };
+  void dispatch(const Dispatch& d);
+  // Coordinator: ends the experiment on every worker (waiting for the ones still starting).
+  void finish();
+
+ private:
+  struct Worker;
+  void handle(int from, const Channel::Message& message, const Dispatch* d);
+  Channel& channel_;
+  std::vector<Worker> workers_;  // by rank; [0] unused
+  std::string error_;
+  bool finished_ = false, cancelled_ = false, failed_sent_ = false;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Export.

@@ -1,0 +1,28 @@
+// MPI for distributed experiments (docs/distributed.md), kept out of the engine and the model:
+// experiments.hpp defines the protocol over an abstract Channel, this file supplies the Channel
+// over MPI.
+//
+// MPI is started only when the process was launched by an MPI launcher (mpirun, mpiexec, or
+// srun with PMI/PMIx) with more than one process, so a plain `caremesh run` never pays MPI's
+// start-up or prints its warnings, and `mpirun -np 1` behaves exactly as one process. All MPI
+// calls are made on the thread that called main() (MPI_THREAD_FUNNELED).
+#pragma once
+
+#include "models/socialcare/experiments.hpp"
+
+namespace cm::cli {
+
+class MpiSession {
+ public:
+  // Initializes MPI if the process was launched as one of several by an MPI launcher.
+  MpiSession(int& argc, char**& argv);
+  // Finalizes MPI if it was initialized.
+  ~MpiSession();
+  MpiSession(const MpiSession&) = delete;
+  MpiSession& operator=(const MpiSession&) = delete;
+};
+
+// The channel between the processes of this MPI job, or null when this process runs alone.
+care::Channel* mpi_channel();
+
+}  // namespace cm::cli

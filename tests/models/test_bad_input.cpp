@@ -2,21 +2,18 @@
 // valid-base.yaml with something broken) and every bad argument must end with exit status 2,
 // a located diagnostic "FILE:LINE:COL: yaml.path: message" on stderr and nothing written into
 // the output directory. A few cases are also checked in-process through load_scenario_text.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/yaml_reader.hpp"
 #include "models/socialcare/scenario_loader.hpp"
+#include "tests/support/cli.hpp"
 
 namespace {
 
@@ -24,59 +21,10 @@ namespace fs = std::filesystem;
 
 const std::string kBad = std::string(CAREMESH_TEST_DATA) + "/bad";
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct CliResult {
-  int status = -1;  // exit status; -1 when the process did not exit normally
-  std::string out, err;
-};
-
-// Runs the caremesh binary with args, capturing stdout and stderr through temporary files.
-CliResult run_cli(const std::vector<std::string>& args) {
-  const fs::path dir = fs::temp_directory_path();
-  std::string out_name = (dir / "caremesh_bad_out_XXXXXX").string();
-  std::string err_name = (dir / "caremesh_bad_err_XXXXXX").string();
-  const int out_fd = mkstemp(out_name.data());
-  const int err_fd = mkstemp(err_name.data());
-  CliResult r;
-  if (out_fd < 0 || err_fd < 0) {
-    ADD_FAILURE() << "cannot create temporary files";
-    return r;
-  }
-  std::vector<std::string> argv_text = {CAREMESH_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_text) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    execv(CAREMESH_BINARY, argv.data());
-    _exit(127);
-  }
-  close(out_fd);
-  close(err_fd);
-  int st = 0;
-  if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) r.status = WEXITSTATUS(st);
-  r.out = read_text(out_name);
-  r.err = read_text(err_name);
-  fs::remove(out_name);
-  fs::remove(err_name);
-  return r;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using cm::test::CliResult;
+using cm::test::lines_of;
+using cm::test::read_text;
+using cm::test::run_cli;
 
 // A fresh directory for one test's output, removed afterwards.
 class TempDir {

@@ -23,6 +23,7 @@
 
 #include "engine/results_store.hpp"
 #include "models/socialcare/experiments.hpp"
+#include "tests/support/cli.hpp"
 
 namespace cm::care {
 namespace {
@@ -33,45 +34,19 @@ using Json = nlohmann::json;
 const std::string kTraining = std::string(CAREMESH_SCENARIO_DIR) + "/training-small.yaml";
 const fs::path kDesigns = fs::path(CAREMESH_TEST_DATA) / "designs";
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const fs::path& file, const std::string& text) {
-  std::ofstream(file, std::ios::binary) << text;
-}
-
-struct CliResult {
-  int status = -1;  // exit status; -1 when the process did not exit normally
-  std::string out, err;
-};
+using cm::test::CliResult;
+using cm::test::read_text;
+using cm::test::wait_status;
+using cm::test::write_text;
 
 // Starts the caremesh binary with stdout and stderr redirected to files; returns its pid.
 pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  std::vector<std::string> argv_text = {CAREMESH_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_text) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(CAREMESH_BINARY, argv.data());
-    _exit(127);
-  }
+  const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const pid_t pid = cm::test::spawn_cli(args, o, e);
+  if (o >= 0) ::close(o);
+  if (e >= 0) ::close(e);
   return pid;
-}
-
-int wait_status(pid_t pid) {
-  int st = 0;
-  if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) return WEXITSTATUS(st);
-  return -1;
 }
 
 class ExperimentsTest : public ::testing::Test {

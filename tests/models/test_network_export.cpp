@@ -5,15 +5,12 @@
 // organizations.csv and network.csv, and ties that changed level carry GEXF spells and
 // dynamic level values at the days tie_changes.csv records.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,6 +18,7 @@
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
+#include "tests/support/cli.hpp"
 
 namespace {
 
@@ -29,51 +27,9 @@ using namespace cm::care;
 
 const std::string kTrainingSmall = std::string(CAREMESH_SCENARIO_DIR) + "/training-small.yaml";
 
-std::string slurp(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Cli {
-  int status = -1;
-  std::string out, err;
-};
-
-Cli run_caremesh(const std::vector<std::string>& args) {
-  const fs::path dir = fs::temp_directory_path();
-  std::string out_name = (dir / "cm_netexp_out_XXXXXX").string();
-  std::string err_name = (dir / "cm_netexp_err_XXXXXX").string();
-  const int out_fd = mkstemp(out_name.data());
-  const int err_fd = mkstemp(err_name.data());
-  Cli r;
-  if (out_fd < 0 || err_fd < 0) {
-    ADD_FAILURE() << "cannot create temporary files";
-    return r;
-  }
-  std::vector<std::string> text = {CAREMESH_BINARY};
-  text.insert(text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : text) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    execv(CAREMESH_BINARY, argv.data());
-    _exit(127);
-  }
-  close(out_fd);
-  close(err_fd);
-  int st = 0;
-  if (pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st)) r.status = WEXITSTATUS(st);
-  r.out = slurp(out_name);
-  r.err = slurp(err_name);
-  fs::remove(out_name);
-  fs::remove(err_name);
-  return r;
-}
+using cm::test::CliResult;
+using cm::test::read_text;
+using cm::test::run_cli;
 
 // ---- a small XML reader: well-formedness and the elements --------------------------------
 
@@ -343,11 +299,11 @@ TEST_F(NetworkExportRun, SimulationAndRunDirectoryGiveTheSameFiles) {
 // run's CSVs; returns the number of ties that ended at level 0 (kept only in the GEXF).
 std::size_t check_export(const fs::path& run, const std::string& variant) {
   SCOPED_TRACE(variant);
-  Cli r =
-      run_caremesh({"run", kTrainingSmall, "--variant", variant, "--out", run.string(), "--quiet"});
+  CliResult r =
+      run_cli({"run", kTrainingSmall, "--variant", variant, "--out", run.string(), "--quiet"});
   EXPECT_EQ(r.status, 0) << r.err;
   if (r.status != 0) return 0;
-  r = run_caremesh({"export-network", run.string(), "--format", "graphml,gexf"});
+  r = run_cli({"export-network", run.string(), "--format", "graphml,gexf"});
   EXPECT_EQ(r.status, 0) << r.err;
   if (r.status != 0) return 0;
   EXPECT_NE(r.out.find("network.graphml"), std::string::npos) << r.out;
@@ -363,8 +319,8 @@ std::size_t check_export(const fs::path& run, const std::string& variant) {
     const std::string cmd = "xmllint --noout '" + graphml.string() + "' '" + gexf.string() + "'";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
   }
-  const auto g = parse_or_fail(slurp(graphml), "network.graphml");
-  const auto x = parse_or_fail(slurp(gexf), "network.gexf");
+  const auto g = parse_or_fail(read_text(graphml), "network.graphml");
+  const auto x = parse_or_fail(read_text(gexf), "network.gexf");
 
   const CsvTable orgs = read_csv_file(run / "organizations.csv");
   const CsvTable net = read_csv_file(run / "network.csv");
@@ -507,36 +463,36 @@ TEST_F(NetworkExportRun, ExportNetworkWritesValidGraphmlAndGexfMatchingTheCsvs) 
 // `caremesh run --network-format` (registered in main.cpp) writes the same files as
 // export-network does afterwards.
 TEST_F(NetworkExportRun, RunWithNetworkFormatWritesTheSameFilesAsExportNetwork) {
-  if (run_caremesh({"run", "--help"}).out.find("--network-format") == std::string::npos)
+  if (run_cli({"run", "--help"}).out.find("--network-format") == std::string::npos)
     GTEST_SKIP() << "caremesh run has no --network-format option (models/cli/main.cpp)";
   const fs::path a = tmp_ / "a", b = tmp_ / "b";
-  Cli r = run_caremesh({"run", kTrainingSmall, "--variant", "networked", "--ticks", "120", "--out",
-                        a.string(), "--quiet", "--network-format", "graphml,gexf"});
+  CliResult r = run_cli({"run", kTrainingSmall, "--variant", "networked", "--ticks", "120", "--out",
+                         a.string(), "--quiet", "--network-format", "graphml,gexf"});
   ASSERT_EQ(r.status, 0) << r.err;
-  r = run_caremesh({"run", kTrainingSmall, "--variant", "networked", "--ticks", "120", "--out",
-                    b.string(), "--quiet"});
+  r = run_cli({"run", kTrainingSmall, "--variant", "networked", "--ticks", "120", "--out",
+               b.string(), "--quiet"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_FALSE(fs::exists(b / "network.graphml"));
-  r = run_caremesh({"export-network", b.string(), "--quiet"});
+  r = run_cli({"export-network", b.string(), "--quiet"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "");
   for (const char* f : {"network.graphml", "network.gexf"}) {
     ASSERT_TRUE(fs::exists(a / f)) << f;
-    EXPECT_TRUE(slurp(a / f) == slurp(b / f)) << f << " differs";
+    EXPECT_TRUE(read_text(a / f) == read_text(b / f)) << f << " differs";
   }
-  r = run_caremesh({"run", kTrainingSmall, "--out", (tmp_ / "c").string(), "--quiet",
-                    "--network-format", "png"});
+  r = run_cli({"run", kTrainingSmall, "--out", (tmp_ / "c").string(), "--quiet", "--network-format",
+               "png"});
   EXPECT_EQ(r.status, 2) << "an unknown format is an invalid argument";
   EXPECT_FALSE(fs::exists(tmp_ / "c" / "summary.json")) << "refused before running";
 }
 
 TEST_F(NetworkExportRun, ExportNetworkRejectsBadArguments) {
-  Cli r = run_caremesh({"export-network", tmp_.string(), "--format", "dot"});
+  CliResult r = run_cli({"export-network", tmp_.string(), "--format", "dot"});
   EXPECT_EQ(r.status, 2) << r.err;
   EXPECT_NE(r.err.find("dot"), std::string::npos) << r.err;
-  r = run_caremesh({"export-network", (tmp_ / "absent").string()});
+  r = run_cli({"export-network", (tmp_ / "absent").string()});
   EXPECT_EQ(r.status, 2) << r.err;
-  r = run_caremesh({"export-network", tmp_.string()});  // a directory without a run
+  r = run_cli({"export-network", tmp_.string()});  // a directory without a run
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("organizations.csv"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp_ / "network.graphml"));

@@ -179,6 +179,36 @@ TEST(CliValidate, TrainingSmallIsValid) {
   EXPECT_EQ(r.status, 0) << r.err;
 }
 
+// Without --variant every declared variant is checked too: a variant's overrides can break a
+// valid baseline, and the error names the variant and the place.
+TEST_F(Cli, ValidateChecksEveryVariant) {
+  const fs::path file = tmp_ / "broken-variant.yaml";
+  write_text(file, read_text(kTraining) +
+                       "  - name: too_high\n"
+                       "    description: a level beyond the continuum\n"
+                       "    set:\n"
+                       "      tie_policy: {max_level: 9}\n");
+  CliResult r = run_cli({"validate", file.string()});
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("variant too_high"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("max_level"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file.string() + ":"), std::string::npos) << r.err;
+  r = run_cli({"validate", file.string(), "--variant", "networked"});  // only that one
+  EXPECT_EQ(r.status, 0) << r.err;
+  r = run_cli({"validate", kTraining});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("variants checked"), std::string::npos) << r.out;
+}
+
+// --ticks cannot silently stop at the horizon: asking for more days is refused before anything
+// is written, with the way to run longer.
+TEST_F(Cli, TicksBeyondTheHorizonAreRefused) {
+  const CliResult r = run_cli({"run", kTraining, "--ticks", "36500", "--out", dir("long")});
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_NE(r.err.find("horizon_days"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp_ / "long"));
+}
+
 // ---- run ------------------------------------------------------------------------------------
 
 TEST_F(Cli, RunWritesTheResultFilesAndSummary) {

@@ -54,7 +54,7 @@ for t in "${targets[@]}"; do
   echo "== fuzz_$t for ${secs}s (seeds: ${seeds[*]})"
   rc=0
   "$build/fuzz/fuzz_$t" "${args[@]}" "$work" "${seeds[@]}" >"$build/fuzz-$t.log" 2>&1 || rc=$?
-  grep -E '^(#[0-9]+ +(INITED|DONE)|==[0-9]+==|SUMMARY|stat::(number_of_executed_units|peak_rss_mb|new_units_added)|Test unit written|fuzz finding)' \
+  grep -E '^(#[0-9]+[[:space:]]+(INITED|DONE)|==[0-9]+==|SUMMARY|stat::(number_of_executed_units|peak_rss_mb|new_units_added)|Test unit written|fuzz finding)' \
     "$build/fuzz-$t.log" || true
   [ "$rc" -ne 0 ] && failed+=("$t")
 done

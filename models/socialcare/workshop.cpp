@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "engine/stats.hpp"
+#include "engine/tsan.hpp"
 #include "engine/yaml_reader.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
@@ -157,21 +158,21 @@ struct Workshop::Impl {
   std::vector<std::vector<double>> run_all(const Scenario& sc) const {
     const int reps = opt.replications;
     std::vector<std::vector<double>> out(reps, std::vector<double>(metrics.size(), kNaN));
-    arena->execute([&] {
-      tbb::parallel_for(0, reps, [&](int r) {
-        // isolated: a thread waiting inside this run's parallel loops never starts another run
-        tbb::this_task_arena::isolate([&] {
-          Simulation sim(sc, seed + static_cast<std::uint64_t>(r));
-          sim.run(sc.horizon_days);
-          sim.finish();
-          const auto m = compute_metrics(sim);
-          for (std::size_t k = 0; k < metrics.size(); ++k) {
-            const auto it = m.find(metrics[k].name);
-            if (it != m.end() && it->is_number()) out[r][k] = it->get<double>();
-          }
-        });
+    const ForkJoin fork_join;
+    const auto run_one = fork_join([&](int r) {
+      // isolated: a thread waiting inside this run's parallel loops never starts another run
+      tbb::this_task_arena::isolate([&] {
+        Simulation sim(sc, seed + static_cast<std::uint64_t>(r));
+        sim.run(sc.horizon_days);
+        sim.finish();
+        const auto m = compute_metrics(sim);
+        for (std::size_t k = 0; k < metrics.size(); ++k) {
+          const auto it = m.find(metrics[k].name);
+          if (it != m.end() && it->is_number()) out[r][k] = it->get<double>();
+        }
       });
     });
+    arena->execute(fork_join([&] { tbb::parallel_for(0, reps, run_one); }));
     return out;
   }
 };

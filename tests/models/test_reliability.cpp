@@ -3,25 +3,32 @@
 // crash, a hang or running out of memory — and nothing is written: no new output directory,
 // and a directory that already holds results keeps them, --force or not. Also: a directory
 // given as the scenario, an output path that cannot be created (even as root), results already
-// in the output directory, the memory estimate and its limit, and the fuzz corpus
-// (fuzz/corpus/*/) fed to the same code as the fuzz targets.
+// in the output directory, an output directory nobody can write, the memory estimate and its
+// limit, SIGTERM during a sweep, the workshop server on loopback under a bounded concurrent
+// load, and the fuzz corpus (fuzz/corpus/*/) fed to the same code as the fuzz targets.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "engine/results_store.hpp"
 #include "fuzz/harness.hpp"
 #if __has_include("models/socialcare/workshop.hpp")
 #include "fuzz/harness_workshop.hpp"
@@ -360,6 +367,25 @@ TEST(HostilePaths, ForceNeverMixesTheFilesOfTwoRuns) {
   EXPECT_EQ(now.size(), fresh.size());
 }
 
+// A directory that exists but cannot be written: a read-only one, or for root (whom permissions
+// do not stop) a directory of /proc, where nobody can create files.
+TEST(HostilePaths, AnOutputDirectoryThatCannotBeWrittenFailsWithExitOne) {
+  TempDir tmp;
+  fs::path out = tmp / "read-only";
+  fs::create_directories(out);
+  fs::permissions(out, fs::perms::owner_read | fs::perms::owner_exec);
+  if (::geteuid() == 0) out = "/proc/self/fdinfo";
+  const auto before = files_of(out);
+  const CliResult r = run_cli({"run", kValid, "--out", out.string(), "--quiet"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("caremesh: error: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(out.string()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  if (::geteuid() != 0) {
+    EXPECT_TRUE(files_of(out) == before);
+  }
+}
+
 // An override index beyond any integer type (found by fuzz_scenario: std::stol threw
 // std::out_of_range, and the command line exited 1 with "caremesh: error: stol").
 TEST(HostileArguments, AHugeOverrideIndexIsRefusedOnTheCommandLine) {
@@ -413,6 +439,225 @@ TEST(MemoryLimit, RaisingTheLimitDoesNotLiftTheClientCountLimit) {
   }
   ::unsetenv("CAREMESH_MAX_MEMORY");
 }
+
+// ---- SIGTERM during a sweep ----------------------------------------------------------------
+
+pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+  std::vector<std::string> argv_text = {CAREMESH_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    execv(CAREMESH_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The exit status, or -1 (killed by a signal, or still running after the timeout: then killed).
+int wait_status(pid_t pid, int timeout_s = 300) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  int st = 0;
+  while (pid > 0) {
+    const pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    if (w < 0) return -1;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
+std::size_t recorded_runs(const fs::path& out) {
+  try {
+    return cm::ResultsStore::open_read_only(out / cm::ResultsStore::kFileName).runs().size();
+  } catch (const std::exception&) {  // not created yet
+    return 0;
+  }
+}
+
+// SIGTERM in the middle of a sweep: exit 130, the runs finished so far are kept whole in the
+// results store, no analysis (sweep.json, points.csv) is written, and the same command finishes
+// the sweep, running only what is missing.
+TEST(SweepSignals, SigtermKeepsTheFinishedRunsAndTheSameCommandFinishes) {
+  TempDir tmp;
+  const fs::path design = tmp / "design.yaml";
+  std::ofstream(design) << "method: lhs\nreplications: 2\nseed: 5\nsamples: 150\n"
+                           "metrics: [complete_package_share]\nfactors:\n"
+                           "  - {path: population.annual_incidence, low: 0.025, high: 0.045}\n";
+  const fs::path out = tmp / "out";
+  const std::vector<std::string> args = {
+      "sweep",     std::string(CAREMESH_SCENARIO_DIR) + "/training-small.yaml",
+      "--design",  design.string(),
+      "--ticks",   "300",
+      "--threads", "2",
+      "--quiet",   "--out",
+      out.string()};
+  const pid_t pid = spawn_cli(args, tmp / "o.txt", tmp / "e.txt");
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::size_t seen = 0;
+  while (seen == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    seen = recorded_runs(out);
+  }
+  ::kill(pid, SIGTERM);
+  const int status = wait_status(pid);
+  const std::string err = read_text(tmp / "e.txt");
+  ASSERT_EQ(status, 130) << err;
+  EXPECT_NE(err.find("caremesh: interrupted: "), std::string::npos) << err;
+  EXPECT_NE(err.find("Run the same command again to resume"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out / "sweep.json"));
+  EXPECT_FALSE(fs::exists(out / "points.csv"));
+  const auto store = cm::ResultsStore::open_read_only(out / cm::ResultsStore::kFileName);
+  const auto runs = store.runs();
+  EXPECT_GE(runs.size(), seen);
+  EXPECT_LT(runs.size(), 300u) << "the sweep was not interrupted";
+  for (const auto& run : runs) EXPECT_EQ(run.status, cm::RunStatus::done) << run.point;
+  const CliResult again = run_cli(args, {{}, 600, true});
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_TRUE(fs::exists(out / "sweep.json"));
+  EXPECT_EQ(recorded_runs(out), 300u);
+}
+
+#ifdef CAREMESH_HAS_WORKSHOP
+// ---- the workshop server ---------------------------------------------------------------------
+
+// `caremesh serve` listens on 127.0.0.1 unless told otherwise: its listening socket in
+// /proc/net/tcp has the local address 127.0.0.1, and none listens on another address or IPv6.
+// SIGTERM stops it with exit status 0.
+TEST(ServeCli, ListensOnLoopbackOnlyByDefaultAndStopsOnSigterm) {
+  TempDir tmp;
+  const pid_t pid = spawn_cli({"serve", "training-small", "--port", "0", "--replications", "1"},
+                              tmp / "o.txt", tmp / "e.txt");
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  std::string out;
+  while (out.find("listening on") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    out = read_text(tmp / "o.txt");
+  }
+  const auto at = out.find("listening on http://127.0.0.1:");
+  EXPECT_NE(at, std::string::npos) << out << read_text(tmp / "e.txt");
+  const int port = at == std::string::npos ? 0 : std::atoi(out.c_str() + at + 30);
+  EXPECT_GT(port, 0);
+  // /proc/net/tcp: "sl local_address rem_address st ..." in hex; st 0A is LISTEN.
+  char port_hex[8];
+  std::snprintf(port_hex, sizeof port_hex, ":%04X", static_cast<unsigned>(port));
+  int loopback = 0, other = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(read_text(table));
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream f(line);
+      std::string sl, addr, rem, st;
+      f >> sl >> addr >> rem >> st;
+      if (st != "0A" || !addr.ends_with(port_hex)) continue;
+      ++(addr == std::string("0100007F") + port_hex ? loopback : other);
+    }
+  }
+  EXPECT_EQ(loopback, 1);
+  EXPECT_EQ(other, 0);
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_status(pid, 60), 0) << read_text(tmp / "e.txt");
+  EXPECT_NE(read_text(tmp / "o.txt").find("stopped"), std::string::npos);
+}
+
+// A client of the loopback server: sends a request on a fresh connection (10 s timeouts) and
+// returns the HTTP status of the answer, 0 when none came.
+int http_status(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string text;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+      text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return text.rfind("HTTP/1.", 0) == 0 && text.size() > 12 ? std::atoi(text.c_str() + 9) : 0;
+}
+
+// A bounded concurrent load: 8 clients send 25 requests each at once (status reads, valid and
+// malformed comparisons) to a server with 2 connection threads and a queue of 4 connections.
+// Every request gets an HTTP answer: 200, or a refusal that says why (400, 422, 429, 503); the
+// server then still answers, and stops when asked.
+TEST(WorkshopLoad, ConcurrentClientsAreAllAnsweredAndTheServerStops) {
+  using namespace cm::care::workshop;
+  const Workshop& w = cm::fuzz::fuzz_workshop();
+  ServerOptions so;
+  so.port = 0;
+  so.http_threads = 2;
+  so.max_queued_connections = 4;
+  so.rate_per_second = 50;
+  so.rate_burst = 60;
+  so.read_timeout_seconds = 2;
+  WorkshopServer server(w, so);
+  const int port = server.bind();
+  ASSERT_GT(port, 0);
+  auto running = std::async(std::launch::async, [&server] { server.run(); });
+  struct StopOnExit {
+    WorkshopServer& s;
+    ~StopOnExit() { s.stop(); }
+  } stop_on_exit{server};
+
+  const auto post = [](const std::string& body) {
+    return "POST /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+           "Content-Type: application/json\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  };
+  const std::vector<std::string> requests = {
+      "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+      post(R"({"max_level": 3})"), post("{not json"), post(R"({"max_level": 42})")};
+  constexpr int kClients = 8, kEach = 25;
+  std::vector<std::map<int, int>> seen(kClients);  // status -> count, per client
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c)
+    clients.emplace_back([&, c] {
+      for (int i = 0; i < kEach; ++i)
+        ++seen[c][http_status(port, requests[(c + i) % requests.size()])];
+    });
+  for (auto& t : clients) t.join();
+  std::map<int, int> total;
+  for (const auto& m : seen)
+    for (const auto& [status, n] : m) total[status] += n;
+  int answered = 0;
+  for (const auto& [status, n] : total) {
+    EXPECT_TRUE(status == 200 || status == 400 || status == 422 || status == 429 || status == 503)
+        << n << " requests got status " << status;
+    answered += n;
+  }
+  EXPECT_EQ(answered, kClients * kEach);
+  EXPECT_GT(total[200], 0);
+  EXPECT_GT(total[400], 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the rate limit refills
+  EXPECT_EQ(http_status(port, requests[0]), 200);
+  server.stop();
+  ASSERT_EQ(running.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the server did not stop";
+  running.get();
+}
+#endif
 
 // ---- the fuzz corpus as a regression suite --------------------------------------------------
 

@@ -24,6 +24,7 @@ struct Helper {
   float quality = 0.8f;         // chance a round of service meets the need
   float capacity_hours = 0.0f;  // direct-service hours per day after collaboration and intake
   float load_hours = 0.0f;      // hours per day taken by current cases
+  std::int32_t starts = 0;      // day a funded post is filled: vacant (unpaid, no cases) before
   std::uint16_t cases = 0;
   bool retired = false;  // a contract ended: finishes its cases, takes no new ones
   std::uint8_t n_personal = 0;

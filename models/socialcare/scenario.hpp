@@ -175,6 +175,10 @@ struct AuthorityDef {
   double self_help_share = 0.0;       // co-production: share of the budget for self-help groups
   double self_help_effect = 0.1;      // self-help capacity added per FTE per 10,000 residents
   double innovation_share = 0.0;      // innovation: share of contracted FTE for new services
+  // Ensure: a newly funded post stands vacant this many days while it is filled; a post the
+  // same member held under the authority's ending contract carries over, filled, with its
+  // helper, cases and personal ties (SHRM 2024: mean time to fill a position, 36 days).
+  int post_filling_days = 36;
 };
 
 struct Standards {

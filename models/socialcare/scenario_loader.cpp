@@ -790,6 +790,8 @@ class Reader {
       d.self_help_share = a.number("self_help_share", 0.0, 0.0, 1.0);
       d.self_help_effect = a.number("self_help_effect", d.self_help_effect, 0.0, 1.0);
       d.innovation_share = a.number("innovation_share", 0.0, 0.0, 1.0);
+      d.post_filling_days =
+          static_cast<int>(a.integer("post_filling_days", d.post_filling_days, 0, 3650));
       if (d.outreach_share + d.self_help_share > 1.0)
         a.error_at("self_help_share", "outreach_share + self_help_share must not exceed 1");
       a.finish();

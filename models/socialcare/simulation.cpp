@@ -184,14 +184,19 @@ void Simulation::update_hours() {
   parallel_for_each(orgs_.size(), [&](std::size_t i) {  // each organization on its own
     const auto k = static_cast<std::int32_t>(i);
     OrgState& o = orgs_[k];
-    const double staff = o.n_helpers + static_cast<double>(o.contract_staff.size());
+    // Funded posts still being filled are neither paid nor staffed.
+    std::size_t vacant = 0;
+    for (std::int32_t s : o.contract_staff) vacant += staff_.helpers[s].starts > tick_;
+    const double staff =
+        o.n_helpers + static_cast<double>(o.contract_staff.size()) - static_cast<double>(vacant);
     o.paid_hours = staff * def.hours_per_day;
     const double available = o.paid_hours * (1.0 - def.admin_share);
     const double rest = std::max(0.0, available - o.collaboration_hours - o.coordination_hours);
     o.intake_hours = rest * def.intake_share;
     const double per_helper = staff > 0 ? rest * (1.0 - def.intake_share) / staff : 0;
     for_each_staff(k, [&](std::int32_t s) {
-      staff_.helpers[s].capacity_hours = static_cast<float>(per_helper);
+      Helper& h = staff_.helpers[s];
+      h.capacity_hours = h.starts > tick_ ? 0.0f : static_cast<float>(per_helper);
     });
   });
   // Helpers of ended contracts finish their cases and take no new ones.
@@ -1103,6 +1108,8 @@ std::uint64_t Simulation::state_hash() const {
     h.add(x.capacity_hours);
     h.add(x.cases);
     h.add(x.n_personal);
+    h.add(x.starts);
+    h.add(x.retired);
   }
   for (const Tie& t : ties_.all()) {
     h.add(t.level);

@@ -99,8 +99,8 @@ class Simulation {
   void diagnose(int a, std::vector<double>& need, std::vector<std::vector<double>>& demand);
   void monitor(int a, Contract& contract);
   void ensure(int a, const std::vector<int>& districts, int helpers, int innovative_helpers,
-              const std::vector<std::vector<double>>& demand);
-  std::int32_t add_contract_helper(std::int32_t org, std::uint32_t skills);
+              const std::vector<std::vector<double>>& demand, std::vector<std::int32_t>& ending);
+  std::int32_t add_contract_helper(std::int32_t org, std::uint32_t skills, std::int32_t starts);
   void apply_contract_ties();
   template <class F>
   void for_each_staff(std::int32_t o, F&& f) const {

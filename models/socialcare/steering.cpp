@@ -46,9 +46,14 @@ void Simulation::phase_steering() {
       continue;
     AuthorityState& st = authorities_[a];
 
-    // Monitor and evaluate the contracts that end now; their lessons shape this cycle.
+    // Monitor and evaluate the contracts that end now; their lessons shape this cycle. Their
+    // funded posts wait for this cycle's calls: a member funded again keeps them (ensure).
+    std::vector<std::int32_t> ending;
     for (Contract& c : st.contracts)
-      if (c.end <= tick_) monitor(a, c);
+      if (c.end <= tick_) {
+        monitor(a, c);
+        ending.insert(ending.end(), c.helper_slots.begin(), c.helper_slots.end());
+      }
     std::erase_if(st.contracts, [&](const Contract& c) { return c.end <= tick_; });
     if (st.cycle > 0) {
       // Equal treatment: districts whose clients fared worse than the territory's mean last
@@ -121,12 +126,20 @@ void Simulation::phase_steering() {
     if (def.call_per_district) {
       for (std::size_t i = 0; i < def.territory.size(); ++i) {
         const int innovative = static_cast<int>(std::lround(helpers[i] * def.innovation_share));
-        ensure(a, {def.territory[i]}, helpers[i], innovative, demand);
+        ensure(a, {def.territory[i]}, helpers[i], innovative, demand, ending);
       }
     } else {
       const int total = std::accumulate(helpers.begin(), helpers.end(), 0);
       ensure(a, def.territory, total, static_cast<int>(std::lround(total * def.innovation_share)),
-             demand);
+             demand, ending);
+    }
+    // Posts of ended contracts that no new contract carried over: their helpers finish their
+    // cases and take no new ones.
+    for (std::int32_t slot : ending) {
+      if (slot < 0) continue;
+      Helper& h = staff_.helpers[slot];
+      h.retired = true;
+      std::erase(orgs_[h.org].contract_staff, slot);
     }
     apply_contract_ties();
     ++st.cycle;
@@ -175,11 +188,13 @@ void Simulation::diagnose(int a, std::vector<double>& need,
   }
 }
 
-std::int32_t Simulation::add_contract_helper(std::int32_t org, std::uint32_t skills) {
+std::int32_t Simulation::add_contract_helper(std::int32_t org, std::uint32_t skills,
+                                             std::int32_t starts) {
   Helper h;
   h.id = staff_.next_id++;
   h.org = org;
   h.skills = skills;
+  h.starts = starts;
   Stream rng = streams_(kQualityContract, h.id, 0);
   h.quality = draw_helper_quality(sc_.helpers, rng);
   const auto slot = static_cast<std::int32_t>(staff_.helpers.size());
@@ -190,7 +205,8 @@ std::int32_t Simulation::add_contract_helper(std::int32_t org, std::uint32_t ski
 }
 
 void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
-                        int innovative_helpers, const std::vector<std::vector<double>>& demand) {
+                        int innovative_helpers, const std::vector<std::vector<double>>& demand,
+                        std::vector<std::int32_t>& ending) {
   const AuthorityDef& def = sc_.authorities[a];
   AuthorityState& st = authorities_[a];
   const std::string area = districts.size() == 1 ? sc_.districts[districts[0]].name : "";
@@ -319,12 +335,26 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   const int innovative = innovation ? innovative_helpers : 0;
   const std::vector<int> regular = apportion(helpers - innovative, regular_w);
   const std::vector<int> novel = apportion(innovative, innovative_w);
+  // A post the member held under an ended contract of this authority, with the same skills,
+  // carries over (stable funding); any other post is new and stands vacant while it is filled.
+  int carried = 0, to_fill = 0;
+  auto post = [&](std::int32_t m, std::uint32_t skills) {
+    for (std::int32_t& slot : ending)
+      if (slot >= 0 && staff_.helpers[slot].org == m && staff_.helpers[slot].skills == skills) {
+        const std::int32_t kept = slot;
+        slot = -1;
+        ++carried;
+        return kept;
+      }
+    ++to_fill;
+    return add_contract_helper(m, skills, tick_ + def.post_filling_days);
+  };
   for (std::size_t i = 0; i < c.members.size(); ++i) {
     const std::int32_t m = c.members[i];
     for (int k = 0; k < regular[i]; ++k)
-      c.helper_slots.push_back(add_contract_helper(m, services(m) & ~innovative_mask_));
+      c.helper_slots.push_back(post(m, services(m) & ~innovative_mask_));
     for (int k = 0; k < novel[i]; ++k)
-      c.helper_slots.push_back(add_contract_helper(m, services(m) & innovative_mask_));
+      c.helper_slots.push_back(post(m, services(m) & innovative_mask_));
     c.started_at_start.push_back(orgs_[m].started);
     c.in_standard_at_start.push_back(orgs_[m].started_in_standard);
   }
@@ -336,6 +366,10 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   }
   steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "contract_signed", area, c.name,
                             static_cast<double>(helpers)});
+  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_carried_over", area, c.name,
+                            static_cast<double>(carried)});
+  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_to_fill", area, c.name,
+                            static_cast<double>(to_fill)});
   for (std::int32_t m : c.members)
     steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "consortium_member", area,
                               sc_.organizations[m].name, 1.0});
@@ -365,7 +399,7 @@ void Simulation::apply_contract_ties() {
 
 // Monitor and evaluate a contract at its end: compliance with the time-to-service standard,
 // impact on the clients of its districts, services per funded helper. A non-compliant
-// consortium's members lose record points; the funded helpers finish their cases and go.
+// consortium's members lose record points. (Its funded posts go to this cycle's calls.)
 void Simulation::monitor(int a, Contract& c) {
   const AuthorityDef& def = sc_.authorities[a];
   AuthorityState& st = authorities_[a];
@@ -398,12 +432,6 @@ void Simulation::monitor(int a, Contract& c) {
                             complies ? 1.0 : 0.0});
   for (std::int32_t m : c.members)
     st.record[m] = 0.5 * st.record[m] + 0.5 * (complies ? compliance : 0.5 * compliance);
-  for (std::int32_t slot : c.helper_slots) {
-    Helper& h = staff_.helpers[slot];
-    h.retired = true;
-    auto& staff = orgs_[h.org].contract_staff;
-    std::erase(staff, slot);
-  }
 }
 
 }  // namespace cm::care

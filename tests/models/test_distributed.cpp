@@ -296,8 +296,9 @@ struct Exit {
 // Leak detection is off there: Open MPI keeps allocations from MPI_Init to exit in libraries built
 // without frame pointers and in components it loads at run time, so LeakSanitizer's stacks end
 // one frame below malloc with no module name that a suppression could match. caremesh's own code
-// on these paths (the experiment protocol) is leak-checked in the DistributedUnit tests above, which
-// run it in one process. Only the AddressSanitizer build reads ASAN_OPTIONS; elsewhere it is inert.
+// on these paths (the experiment protocol) is leak-checked in the DistributedUnit tests above,
+// which run it in one process. Only the AddressSanitizer build reads ASAN_OPTIONS; elsewhere it is
+// inert.
 std::string asan_options() {
   const char* given = std::getenv("ASAN_OPTIONS");
   return std::string(given ? given : "") + (given && *given ? ":" : "") + "detect_leaks=0";

@@ -17,12 +17,12 @@ std::string training() {
 }
 
 LoadOptions steered(const std::string& variant, const std::string& allocation = "by_need",
-                    int budget = 12) {
+                    int budget = 12, const std::string& more = "") {
   LoadOptions o;
   o.variant = variant;
   o.sets = {{"steering", "{authorities: [{name: Town council, period_days: 120, budget_helpers: " +
                              std::to_string(budget) + ", allocation: " + allocation +
-                             ", nonpublic_lead: false}]}"}};
+                             ", nonpublic_lead: false" + more + "}]}"}};
   return o;
 }
 
@@ -59,7 +59,8 @@ TEST(Steering, RunsTheWholeCycleEveryPeriod) {
 }
 
 TEST(Steering, ContractsFundHelpersAndFormalizeMemberTies) {
-  const Scenario sc = load_scenario(training(), steered("networked"));
+  const Scenario sc =
+      load_scenario(training(), steered("networked", "by_need", 12, ", post_filling_days: 0"));
   Simulation with(sc, 4);
   with.run(1);
   Simulation without(load_scenario(training(), steered("networked", "by_need", 0)), 4);
@@ -75,6 +76,75 @@ TEST(Steering, ContractsFundHelpersAndFormalizeMemberTies) {
         ++formal;
       }
   EXPECT_GT(formal, 0);
+}
+
+// Mechanism: a newly funded post is vacant — unpaid, no direct hours, no cases — for
+// post_filling_days, then its helper starts.
+TEST(Steering, NewPostsStandVacantWhileTheyAreFilled) {
+  const Scenario sc =
+      load_scenario(training(), steered("networked", "by_need", 12, ", post_filling_days: 30"));
+  Simulation with(sc, 4);
+  Simulation without(load_scenario(training(), steered("networked", "by_need", 0)), 4);
+  with.run(31);
+  without.run(31);
+  for (int t : {0, 15, 29})
+    EXPECT_NEAR(with.timeseries()[t].paid_hours, without.timeseries()[t].paid_hours, 1e-9)
+        << "day " << t;
+  EXPECT_NEAR(with.timeseries()[30].paid_hours - without.timeseries()[30].paid_hours,
+              12 * sc.helpers.hours_per_day, 1e-9);
+  int funded = 0;
+  for (const auto& a : with.authorities())
+    for (const auto& c : a.contracts)
+      for (std::int32_t s : c.helper_slots) {
+        EXPECT_EQ(with.helpers()[s].starts, 30);
+        ++funded;
+      }
+  EXPECT_EQ(funded, 12);
+}
+
+// Mechanism: when a member of an ending contract is funded again by the next call, its posts
+// carry over with their helpers (filled, with their cases and personal ties); the others' helpers
+// finish their cases and take no new ones. steering.csv counts both.
+TEST(Steering, AMemberFundedAgainKeepsItsPostsAndHelpers) {
+  const Scenario sc =
+      load_scenario(training(), steered("networked", "by_need", 12, ", post_filling_days: 30"));
+  Simulation sim(sc, 4);
+  sim.run(1);
+  std::map<std::int32_t, std::uint32_t> first;  // slot -> helper id, cycle 0
+  for (const auto& a : sim.authorities())
+    for (const auto& c : a.contracts)
+      for (std::int32_t s : c.helper_slots) first[s] = sim.helpers()[s].id;
+  sim.run(120);  // through the second cycle, on day 120
+  int kept = 0, fresh = 0;
+  for (const auto& a : sim.authorities())
+    for (const auto& c : a.contracts) {
+      ASSERT_EQ(c.cycle, 1);
+      for (std::int32_t s : c.helper_slots) {
+        const Helper& h = sim.helpers()[s];
+        EXPECT_FALSE(h.retired);
+        if (first.count(s)) {
+          ++kept;
+          EXPECT_EQ(h.starts, 30);  // filled long ago: no new vacancy
+        } else {
+          ++fresh;
+          EXPECT_EQ(h.starts, 120 + 30);
+        }
+      }
+    }
+  double carried = 0, to_fill = 0;
+  for (const auto& r : sim.steering_rows())
+    if (r.cycle == 1 && r.decision == "posts_carried_over")
+      carried += r.value;
+    else if (r.cycle == 1 && r.decision == "posts_to_fill")
+      to_fill += r.value;
+  EXPECT_EQ(carried, kept);
+  EXPECT_EQ(to_fill, fresh);
+  EXPECT_EQ(kept + fresh, 12);
+  EXPECT_GT(kept, 0) << "the training town's consortia keep some members from cycle to cycle";
+  // Posts that did not carry over: their helpers retire.
+  int retired = 0;
+  for (const auto& [slot, id] : first) retired += sim.helpers()[slot].retired;
+  EXPECT_EQ(retired, static_cast<int>(first.size()) - kept);
 }
 
 TEST(Steering, BudgetFollowsDiagnosedNeedOrPopulation) {

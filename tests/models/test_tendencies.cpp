@@ -8,7 +8,10 @@
 // "centralized integration beats a dense shared network". In the model a participant-governed
 // network lets every member hold case conferences out of its own intake hours, while a core
 // agency's coordinator holds them one after another within its limited hours — so with equal
-// staff the dense shared network plans bundles sooner.
+// staff the dense shared network plans bundles sooner. Funding stability has its mechanism
+// (steering: new posts stand vacant while they are filled, posts of members funded again carry
+// over; tested in test_steering.cpp), and quarterly calls still do as well as yearly ones,
+// because most posts carry over and the calls follow the diagnosed demand more often.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -111,18 +111,20 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
     a.budget_shift.assign(n_districts, 0.0);
     a.record.assign(n_orgs, 0.5);
   }
-  // Room for the clients the horizon is expected to bring (virtual memory until used), so the
-  // client array is rarely copied as it grows.
-  double expected = 0;
-  for (const District& d : sc_.districts)
-    expected += static_cast<double>(d.population) * sc_.population.annual_incidence;
-  expected *= sc_.horizon_days / 365.0;
-  clients_.reserve(static_cast<std::size_t>(std::min(expected * 1.1 + 1024.0, 4.0e9)));
+  reserve_clients();
   ties_.build(sc_);
   for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
   init_staff();
   init_personal_ties();
   update_hours();
+}
+
+void Simulation::reserve_clients() {
+  double expected = 0;
+  for (const District& d : sc_.districts)
+    expected += static_cast<double>(d.population) * sc_.population.annual_incidence;
+  expected *= sc_.horizon_days / 365.0;
+  clients_.reserve(static_cast<std::size_t>(std::min(expected * 1.1 + 1024.0, 4.0e9)));
 }
 
 void Simulation::init_staff() {
@@ -268,7 +270,7 @@ void Simulation::phase_arrivals(TickRecord& rec) {
         Stream traits = streams_(kTraits, id, 0);
         clients_[id] = factory.make(id, district_of[i], tick_, traits);
       },
-      256);
+      16);  // a client's traits take ~0.7 µs (beta, binomial draws): small chunks pay
   for (std::size_t i = 0; i < k; ++i) active_.push_back(static_cast<std::uint32_t>(first + i));
   rec.arrivals += static_cast<std::int64_t>(k);
   if (!sc_.authorities.empty()) district_arrivals_.push_back(std::move(count));

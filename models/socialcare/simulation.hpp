@@ -84,6 +84,10 @@ class Simulation {
   const std::vector<SteeringRow>& steering_rows() const { return steering_rows_; }
   const std::vector<AuthorityState>& authorities() const { return authorities_; }
   std::size_t active_clients() const { return active_.size(); }
+  // Room for the clients the horizon is expected to bring (virtual memory until used), so the
+  // client array is rarely copied as it grows. The constructor does it; a copy of a simulation
+  // (which has no spare room) calls it to step as the original would.
+  void reserve_clients();
 
  private:
   friend class Checkpoint;  // saves and restores the state (checkpoint.hpp)

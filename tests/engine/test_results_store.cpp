@@ -620,8 +620,7 @@ TEST_F(ResultsStoreTest, ConcurrentRecordFromFourThreads) {
       // Every thread also tries to record a run another thread owns: never a second row.
       // Whichever of the two attempts comes first records it, so successes are counted
       // together: exactly one per run.
-      if (store.record_run(make_run("p" + std::to_string((t + 1) % kThreads), 0, 40)))
-        ++recorded;
+      if (store.record_run(make_run("p" + std::to_string((t + 1) % kThreads), 0, 40))) ++recorded;
     });
   for (auto& w : writers) w.join();
   stop = true;

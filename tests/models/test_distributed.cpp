@@ -27,6 +27,7 @@
 
 #include "engine/results_store.hpp"
 #include "models/socialcare/experiments.hpp"
+#include "tests/support/cli.hpp"
 
 namespace cm::care {
 namespace {
@@ -304,28 +305,12 @@ std::string asan_options() {
   return std::string(given ? given : "") + (given && *given ? ":" : "") + "detect_leaks=0";
 }
 
+// mpirun (or caremesh) with the caller's environment and asan_options().
 pid_t spawn(const std::vector<std::string>& argv_text, const fs::path& out, const fs::path& err) {
-  std::vector<std::string> args = argv_text;
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // The environment, prepared before fork (the child only calls async-signal-safe functions).
   std::vector<std::string> env_text = {"ASAN_OPTIONS=" + asan_options()};
   for (char** e = environ; *e; ++e)
     if (std::strncmp(*e, "ASAN_OPTIONS=", 13) != 0) env_text.emplace_back(*e);
-  std::vector<char*> envp;
-  for (auto& e : env_text) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  return pid;
+  return cm::test::spawn_program(argv_text, out, err, env_text);
 }
 
 // Waits for pid at most `limit`; then stops it (mpirun stops its ranks on SIGTERM).

@@ -35,6 +35,7 @@
 #define CAREMESH_HAS_WORKSHOP 1
 #endif
 #include "models/socialcare/scenario_loader.hpp"
+#include "tests/support/cli.hpp"
 
 extern char** environ;
 
@@ -59,12 +60,7 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-std::string read_text(const fs::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using cm::test::read_text;
 
 std::map<std::string, std::string> files_of(const fs::path& d) {
   std::map<std::string, std::string> files;
@@ -442,23 +438,7 @@ TEST(MemoryLimit, RaisingTheLimitDoesNotLiftTheClientCountLimit) {
 
 // ---- SIGTERM during a sweep ----------------------------------------------------------------
 
-pid_t spawn_cli(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-  std::vector<std::string> argv_text = {CAREMESH_BINARY};
-  argv_text.insert(argv_text.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_text) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(o, 1);
-    dup2(e, 2);
-    execv(CAREMESH_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
-}
+using cm::test::spawn_cli;
 
 // The exit status, or -1 (killed by a signal, or still running after the timeout: then killed).
 int wait_status(pid_t pid, int timeout_s = 300) {

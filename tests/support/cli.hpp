@@ -3,6 +3,7 @@
 // for caremesh_tests by tests/CMakeLists.txt) and captures its exit status, stdout and stderr.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,43 @@ inline pid_t spawn_cli(const std::vector<std::string>& args, int out_fd, int err
     _exit(127);
   }
   return pid;
+}
+
+// Starts argv_text[0] (a path) with its arguments, stdout and stderr into the files `out` and
+// `err`, and the environment `env` ("NAME=value" entries; empty: the caller's environment);
+// returns its pid (-1 when fork failed). Everything is prepared before fork: the child only
+// calls async-signal-safe functions.
+inline pid_t spawn_program(const std::vector<std::string>& argv_text,
+                           const std::filesystem::path& out, const std::filesystem::path& err,
+                           const std::vector<std::string>& env = {}) {
+  std::vector<std::string> args = argv_text, env_text = env;
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string out_path = out.string(), err_path = err.string();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    if (env.empty())
+      execv(argv[0], argv.data());
+    else
+      execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The caremesh binary with args, stdout and stderr into files.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::filesystem::path& out,
+                       const std::filesystem::path& err) {
+  std::vector<std::string> argv_text = {CAREMESH_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  return spawn_program(argv_text, out, err);
 }
 
 // Waits for pid; its exit status, or -1 when it did not exit normally.

@@ -930,6 +930,8 @@ function refreshLeverTexts() {
 
 function schedule() {
   clearTimeout(state.timer);
+  // a changed lever makes the shown numbers stale until its own comparison is back
+  document.body.dataset.state = "busy";
   state.timer = setTimeout(compare, 250);
 }
 

@@ -3,6 +3,7 @@
 //
 //   bench_scale [--residents N,N,...] [--days D] [--threads T,T,...] [--fragmented]
 //               [--seed S] [--utilization] [--no-bandwidth] [--bandwidth-only]
+//               [--client-records]
 //
 // First a STREAM-like probe (bench/memory_bandwidth.hpp) measures the read, copy and triad
 // bandwidth of main memory at each thread count. Then, for every size and thread count, a
@@ -12,9 +13,10 @@
 //   client-ticks/s (the sum over ticks of active clients, divided by the wall time), ns per
 //   client-tick, peak active clients, clients created, peak RSS (VmHWM of the child), bytes
 //   per active client (RSS growth of the child over its starting RSS, divided by the peak
-//   number of active clients: it includes every client record ever created, the time series
-//   and the scenario, so it is an upper bound of the per-client cost), and %BW: the memory
-//   traffic the client-ticks imply if each moves sizeof(Client) + 4 bytes (the client record
+//   number of active clients: it includes the organizations, helpers, ties, time series and the
+//   scenario, so it is an upper bound of the per-client cost; the run keeps no client records —
+//   a client leaving is folded into the outcome tallies — unless --client-records), and %BW: the
+//   memory traffic the client-ticks imply if each moves sizeof(Client) + 4 bytes (the client record
 //   read once and its id in the active list: a lower bound, since the client pass also writes
 //   the record back and the record pass reads it again) as a share of the measured read
 //   bandwidth at that thread count. When the active clients fit in the caches (small cities)
@@ -59,6 +61,7 @@ struct Options {
   bool utilization = false;
   bool bandwidth = true;  // run the memory-bandwidth probe
   bool bandwidth_only = false;
+  bool client_records = false;  // keep every client's record (as clients.csv needs)
   std::uint64_t seed = 1;
 };
 
@@ -106,7 +109,7 @@ std::vector<T> parse_list(const std::string& text) {
   std::fprintf(status ? stderr : stdout,
                "usage: bench_scale [--residents N,N,...] [--days D] [--threads T,T,...]\n"
                "                   [--fragmented] [--seed S] [--utilization]\n"
-               "                   [--no-bandwidth] [--bandwidth-only]\n"
+               "                   [--no-bandwidth] [--bandwidth-only] [--client-records]\n"
                "defaults: --residents 10000,100000,1000000,10000000 --days 365 --threads 1,2\n"
                "          (networked)\n");
   std::exit(status);
@@ -136,6 +139,8 @@ Options parse(int argc, char** argv) {
       o.bandwidth = false;
     else if (a == "--bandwidth-only")
       o.bandwidth_only = true;
+    else if (a == "--client-records")
+      o.client_records = true;
     else if (a == "--help" || a == "-h")
       usage(0);
     else
@@ -202,7 +207,9 @@ Result measure(std::int64_t residents, int threads, const Options& opt, double r
   so.horizon_days = std::max(opt.days, 1);
   so.seed = opt.seed;
   const Scenario sc = cm::care::make_synthetic_city(residents, so);
-  Simulation sim(sc, sc.seed);
+  // As --no-client-records and the experiments run: a client's record is folded into the
+  // outcome tallies when it leaves (--client-records keeps every record, as clients.csv needs).
+  Simulation sim(sc, sc.seed, cm::care::SimOptions{opt.client_records, opt.days});
   const auto t1 = std::chrono::steady_clock::now();
   const std::size_t n_orgs = sc.organizations.size();
   std::vector<double> used(n_orgs, 0), capacity(n_orgs, 0);
@@ -232,7 +239,7 @@ Result measure(std::int64_t residents, int threads, const Options& opt, double r
   const double rate = client_ticks / wall_s;
   std::printf("%11lld %7d %5zu %8.2f %8.2f %14.3e %9.1f %11zu %10zu %9.1f %10.0f %6.1f%%\n",
               static_cast<long long>(residents), threads, sc.districts.size(), build_s, wall_s,
-              rate, 1e9 * wall_s / std::max(client_ticks, 1.0), peak, sim.clients().size(),
+              rate, 1e9 * wall_s / std::max(client_ticks, 1.0), peak, sim.clients_created(),
               static_cast<double>(hwm) / 1024.0,
               growth_bytes / static_cast<double>(std::max<std::size_t>(peak, 1)),
               read_gbs > 0 ? 100.0 * rate * kBytesPerClientTick / (read_gbs * 1e9) : 0.0);

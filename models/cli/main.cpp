@@ -122,7 +122,7 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
     const Scenario& sc = sim.scenario();
     std::cout << "caremesh " << kVersion << ": " << sc.name
               << (spec.variant.empty() ? "" : " [" + spec.variant + "]") << ", seed " << spec.seed
-              << ", " << sim.tick() << " days, " << sim.clients().size() << " clients, " << secs
+              << ", " << sim.tick() << " days, " << sim.clients_created() << " clients, " << secs
               << " s\n";
     for (const char* k : {"complete_package_share", "needs_met_share", "dropout_share",
                           "mean_days_to_first_service", "mean_doors_per_client",
@@ -169,7 +169,7 @@ int cmd_run(const RunArgs& a) {
   spec.checkpoint_every = a.checkpoint_every;
   spec.client_records = !a.no_client_records;
   spec.network_format = a.network_format;
-  Simulation sim(sc, spec.seed);
+  Simulation sim(sc, spec.seed, SimOptions{spec.client_records, spec.target_ticks});
   const int rc = drive_run(out, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
   if (rc == 0) write_network_exports(out, read_network_data(out), network_formats);
   return rc;
@@ -197,7 +197,7 @@ int cmd_resume(const ResumeArgs& a) {
   const Scenario sc = cp.scenario();
   RunSpec spec = cp.spec();
   if (a.checkpoint_every >= 0) spec.checkpoint_every = a.checkpoint_every;
-  Simulation sim(sc, spec.seed);
+  Simulation sim(sc, spec.seed, SimOptions{spec.client_records, spec.target_ticks});
   cp.restore(sim);
   if (!a.quiet)
     std::cout << "caremesh " << kVersion << ": resuming " << sc.name << " at day " << sim.tick()

@@ -184,6 +184,9 @@ std::vector<std::uint32_t> layout() {
           static_cast<std::uint32_t>(sizeof(IntakeEntry)),
           static_cast<std::uint32_t>(sizeof(QueueEntry)),
           static_cast<std::uint32_t>(sizeof(ConferenceRequest)),
+          static_cast<std::uint32_t>(sizeof(OutcomeTally)),
+          static_cast<std::uint32_t>(sizeof(ServiceTally)),
+          static_cast<std::uint32_t>(sizeof(ClientNote)),
           static_cast<std::uint32_t>(kMaxNeeds),
           static_cast<std::uint32_t>(kLevels),
           static_cast<std::uint32_t>(kNeedStates)};
@@ -225,6 +228,41 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
   io.value(sim.finished_);
   io.records(sim.clients_);
   io.records(sim.active_);
+  io.value(sim.next_id_);
+  io.records(sim.slot_);
+  io.records(sim.notes_);
+  {
+    // The outcome tallies of the clients folded so far (runs without client records).
+    auto& ledger = sim.ledger_;
+    std::vector<OutcomeTally> tallies;
+    std::vector<std::int64_t> counts;
+    if constexpr (!IO::reading) {
+      tallies.push_back(ledger.all);
+      tallies.insert(tallies.end(), ledger.by_kind.begin(), ledger.by_kind.end());
+      tallies.insert(tallies.end(), ledger.by_district.begin(), ledger.by_district.end());
+      counts.assign(ledger.by_sector.begin(), ledger.by_sector.end());
+      counts.insert(counts.end(), {ledger.needs_served_met, ledger.innovative_needs,
+                                   ledger.innovative_served, ledger.innovation_clients});
+    }
+    io.records(tallies);
+    io.records(counts);
+    const std::size_t n_services = ledger.by_service.size();
+    io.records(ledger.by_service);
+    if constexpr (IO::reading) {
+      const std::size_t n_districts = ledger.by_district.size();
+      if (tallies.size() != 1 + ledger.by_kind.size() + n_districts || counts.size() != 8 ||
+          ledger.by_service.size() != n_services)
+        io.mismatch("the outcome tallies do not fit the scenario's districts and services");
+      ledger.all = tallies[0];
+      std::copy(tallies.begin() + 1, tallies.begin() + 4, ledger.by_kind.begin());
+      std::copy(tallies.begin() + 4, tallies.end(), ledger.by_district.begin());
+      std::copy(counts.begin(), counts.begin() + 4, ledger.by_sector.begin());
+      ledger.needs_served_met = counts[4];
+      ledger.innovative_needs = counts[5];
+      ledger.innovative_served = counts[6];
+      ledger.innovation_clients = counts[7];
+    }
+  }
   io.records(sim.staff_.helpers);
   io.records(sim.staff_.slot_of_id);
   io.value(sim.staff_.next_id);
@@ -427,8 +465,15 @@ void Checkpoint::restore(Simulation& sim) const {
   if (static_cast<std::size_t>(sim.tick_) != sim.series_.size())
     p.fail("day " + std::to_string(sim.tick_) + " with " + std::to_string(sim.series_.size()) +
            " days of time series");
+  const std::size_t n_clients = sim.next_id_;
+  if (sim.keep_records_ ? sim.clients_.size() != n_clients || !sim.slot_.empty()
+                        : sim.slot_.size() != n_clients)
+    p.fail("client records do not match the " + std::to_string(n_clients) + " clients created");
+  if (!sim.notes_.empty() && sim.notes_.size() != n_clients) p.fail("client notes out of step");
   for (std::uint32_t id : sim.active_)
-    if (id >= sim.clients_.size()) p.fail("active client " + std::to_string(id) + " unknown");
+    if (id >= n_clients || (!sim.keep_records_ && sim.slot_[id] >= sim.clients_.size()))
+      p.fail("active client " + std::to_string(id) + " unknown");
+
   const auto n_helpers = static_cast<std::int64_t>(sim.staff_.helpers.size());
   for (const OrgState& o : sim.orgs_) {
     if (o.first_helper < 0 || o.n_helpers < 0 || o.first_helper + o.n_helpers > n_helpers)

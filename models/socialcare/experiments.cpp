@@ -251,9 +251,12 @@ RunRecord simulate_run(const ExperimentPoint& point, int rep, std::uint64_t base
     // Isolated so that a thread waiting inside this run's parallel loops never starts
     // another run on top of it.
     tbb::this_task_arena::isolate([&] {
-      Simulation sim(point.scenario, rec.seed);
+      // Experiments keep the measures, not the client records: memory follows the active
+      // clients.
       const int horizon = point.scenario.horizon_days;
-      sim.run(ticks > 0 ? std::min(ticks, horizon) : horizon);
+      const int days = ticks > 0 ? std::min(ticks, horizon) : horizon;
+      Simulation sim(point.scenario, rec.seed, SimOptions{false, days});
+      sim.run(days);
       sim.finish();
       rec.metrics = scalar_metrics(compute_metrics(sim));
     });

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "engine/graph.hpp"
+#include "models/socialcare/ledger.hpp"
 
 namespace cm::care {
 
@@ -20,86 +21,43 @@ nlohmann::ordered_json number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
 }
 
-// Client tallies for one group (all, a district, a kind).
-struct Tally {
-  double clients = 0, needs = 0, needs_met = 0, self_help = 0, resolved = 0, dropped = 0, unmet = 0,
-         reached = 0, assessed = 0, served = 0;
-  double days_contact = 0, days_assessment = 0, days_service = 0, days_complete = 0;
-  double doors = 0, assessments = 0, repeats = 0;
-  double referred = 0, tried = 0, reach = 0, received = 0;
-  double continuity_sum = 0, continuity_n = 0;
-  double assess_in_standard = 0, service_in_standard = 0;
+double dbl(std::int64_t v) {
+  return static_cast<double>(v);
+}
 
-  void add(const Client& c, const Standards& std) {
-    ++clients;
-    needs += c.n_needs;
-    for (int i = 0; i < c.n_needs; ++i) {
-      if (c.needs[i].state != NeedState::met) continue;
-      ++needs_met;
-      if (c.needs[i].flags & need_flag::self_help) ++self_help;
-    }
-    resolved += c.outcome == Outcome::resolved;
-    dropped += c.outcome == Outcome::dropped;
-    unmet += c.outcome == Outcome::unmet_at_horizon || c.outcome == Outcome::active;
-    if (c.first_contact >= 0) {
-      ++reached;
-      days_contact += c.first_contact - c.arrival;
-    }
-    if (c.first_assessment >= 0) {
-      ++assessed;
-      days_assessment += c.first_assessment - c.arrival;
-      const int from = c.first_contact >= 0 ? c.first_contact : c.arrival;
-      assess_in_standard += c.first_assessment - from <= std.max_days_to_assessment;
-    }
-    if (c.first_service >= 0) {
-      ++served;
-      days_service += c.first_service - c.arrival;
-      const int from = c.first_contact >= 0 ? c.first_contact : c.arrival;
-      service_in_standard += c.first_service - from <= std.max_days_to_service;
-    }
-    if (c.outcome == Outcome::resolved) days_complete += c.exit - c.arrival;
-    doors += c.doors;
-    assessments += c.assessments;
-    repeats += c.assessments > 1 ? c.assessments - 1 : 0;
-    referred += c.referrals;
-    tried += c.referrals_tried;
-    reach += c.referrals_reached;
-    received += c.referrals_received;
-    const double coc = c.continuity();
-    if (coc >= 0) {
-      continuity_sum += coc;
-      ++continuity_n;
-    }
-  }
+// An outcome tally with the measures it reports.
+struct Tally : OutcomeTally {
+  Tally(const OutcomeTally& t) : OutcomeTally(t) {}  // NOLINT(google-explicit-constructor)
 
-  double complete_share() const { return ratio(resolved, clients); }
+  double complete_share() const { return ratio(dbl(resolved), dbl(clients)); }
 
   void write(nlohmann::ordered_json& j, bool full) const {
-    j["clients"] = clients;
-    j["complete_package_share"] = number(ratio(resolved, clients));
-    j["needs_met_share"] = number(ratio(needs_met, needs));
-    j["dropout_share"] = number(ratio(dropped, clients));
-    j["unmet_share"] = number(ratio(unmet, clients));
-    j["mean_days_to_first_service"] = number(ratio(days_service, served));
-    j["mean_doors_per_client"] = number(ratio(doors, clients));
-    j["repeat_assessment_share"] = number(ratio(repeats, assessments));
-    j["referral_completion_share"] = number(ratio(received, referred));
+    j["clients"] = dbl(clients);
+    j["complete_package_share"] = number(ratio(dbl(resolved), dbl(clients)));
+    j["needs_met_share"] = number(ratio(dbl(needs_met), dbl(needs)));
+    j["dropout_share"] = number(ratio(dbl(dropped), dbl(clients)));
+    j["unmet_share"] = number(ratio(dbl(unmet), dbl(clients)));
+    j["mean_days_to_first_service"] = number(ratio(dbl(days_service), dbl(served)));
+    j["mean_doors_per_client"] = number(ratio(dbl(doors), dbl(clients)));
+    j["repeat_assessment_share"] = number(ratio(dbl(repeats), dbl(assessments)));
+    j["referral_completion_share"] = number(ratio(dbl(received), dbl(referred)));
     if (!full) return;
-    j["needs"] = needs;
-    j["self_help_share"] = number(ratio(self_help, needs_met));
-    j["reached_door_share"] = number(ratio(reached, clients));
-    j["assessed_share"] = number(ratio(assessed, clients));
-    j["served_share"] = number(ratio(served, clients));
-    j["mean_days_to_first_contact"] = number(ratio(days_contact, reached));
-    j["mean_days_to_assessment"] = number(ratio(days_assessment, assessed));
-    j["mean_days_to_complete_package"] = number(ratio(days_complete, resolved));
-    j["mean_assessments_per_client"] = number(ratio(assessments, clients));
-    j["referrals_per_client"] = number(ratio(referred, clients));
-    j["referral_contacted_share"] = number(ratio(tried, referred));
-    j["referral_reached_share"] = number(ratio(reach, referred));
-    j["continuity_index"] = number(ratio(continuity_sum, continuity_n));
-    j["assessment_within_standard_share"] = number(ratio(assess_in_standard, assessed));
-    j["service_within_standard_share"] = number(ratio(service_in_standard, served));
+    j["needs"] = dbl(needs);
+    j["self_help_share"] = number(ratio(dbl(self_help), dbl(needs_met)));
+    j["reached_door_share"] = number(ratio(dbl(reached), dbl(clients)));
+    j["assessed_share"] = number(ratio(dbl(assessed), dbl(clients)));
+    j["served_share"] = number(ratio(dbl(served), dbl(clients)));
+    j["mean_days_to_first_contact"] = number(ratio(dbl(days_contact), dbl(reached)));
+    j["mean_days_to_assessment"] = number(ratio(dbl(days_assessment), dbl(assessed)));
+    j["mean_days_to_complete_package"] = number(ratio(dbl(days_complete), dbl(resolved)));
+    j["mean_assessments_per_client"] = number(ratio(dbl(assessments), dbl(clients)));
+    j["referrals_per_client"] = number(ratio(dbl(referred), dbl(clients)));
+    j["referral_contacted_share"] = number(ratio(dbl(tried), dbl(referred)));
+    j["referral_reached_share"] = number(ratio(dbl(reach), dbl(referred)));
+    j["continuity_index"] =
+        number(ratio(dbl(continuity_units) * kContinuityUnit, dbl(continuity_n)));
+    j["assessment_within_standard_share"] = number(ratio(dbl(assess_in_standard), dbl(assessed)));
+    j["service_within_standard_share"] = number(ratio(dbl(service_in_standard), dbl(served)));
   }
 };
 
@@ -121,7 +79,7 @@ double gini(std::vector<double> v) {
 double gap_ratio(const std::vector<Tally>& groups, double min_clients) {
   double lo = kNaN, hi = kNaN;
   for (const Tally& t : groups) {
-    if (t.clients < min_clients) continue;
+    if (dbl(t.clients) < min_clients) continue;
     const double s = t.complete_share();
     lo = std::isnan(lo) ? s : std::min(lo, s);
     hi = std::isnan(hi) ? s : std::max(hi, s);
@@ -133,54 +91,18 @@ double gap_ratio(const std::vector<Tally>& groups, double min_clients) {
 
 nlohmann::ordered_json compute_metrics(const Simulation& sim) {
   const Scenario& sc = sim.scenario();
-  const int ran = sim.tick();
-  const int cohort_end = ran - sc.follow_up_days;
-  Tally all;
-  std::vector<Tally> by_district(sc.districts.size()), by_kind(3);
-  std::vector<double> svc_needs(sc.services.size()), svc_met(sc.services.size()),
-      svc_days(sc.services.size()), svc_served(sc.services.size());
-  std::vector<double> by_sector(4, 0.0);
-  double needs_served_met = 0;
-  // Innovation: needs of services marked `innovative` (new forms of service, delivered only by
-  // contract-funded helpers) and the cohort clients who began one.
+  const OutcomeLedger ledger = sim.outcome_ledger();
+  const Tally all = ledger.all;
+  std::vector<Tally> by_district(ledger.by_district.begin(), ledger.by_district.end());
+  std::vector<Tally> by_kind(ledger.by_kind.begin(), ledger.by_kind.end());
   bool any_innovative = false;
   for (const ServiceType& s : sc.services) any_innovative = any_innovative || s.innovative;
-  double innovative_needs = 0, innovative_served = 0, innovation_clients = 0;
-  for (const Client& c : sim.clients()) {
-    for (int i = 0; i < c.n_needs; ++i) {
-      const Need& n = c.needs[i];
-      if (n.state == NeedState::met && !(n.flags & need_flag::self_help)) ++needs_served_met;
-      if (n.first_service >= 0 && n.org >= 0)
-        ++by_sector[static_cast<int>(sc.organizations[n.org].sector)];
-    }
-    if (c.arrival < sc.warmup_days || c.arrival >= cohort_end) continue;
-    all.add(c, sc.standards);
-    by_district[c.district].add(c, sc.standards);
-    by_kind[static_cast<int>(c.kind)].add(c, sc.standards);
-    bool took_up = false;
-    for (int i = 0; i < c.n_needs; ++i) {
-      const Need& n = c.needs[i];
-      if (sc.services[n.service].innovative) {
-        ++innovative_needs;
-        const bool served = n.first_service >= 0;
-        innovative_served += served;
-        took_up = took_up || served;
-      }
-      ++svc_needs[n.service];
-      svc_met[n.service] += n.state == NeedState::met;
-      if (n.first_service >= 0) {
-        ++svc_served[n.service];
-        svc_days[n.service] += n.first_service - c.arrival;
-      }
-    }
-    innovation_clients += took_up;
-  }
-
   nlohmann::ordered_json m;
   all.write(m, true);
-  m["innovation_uptake"] = number(any_innovative ? ratio(innovation_clients, all.clients) : kNaN);
-  m["innovative_needs_served_share"] =
-      number(any_innovative ? ratio(innovative_served, innovative_needs) : kNaN);
+  m["innovation_uptake"] =
+      number(any_innovative ? ratio(dbl(ledger.innovation_clients), dbl(all.clients)) : kNaN);
+  m["innovative_needs_served_share"] = number(
+      any_innovative ? ratio(dbl(ledger.innovative_served), dbl(ledger.innovative_needs)) : kNaN);
 
   // Network measures of the final ties.
   const auto& ties = sim.ties().all();
@@ -230,11 +152,12 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
   m["collaboration_hours"] = collab;
   m["collaboration_hours_share"] = number(ratio(collab, paid));
   m["helper_utilization"] = number(ratio(used, capacity));
-  m["cost_per_resolved_need"] = number(ratio(paid, needs_served_met));
-  double delivered = by_sector[0] + by_sector[1] + by_sector[2] + by_sector[3];
+  m["cost_per_resolved_need"] = number(ratio(paid, dbl(ledger.needs_served_met)));
+  const auto& by_sector = ledger.by_sector;
+  const double delivered = dbl(by_sector[0] + by_sector[1] + by_sector[2] + by_sector[3]);
   for (int s = 0; s < 4; ++s)
     m[std::string("delivery_share_") + to_string(static_cast<Sector>(s))] =
-        number(ratio(by_sector[s], delivered));
+        number(ratio(dbl(by_sector[s]), delivered));
 
   // Equity between districts and client kinds.
   std::vector<double> shares;
@@ -252,9 +175,10 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
   nlohmann::ordered_json& s = m["by_service"];
   for (std::size_t i = 0; i < sc.services.size(); ++i) {
     auto& x = s[sc.services[i].name];
-    x["needs"] = svc_needs[i];
-    x["needs_met_share"] = number(ratio(svc_met[i], svc_needs[i]));
-    x["mean_days_to_first_service"] = number(ratio(svc_days[i], svc_served[i]));
+    const ServiceTally& t = ledger.by_service[i];
+    x["needs"] = dbl(t.needs);
+    x["needs_met_share"] = number(ratio(dbl(t.met), dbl(t.needs)));
+    x["mean_days_to_first_service"] = number(ratio(dbl(t.days), dbl(t.served)));
   }
   return m;
 }

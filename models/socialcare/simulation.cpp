@@ -72,8 +72,13 @@ struct Simulation::OrgOutput {
 
 // ---- set-up --------------------------------------------------------------------------------
 
-Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
-    : sc_(scenario), streams_(seed) {
+Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions options)
+    : sc_(scenario),
+      streams_(seed),
+      keep_records_(options.client_records),
+      planned_ticks_(options.ticks > 0 ? std::min(options.ticks, scenario.horizon_days)
+                                       : scenario.horizon_days),
+      ledger_(sc_) {
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
   coordinators_by_district_.assign(n_districts, {});
@@ -120,6 +125,8 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed)
 }
 
 void Simulation::reserve_clients() {
+  // Without client records the array holds the active clients only; it grows as it must.
+  if (!keep_records_) return;
   double expected = 0;
   for (const District& d : sc_.districts)
     expected += static_cast<double>(d.population) * sc_.population.annual_incidence;
@@ -232,6 +239,7 @@ void Simulation::step() {
   phase_staff();
   phase_record(rec);
   series_.push_back(rec);
+  retire_exited();
   ++tick_;
 }
 
@@ -254,27 +262,51 @@ void Simulation::phase_arrivals(TickRecord& rec) {
         count[d] = poisson(rng);
       },
       64);
-  const std::size_t first = clients_.size();
+  const std::uint32_t first = next_id_;
   std::vector<std::uint16_t> district_of;
   for (std::size_t d = 0; d < n_districts; ++d)
     district_of.insert(district_of.end(), static_cast<std::size_t>(count[d]),
                        static_cast<std::uint16_t>(d));
   const std::size_t k = district_of.size();
+  if (static_cast<std::uint64_t>(first) + k >= kGone)
+    throw std::runtime_error("more than 4,294,967,294 clients: client ids are 32-bit");
+  // New records go at the end of the array, so it stays in id order (the client pass walks it
+  // front to back); without client records, records of clients who left are squeezed out from
+  // time to time (retire_exited).
+  const auto at = static_cast<std::uint32_t>(clients_.size());
   if (clients_.size() + k > clients_.capacity())
     clients_.reserve(std::max(clients_.size() + k, clients_.capacity() * 3 / 2));
-  clients_.resize(first + k);
+  clients_.resize(clients_.size() + k);
+  if (!keep_records_)
+    for (std::size_t i = 0; i < k; ++i) slot_.push_back(at + static_cast<std::uint32_t>(i));
   parallel_for_each(
       k,
       [&](std::size_t i) {
-        const auto id = static_cast<std::uint32_t>(first + i);
+        const auto id = first + static_cast<std::uint32_t>(i);
         Stream traits = streams_(kTraits, id, 0);
-        clients_[id] = factory.make(id, district_of[i], tick_, traits);
+        clients_[at + i] = factory.make(id, district_of[i], tick_, traits);
       },
       16);  // a client's traits take ~0.7 µs (beta, binomial draws): small chunks pay
-  for (std::size_t i = 0; i < k; ++i) active_.push_back(static_cast<std::uint32_t>(first + i));
+  for (std::size_t i = 0; i < k; ++i) active_.push_back(first + static_cast<std::uint32_t>(i));
+  next_id_ = first + static_cast<std::uint32_t>(k);
   rec.arrivals += static_cast<std::int64_t>(k);
-  if (!sc_.authorities.empty()) district_arrivals_.push_back(std::move(count));
+  if (!sc_.authorities.empty()) {
+    district_arrivals_.push_back(std::move(count));
+    for (std::size_t i = 0; i < k; ++i) {
+      const Client& c = clients_[at + i];
+      ClientNote note;
+      note.arrival = c.arrival;
+      note.district = c.district;
+      note.n_needs = c.n_needs;
+      for (int j = 0; j < c.n_needs; ++j) note.service[j] = c.needs[j].service;
+      notes_.push_back(note);
+    }
+  }
 }
+
+namespace {
+constexpr std::size_t kPrefetchAhead = 8;  // clients
+}  // namespace
 
 std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   // Everything the tick needs from a client is taken while its record is hot: whether it stays
@@ -290,7 +322,13 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
         std::int64_t res = 0, drop = 0;
         std::array<std::int64_t, kNeedStates> count{};
         for (std::size_t i = begin; i < end; ++i) {
-          Client& c = clients_[active_[i]];
+          // The records are visited in memory order but far apart in time: fetch a few ahead
+          // (the step's fields and the first needs are the record's first three cache lines).
+          if (i + kPrefetchAhead < end) {
+            const char* ahead = reinterpret_cast<const char*>(&client(active_[i + kPrefetchAhead]));
+            for (int line = 0; line < 3; ++line) __builtin_prefetch(ahead + 64 * line, 1);
+          }
+          Client& c = client(active_[i]);
           step_client(c, out);
           keep[i] = c.outcome == Outcome::active;
           res += c.outcome == Outcome::resolved;
@@ -308,8 +346,12 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   rec.dropped = dropped.load();
   for (int k = 0; k < kNeedStates; ++k) rec.needs[k] = states[k].load();
   std::size_t kept = 0;
-  for (std::size_t i = 0; i < n; ++i)
-    if (keep[i]) active_[kept++] = active_[i];
+  for (std::size_t i = 0; i < n; ++i) {
+    if (keep[i])
+      active_[kept++] = active_[i];
+    else
+      exited_.push_back(active_[i]);
+  }
   active_.resize(kept);
   return msgs;
 }
@@ -527,7 +569,9 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   const double hours = sc_.helpers.assessment_hours;
   std::vector<IntakeEntry> kept;
   for (const IntakeEntry& e : org.intake) {
-    const Client& c = clients_[e.client];
+    const Client* found = find_client(e.client);
+    if (found == nullptr) continue;
+    const Client& c = *found;
     const Need& need = c.needs[e.need];
     if (c.outcome != Outcome::active || need.state != NeedState::intake || need.org != o) continue;
     bool assessed = e.mode == ArrivalMode::warm || c.assessed_at(o) ||
@@ -654,8 +698,9 @@ void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out
 // Whether a queue entry still stands: the need waits at this organization, or it was queued
 // today and the event that marks it waiting is not applied yet.
 bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
-  const Client& c = clients_[q.client];
-  if (c.outcome != Outcome::active) return false;
+  const Client* found = find_client(q.client);
+  if (found == nullptr || found->outcome != Outcome::active) return false;
+  const Client& c = *found;
   const Need& n = c.needs[q.need];
   if (n.state == NeedState::waiting) return n.org == o;
   if (q.tick != tick_) return false;
@@ -696,9 +741,12 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     reserved_free = static_cast<int>(std::floor(sc_.ties.reserved_share * slots)) -
                     orgs_[o].reserved_in_use[service];
   }
+  // Entries that no longer stand (the client left, or the need moved on) go first, so that
+  // they take no reserved slot.
+  std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
   std::vector<std::size_t> referred;
   for (std::size_t i = 0; i < queue.size(); ++i) {
-    const Need& n = clients_[queue[i].client].needs[queue[i].need];
+    const Need& n = client(queue[i].client).needs[queue[i].need];
     queue[i].priority = base_priority(n);
     if (n.flags & need_flag::priority) referred.push_back(i);
   }
@@ -736,7 +784,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     Helper& h = staff_.helpers[helper];
     h.load_hours += hours;
     ++h.cases;
-    const Client& c = clients_[q.client];
+    const Client& c = client(q.client);
     Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
                            static_cast<std::uint32_t>(tick_));
     Event ev{Event::service_start};
@@ -784,8 +832,9 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
     double left = net.hours_per_day;
     std::vector<ConferenceRequest> kept;
     for (const ConferenceRequest& r : net.waiting) {
-      const Client& c = clients_[r.client];
-      if (c.outcome != Outcome::active) continue;
+      const Client* found = find_client(r.client);
+      if (found == nullptr || found->outcome != Outcome::active) continue;
+      const Client& c = *found;
       if (left + 1e-9 < sc_.ties.conference_hours) {
         kept.push_back(r);
         continue;
@@ -821,7 +870,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
       [&](std::size_t g0, std::size_t g1, std::vector<TieEvent>& out) {
         std::array<std::int64_t, kNeedStates> delta{};
         for (std::size_t g = g0; g < g1; ++g) {
-          Client& c = clients_[events[groups[g]].client];
+          Client& c = client(events[groups[g]].client);
           const bool counted = c.outcome == Outcome::active;
           for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
             const Event& ev = events[k];
@@ -1043,7 +1092,7 @@ void Simulation::phase_record(TickRecord& rec) {
     const auto count = fork_join([&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
       if (acc.empty()) acc.assign(sc_.districts.size(), 0);
       for (std::size_t i = r.begin(); i != r.end(); ++i) {
-        const Client& c = clients_[active_[i]];
+        const Client& c = client(active_[i]);
         for (int k = 0; k < c.n_needs; ++k)
           acc[c.district] +=
               c.needs[k].state == NeedState::waiting || c.needs[k].state == NeedState::intake;
@@ -1072,17 +1121,74 @@ void Simulation::phase_record(TickRecord& rec) {
   for (const Tie& t : ties_.all()) ++rec.ties_by_level[t.level];
 }
 
+bool Simulation::in_cohort(const Client& c) const {
+  const int ran = keep_records_ ? tick_ : planned_ticks_;
+  return c.arrival >= sc_.warmup_days && c.arrival < ran - sc_.follow_up_days;
+}
+
+void Simulation::retire_exited() {
+  for (std::uint32_t id : exited_) {
+    if (!notes_.empty()) {
+      const Client& c = client(id);
+      notes_[id].outcome = c.outcome;
+      notes_[id].exit = c.exit;
+    }
+    if (keep_records_) continue;
+    const Client& c = client(id);
+    ledger_.add(c, sc_, in_cohort(c));
+    slot_[id] = kGone;
+  }
+  exited_.clear();
+  // Without client records: once a fifth of the array is records of clients who left, the
+  // active ones move to the front, in id order (each record moves at most once per growth of
+  // the array by a quarter of the active clients: amortized, a few copies per client).
+  const std::size_t n = active_.size();
+  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 4, 1024)) return;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t id = active_[i];
+    if (slot_[id] != i) clients_[i] = clients_[slot_[id]];
+    slot_[id] = static_cast<std::uint32_t>(i);
+  }
+  clients_.resize(n);
+}
+
 void Simulation::finish() {
   if (finished_) return;
-  for (std::uint32_t id : active_) clients_[id].outcome = Outcome::unmet_at_horizon;
+  for (std::uint32_t id : active_) client(id).outcome = Outcome::unmet_at_horizon;
+  if (!keep_records_) {
+    if (tick_ != planned_ticks_)
+      throw std::logic_error(
+          "Simulation::finish: a run without client records ends on its planned day " +
+          std::to_string(planned_ticks_) + ", not on day " + std::to_string(tick_));
+    for (std::uint32_t id : active_) ledger_.add(client(id), sc_, in_cohort(client(id)));
+  }
   finished_ = true;
+}
+
+const std::vector<Client>& Simulation::clients() const {
+  if (!keep_records_)
+    throw std::logic_error("Simulation::clients: this run keeps no client records");
+  return clients_;
+}
+
+OutcomeLedger Simulation::outcome_ledger() const {
+  if (!keep_records_) {
+    if (!finished_)
+      throw std::logic_error(
+          "Simulation::outcome_ledger: a run without client records has its measures only once "
+          "it is finished");
+    return ledger_;
+  }
+  OutcomeLedger ledger(sc_);
+  for (const Client& c : clients_) ledger.add(c, sc_, in_cohort(c));
+  return ledger;
 }
 
 std::uint64_t Simulation::state_hash() const {
   Hasher h;
   h.add(tick_);
-  h.add(clients_.size());
-  for (const Client& c : clients_) {
+  h.add(next_id_);
+  const auto hash_client = [&h](const Client& c) {
     h.add(c.id);
     h.add(c.outcome);
     h.add(c.first_contact);
@@ -1103,6 +1209,15 @@ std::uint64_t Simulation::state_hash() const {
       h.add(n.days_left);
       h.add(n.flags);
     }
+  };
+  if (keep_records_) {
+    for (const Client& c : clients_) hash_client(c);
+  } else {
+    for (std::uint32_t id : active_) hash_client(client(id));
+    for (const OutcomeTally* t :
+         {&ledger_.all, &ledger_.by_kind[0], &ledger_.by_kind[1], &ledger_.by_kind[2]})
+      h.bytes(t, sizeof *t);
+    h.add(ledger_.needs_served_met);
   }
   for (const Helper& x : staff_.helpers) {
     h.add(x.id);

@@ -25,6 +25,7 @@
 #include "engine/rng.hpp"
 #include "models/socialcare/clients.hpp"
 #include "models/socialcare/helpers.hpp"
+#include "models/socialcare/ledger.hpp"
 #include "models/socialcare/networks.hpp"
 #include "models/socialcare/organizations.hpp"
 #include "models/socialcare/scenario.hpp"
@@ -59,9 +60,28 @@ struct TieChange {
   std::int8_t from, to;
 };
 
+// What a steering authority may look back on of a client (kept only when the scenario has
+// authorities): indexed by client id, so in order of arrival.
+struct ClientNote {
+  std::int32_t arrival = 0;
+  std::int32_t exit = -1;
+  std::uint16_t district = 0;
+  Outcome outcome = Outcome::active;
+  std::uint8_t n_needs = 0;
+  std::array<std::uint8_t, kMaxNeeds> service{};
+};
+
+struct SimOptions {
+  // Keep every client's record (clients.csv, tests). Without it a client's record is folded
+  // into the outcome tallies on the day it leaves and its memory is reused: memory follows the
+  // active clients, and the measures are only available at the end of the planned run.
+  bool client_records = true;
+  int ticks = 0;  // the run's planned length (the outcome cohort's end); 0: horizon_days
+};
+
 class Simulation {
  public:
-  Simulation(const Scenario& scenario, std::uint64_t seed);
+  Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions options = {});
 
   void step();          // one tick
   void run(int ticks);  // ticks steps (call inside cm::with_threads for a thread count)
@@ -72,7 +92,15 @@ class Simulation {
 
   const Scenario& scenario() const { return sc_; }
   std::uint64_t seed() const { return streams_.seed(); }
-  const std::vector<Client>& clients() const { return clients_; }
+  // Every client so far, by id (only with client records: throws std::logic_error without).
+  const std::vector<Client>& clients() const;
+  bool client_records() const { return keep_records_; }
+  int planned_ticks() const { return planned_ticks_; }
+  std::size_t clients_created() const { return next_id_; }
+  std::size_t client_slots() const { return clients_.size(); }  // client records in memory
+  // The outcome tallies of the clients so far; the cohort ends follow_up_days before today.
+  // Without client records: only once the planned run is finished (else std::logic_error).
+  OutcomeLedger outcome_ledger() const;
   const std::vector<Helper>& helpers() const { return staff_.helpers; }
   const std::vector<OrgState>& organizations() const { return orgs_; }
   const std::vector<NetworkState>& networks() const { return nets_; }
@@ -95,6 +123,18 @@ class Simulation {
   struct Msg;
   struct Event;
   struct OrgOutput;
+
+  static constexpr std::uint32_t kGone = 0xFFFFFFFFu;  // slot of a folded client
+  Client& client(std::uint32_t id) { return clients_[keep_records_ ? id : slot_[id]]; }
+  const Client& client(std::uint32_t id) const { return clients_[keep_records_ ? id : slot_[id]]; }
+  // nullptr once the client has left and its record was folded (no client records).
+  const Client* find_client(std::uint32_t id) const {
+    if (keep_records_) return &clients_[id];
+    const std::uint32_t s = slot_[id];
+    return s == kGone ? nullptr : &clients_[s];
+  }
+  bool in_cohort(const Client& c) const;
+  void retire_exited();  // end of a tick: the clients who left today
 
   void init_staff();
   void init_personal_ties();
@@ -145,8 +185,15 @@ class Simulation {
   Streams streams_;
   int tick_ = 0;
   bool finished_ = false;
-  std::vector<Client> clients_;
+  bool keep_records_ = true;
+  int planned_ticks_ = 0;
+  std::vector<Client> clients_;        // by id, or (no client records) by slot, in id order
   std::vector<std::uint32_t> active_;  // ids of active clients, ascending
+  std::uint32_t next_id_ = 0;          // clients created so far
+  std::vector<std::uint32_t> slot_;    // no client records: id -> slot in clients_, or kGone
+  std::vector<std::uint32_t> exited_;  // ids of clients who left today
+  OutcomeLedger ledger_;               // no client records: the clients folded so far
+  std::vector<ClientNote> notes_;      // with authorities: by id
   Staff staff_;
   std::vector<OrgState> orgs_;
   std::vector<NetworkState> nets_;

@@ -64,9 +64,9 @@ void Simulation::phase_steering() {
       for (int d : def.territory) {
         double n = 0, done = 0;
         const auto from =
-            std::lower_bound(clients_.begin(), clients_.end(), tick_ - def.period_days,
-                             [](const Client& c, int t) { return c.arrival < t; });
-        for (auto it = from; it != clients_.end(); ++it)
+            std::lower_bound(notes_.begin(), notes_.end(), tick_ - def.period_days,
+                             [](const ClientNote& c, int t) { return c.arrival < t; });
+        for (auto it = from; it != notes_.end(); ++it)
           if (it->district == d) {
             ++n;
             done += it->outcome == Outcome::resolved;
@@ -159,10 +159,10 @@ void Simulation::diagnose(int a, std::vector<double>& need,
     for (int t = start; t < end; ++t)
       for (int d : def.territory) need[d] += district_arrivals_[t][d];
     for (int d : def.territory) need[d] += district_waiting_[end - 1][d];
-    const auto from = std::lower_bound(clients_.begin(), clients_.end(), start,
-                                       [](const Client& c, int t) { return c.arrival < t; });
-    for (auto it = from; it != clients_.end() && it->arrival < end; ++it) {
-      for (int i = 0; i < it->n_needs; ++i) demand[it->district][it->needs[i].service] += 1.0;
+    const auto from = std::lower_bound(notes_.begin(), notes_.end(), start,
+                                       [](const ClientNote& c, int t) { return c.arrival < t; });
+    for (auto it = from; it != notes_.end() && it->arrival < end; ++it) {
+      for (int i = 0; i < it->n_needs; ++i) demand[it->district][it->service[i]] += 1.0;
       if (it->outcome == Outcome::dropped && it->exit < end) need[it->district] += 1.0;
     }
   } else {
@@ -412,9 +412,9 @@ void Simulation::monitor(int a, Contract& c) {
   }
   const double compliance = started > 0 ? in_standard / started : 0.0;
   double clients = 0, resolved = 0;
-  const auto from = std::lower_bound(clients_.begin(), clients_.end(), c.start,
-                                     [](const Client& x, int t) { return x.arrival < t; });
-  for (auto it = from; it != clients_.end() && it->arrival < c.end; ++it)
+  const auto from = std::lower_bound(notes_.begin(), notes_.end(), c.start,
+                                     [](const ClientNote& x, int t) { return x.arrival < t; });
+  for (auto it = from; it != notes_.end() && it->arrival < c.end; ++it)
     if (std::find(c.districts.begin(), c.districts.end(), it->district) != c.districts.end()) {
       ++clients;
       resolved += it->outcome == Outcome::resolved;

@@ -162,7 +162,8 @@ struct Workshop::Impl {
     const auto run_one = fork_join([&](int r) {
       // isolated: a thread waiting inside this run's parallel loops never starts another run
       tbb::this_task_arena::isolate([&] {
-        Simulation sim(sc, seed + static_cast<std::uint64_t>(r));
+        Simulation sim(sc, seed + static_cast<std::uint64_t>(r),
+                       SimOptions{false, sc.horizon_days});
         sim.run(sc.horizon_days);
         sim.finish();
         const auto m = compute_metrics(sim);

@@ -121,7 +121,25 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
   init_staff();
   init_personal_ties();
+  build_route_index();
   update_hours();
+}
+
+void Simulation::build_route_index() {
+  constexpr std::size_t kIndexedFrom = 32;  // ties; fewer are scanned whole
+  route_first_.assign(sc_.organizations.size(), -1);
+  for (std::size_t o = 0; o < sc_.organizations.size(); ++o) {
+    const auto& ties = ties_.of(static_cast<std::int32_t>(o));
+    if (ties.size() < kIndexedFrom) continue;
+    route_first_[o] = static_cast<std::int64_t>(route_begin_.size());
+    for (int d : sc_.organizations[o].serves) {
+      route_begin_.push_back(static_cast<std::uint32_t>(route_pos_.size()));
+      for (std::size_t k = 0; k < ties.size(); ++k)
+        if (ties_[ties[k].second].cross_territory || serves(ties[k].first, d))
+          route_pos_.push_back(static_cast<std::uint32_t>(k));
+    }
+    route_begin_.push_back(static_cast<std::uint32_t>(route_pos_.size()));
+  }
 }
 
 void Simulation::reserve_clients() {
@@ -652,7 +670,23 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   std::int32_t best = -1;
   int best_level = -1;
   float best_trust = -1;
-  for (const auto& [p, t] : ties_.of(o)) {
+  // The ties to scan, in their order (the first of equally good partners wins): all of them, or
+  // those whose partner serves the client's district or that cross territories.
+  const auto& all = ties_.of(o);
+  const std::uint32_t* pos = nullptr;
+  std::size_t n_pos = all.size();
+  if (route_first_[o] >= 0) {
+    const auto& s = sc_.organizations[o].serves;
+    const auto it = std::lower_bound(s.begin(), s.end(), static_cast<int>(c.district));
+    if (it != s.end() && *it == c.district) {
+      const std::size_t j =
+          static_cast<std::size_t>(route_first_[o]) + static_cast<std::size_t>(it - s.begin());
+      pos = route_pos_.data() + route_begin_[j];
+      n_pos = route_begin_[j + 1] - route_begin_[j];
+    }
+  }
+  for (std::size_t k = 0; k < n_pos; ++k) {
+    const auto& [p, t] = all[pos != nullptr ? pos[k] : k];
     const Tie& tie = ties_[t];
     const int level = tie.level;
     if (level < min_level && !(min_level <= 1 && tie.personal > 0)) continue;
@@ -1127,7 +1161,12 @@ bool Simulation::in_cohort(const Client& c) const {
 }
 
 void Simulation::retire_exited() {
-  for (std::uint32_t id : exited_) {
+  for (std::size_t i = 0; i < exited_.size(); ++i) {
+    if (i + kPrefetchAhead < exited_.size()) {
+      const char* ahead = reinterpret_cast<const char*>(&client(exited_[i + kPrefetchAhead]));
+      for (int line = 0; line < 6; ++line) __builtin_prefetch(ahead + 64 * line);
+    }
+    const std::uint32_t id = exited_[i];
     if (!notes_.empty()) {
       const Client& c = client(id);
       notes_[id].outcome = c.outcome;

@@ -180,6 +180,7 @@ class Simulation {
     return (sc_.organizations[org].services >> service) & 1u;
   }
   bool serves(std::int32_t org, int district) const;
+  void build_route_index();
 
   const Scenario sc_;
   Streams streams_;
@@ -209,6 +210,12 @@ class Simulation {
   std::vector<std::vector<std::int32_t>> district_waiting_;   // per day (empty: not diagnosed)
   std::vector<double> outreach_boost_, self_help_boost_;      // per district
   std::vector<TieChange> tie_history_;
+  // For organizations with many ties: per district they serve, the positions in ties_.of(o) of
+  // the partners who serve that district or are tied across territories (route() scans those
+  // instead of every tie). route_first_[o] < 0: no index, scan every tie.
+  std::vector<std::int64_t> route_first_;   // per org: first entry in route_begin_
+  std::vector<std::uint32_t> route_begin_;  // per (org, served district) + 1: into route_pos_
+  std::vector<std::uint32_t> route_pos_;
 };
 
 }  // namespace cm::care

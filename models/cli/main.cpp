@@ -289,7 +289,10 @@ int main(int argc, char** argv) {
   r->add_option("--set", run.sets,
                 "Override a scenario value: PATH=VALUE (repeatable), e.g. "
                 "--set tie_policy.max_level=2");
-  r->add_flag("--no-client-records", run.no_client_records, "Do not write clients.csv");
+  r->add_flag(
+      "--no-client-records", run.no_client_records,
+      "Do not write clients.csv and keep no record of a client who has left (its outcome is "
+      "folded into the measures): memory follows the active clients; same metrics");
   r->add_option("--network-format", run.network_format,
                 "Also write the network as graphml and/or gexf, comma-separated "
                 "(DIR/network.graphml, DIR/network.gexf; see caremesh export-network)");

@@ -27,6 +27,7 @@
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
+#include "tests/support/scenarios.hpp"
 
 namespace cm::care {
 namespace {
@@ -108,13 +109,7 @@ void write_results(const fs::path& dir, Simulation& sim) {
   write_run(dir, sim, compute_metrics(sim), RunInfo{sim.scenario().source_file, "", {}, true});
 }
 
-std::vector<std::string> scenario_files() {
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(kScenarios))
-    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
+using cm::test::scenario_files;
 
 // For every built-in scenario and variant: stop at a day, save, restore into a new Simulation
 // (through the bytes of the file), continue; the results equal the uninterrupted run's.

@@ -16,19 +16,12 @@
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
 #include "models/socialcare/synthetic.hpp"
+#include "tests/support/scenarios.hpp"
 
 namespace cm::care {
 namespace {
 
-namespace fs = std::filesystem;
-
-std::vector<std::string> scenario_files() {
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(CAREMESH_SCENARIO_DIR))
-    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
+using cm::test::scenario_files;
 
 // Everything a run reports besides the client records.
 struct Report {

@@ -7,6 +7,7 @@
 #include "engine/parallel.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
+#include "tests/support/scenarios.hpp"
 
 namespace cm::care {
 namespace {
@@ -23,13 +24,7 @@ std::uint64_t hash_after(const Scenario& sc, std::uint64_t seed, int threads, in
   return sim.state_hash();
 }
 
-std::vector<std::string> scenario_files() {
-  std::vector<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(CAREMESH_SCENARIO_DIR))
-    if (e.path().extension() == ".yaml") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
+using cm::test::scenario_files;
 
 TEST(Determinism, SameStateAtOneTwoAndFourThreadsForEveryScenario) {
   const auto files = scenario_files();

@@ -1161,6 +1161,10 @@ bool Simulation::in_cohort(const Client& c) const {
 }
 
 void Simulation::retire_exited() {
+  if (keep_records_ && notes_.empty()) {  // nothing to note, nothing to fold
+    exited_.clear();
+    return;
+  }
   for (std::size_t i = 0; i < exited_.size(); ++i) {
     if (i + kPrefetchAhead < exited_.size()) {
       const char* ahead = reinterpret_cast<const char*>(&client(exited_[i + kPrefetchAhead]));

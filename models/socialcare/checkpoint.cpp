@@ -174,7 +174,7 @@ class In {
 std::vector<std::uint32_t> layout() {
   return {static_cast<std::uint32_t>(sizeof(Client)),
           static_cast<std::uint32_t>(sizeof(Need)),
-          static_cast<std::uint32_t>(offsetof(Client, needs)),
+          static_cast<std::uint32_t>(offsetof(Client, first_need)),
           static_cast<std::uint32_t>(offsetof(Client, known)),
           static_cast<std::uint32_t>(offsetof(Need, severity)),
           static_cast<std::uint32_t>(sizeof(Helper)),
@@ -227,9 +227,11 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
   io.value(sim.tick_);
   io.value(sim.finished_);
   io.records(sim.clients_);
+  io.records(sim.needs_);
   io.records(sim.active_);
   io.value(sim.next_id_);
   io.records(sim.slot_);
+  io.value(sim.slot_base_);
   io.records(sim.notes_);
   {
     // The outcome tallies of the clients folded so far (runs without client records).
@@ -466,13 +468,19 @@ void Checkpoint::restore(Simulation& sim) const {
     p.fail("day " + std::to_string(sim.tick_) + " with " + std::to_string(sim.series_.size()) +
            " days of time series");
   const std::size_t n_clients = sim.next_id_;
-  if (sim.keep_records_ ? sim.clients_.size() != n_clients || !sim.slot_.empty()
-                        : sim.slot_.size() != n_clients)
+  if (sim.keep_records_
+          ? sim.clients_.size() != n_clients || !sim.slot_.empty() || sim.slot_base_ != 0
+          : sim.slot_base_ > n_clients || sim.slot_.size() != n_clients - sim.slot_base_)
     p.fail("client records do not match the " + std::to_string(n_clients) + " clients created");
   if (!sim.notes_.empty() && sim.notes_.size() != n_clients) p.fail("client notes out of step");
   for (std::uint32_t id : sim.active_)
-    if (id >= n_clients || (!sim.keep_records_ && sim.slot_[id] >= sim.clients_.size()))
+    if (id >= n_clients ||
+        (!sim.keep_records_ &&
+         (id < sim.slot_base_ || sim.slot_[id - sim.slot_base_] >= sim.clients_.size())))
       p.fail("active client " + std::to_string(id) + " unknown");
+  for (const Client& c : sim.clients_)
+    if (std::uint64_t{c.first_need} + c.n_needs > sim.needs_.size() || c.n_needs > kMaxNeeds)
+      p.fail("client " + std::to_string(c.id) + ": needs out of range");
 
   const auto n_helpers = static_cast<std::int64_t>(sim.staff_.helpers.size());
   for (const OrgState& o : sim.orgs_) {

@@ -68,7 +68,7 @@ void Client::record_assessment(std::int32_t org, std::int32_t tick) {
   }
 }
 
-void Client::record_episode(std::uint32_t provider_id) {
+void Client::record_episode(std::int32_t provider_id) {
   ++episodes;
   for (int i = 0; i < n_providers; ++i)
     if (provider[i] == provider_id) {
@@ -85,13 +85,7 @@ void Client::record_episode(std::uint32_t provider_id) {
   }
 }
 
-int Client::needs_in(NeedState s) const {
-  int k = 0;
-  for (int i = 0; i < n_needs; ++i) k += needs[i].state == s;
-  return k;
-}
-
-bool Client::searching() const {
+bool Client::searching(const Need* needs) const {
   for (int i = 0; i < n_needs; ++i) {
     const NeedState s = needs[i].state;
     if (s == NeedState::seeking || s == NeedState::travelling || s == NeedState::intake)
@@ -100,7 +94,7 @@ bool Client::searching() const {
   return awaiting_conference;
 }
 
-int Client::needs_open() const {
+int Client::needs_open(const Need* needs) const {
   int k = 0;
   for (int i = 0; i < n_needs; ++i) {
     const NeedState s = needs[i].state;
@@ -118,9 +112,9 @@ double Client::continuity() const {
   return (sum_sq - n) / (n * (n - 1));
 }
 
-int next_pending_need(const Client& c) {
+int next_pending_need(const Client& c, const Need* needs) {
   for (int i = 0; i < c.n_needs; ++i)
-    if (c.needs[i].state == NeedState::pending) return i;
+    if (needs[i].state == NeedState::pending) return i;
   return -1;
 }
 
@@ -146,8 +140,8 @@ double draw_beta_mean(double mean, double concentration, Stream& rng) {
 
 }  // namespace
 
-Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_t tick,
-                           Stream& rng) const {
+Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_t tick, Stream& rng,
+                           Need* needs) const {
   const Scenario& sc = *scenario;
   const PopulationDef& pop = sc.population;
   Client c;
@@ -173,7 +167,8 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
     const int s = pick_weighted(w, n_services, total, rng);
     total -= w[s];
     w[s] = 0;  // a bundle holds distinct services
-    Need& n = c.needs[c.n_needs++];
+    Need& n = needs[c.n_needs++];
+    n = Need{};
     n.service = static_cast<std::uint8_t>(s);
     n.severity = static_cast<float>(draw_beta_mean(0.5, 4.0, rng));
     if (rng.bernoulli(sc.services[s].urgent_share)) n.flags |= need_flag::urgent;

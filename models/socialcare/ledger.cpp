@@ -4,13 +4,13 @@
 
 namespace cm::care {
 
-void OutcomeTally::add(const Client& c, const Standards& standards) {
+void OutcomeTally::add(const Client& c, const Need* of, const Standards& standards) {
   ++clients;
   needs += c.n_needs;
   for (int i = 0; i < c.n_needs; ++i) {
-    if (c.needs[i].state != NeedState::met) continue;
+    if (of[i].state != NeedState::met) continue;
     ++needs_met;
-    if (c.needs[i].flags & need_flag::self_help) ++self_help;
+    if (of[i].flags & need_flag::self_help) ++self_help;
   }
   resolved += c.outcome == Outcome::resolved;
   dropped += c.outcome == Outcome::dropped;
@@ -49,20 +49,20 @@ void OutcomeTally::add(const Client& c, const Standards& standards) {
 OutcomeLedger::OutcomeLedger(const Scenario& sc)
     : by_district(sc.districts.size()), by_service(sc.services.size()) {}
 
-void OutcomeLedger::add(const Client& c, const Scenario& sc, bool in_cohort) {
+void OutcomeLedger::add(const Client& c, const Need* needs, const Scenario& sc, bool in_cohort) {
   for (int i = 0; i < c.n_needs; ++i) {
-    const Need& n = c.needs[i];
+    const Need& n = needs[i];
     if (n.state == NeedState::met && !(n.flags & need_flag::self_help)) ++needs_served_met;
     if (n.first_service >= 0 && n.org >= 0)
       ++by_sector[static_cast<int>(sc.organizations[n.org].sector)];
   }
   if (!in_cohort) return;
-  all.add(c, sc.standards);
-  by_district[c.district].add(c, sc.standards);
-  by_kind[static_cast<int>(c.kind)].add(c, sc.standards);
+  all.add(c, needs, sc.standards);
+  by_district[c.district].add(c, needs, sc.standards);
+  by_kind[static_cast<int>(c.kind)].add(c, needs, sc.standards);
   bool took_up = false;
   for (int i = 0; i < c.n_needs; ++i) {
-    const Need& n = c.needs[i];
+    const Need& n = needs[i];
     if (sc.services[n.service].innovative) {
       ++innovative_needs;
       const bool served = n.first_service >= 0;

@@ -30,7 +30,7 @@ struct OutcomeTally {
   std::int64_t continuity_units = 0, continuity_n = 0;
   std::int64_t assess_in_standard = 0, service_in_standard = 0;
 
-  void add(const Client& c, const Standards& standards);
+  void add(const Client& c, const Need* of, const Standards& standards);  // of: its needs
 };
 
 inline constexpr double kContinuityUnit = 1.0 / 4294967296.0;
@@ -52,8 +52,9 @@ struct OutcomeLedger {
   std::int64_t innovative_needs = 0, innovative_served = 0, innovation_clients = 0;
 
   explicit OutcomeLedger(const Scenario& sc);
-  // Adds a client as it stands now; in_cohort: its arrival is in the outcome cohort.
-  void add(const Client& c, const Scenario& sc, bool in_cohort);
+  // Adds a client (and its needs) as it stands now; in_cohort: its arrival is in the outcome
+  // cohort.
+  void add(const Client& c, const Need* needs, const Scenario& sc, bool in_cohort);
 };
 
 }  // namespace cm::care

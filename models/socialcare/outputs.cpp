@@ -140,15 +140,18 @@ void write_clients(const fs::path& file, const Simulation& sim) {
                  "self_help"});
   for (const Client& c : sim.clients()) {
     int met = 0, self = 0;
-    for (int i = 0; i < c.n_needs; ++i) {
-      met += c.needs[i].state == NeedState::met;
-      self += (c.needs[i].flags & need_flag::self_help) != 0;
+    for (const Need& n : sim.needs(c)) {
+      met += n.state == NeedState::met;
+      self += (n.flags & need_flag::self_help) != 0;
     }
     const bool cohort = c.arrival >= sc.warmup_days && c.arrival < cohort_end;
     csv.field(c.id).field(sc.districts[c.district].name).field(to_string(c.kind));
-    csv.field(c.arrival).field(cohort ? 1 : 0).field(to_string(c.outcome)).field(c.exit);
+    csv.field(static_cast<std::int32_t>(c.arrival)).field(cohort ? 1 : 0);
+    csv.field(to_string(c.outcome)).field(static_cast<std::int32_t>(c.exit));
     csv.field(static_cast<int>(c.n_needs)).field(met).field(self);
-    csv.field(c.first_contact).field(c.first_assessment).field(c.first_service);
+    csv.field(static_cast<std::int32_t>(c.first_contact))
+        .field(static_cast<std::int32_t>(c.first_assessment))
+        .field(static_cast<std::int32_t>(c.first_service));
     csv.field(c.doors).field(c.assessments).field(c.failed_contacts).field(c.referrals);
     csv.field(c.referrals_tried).field(c.referrals_reached).field(c.referrals_received);
     csv.field(c.episodes);

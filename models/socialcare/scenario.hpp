@@ -16,6 +16,9 @@ namespace cm::care {
 inline constexpr int kMaxLevel = 7;      // Park's continuum: levels 0..7
 inline constexpr int kMaxNeeds = 6;      // capacity of a client's inline need bundle
 inline constexpr int kMaxServices = 32;  // services are kept in a 32-bit skill mask
+// Client records hold organization ids and days in 16 bits (clients.hpp).
+inline constexpr int kMaxOrganizations = 65535;
+inline constexpr int kMaxTicks = 65534;
 inline constexpr int kLevels = kMaxLevel + 1;
 
 enum class Sector : std::uint8_t {

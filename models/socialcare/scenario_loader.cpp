@@ -197,6 +197,10 @@ class Reader {
     }
     if (sc.organizations.empty() && root.present() && !country)
       root.error("no organizations: give `organizations:` or `per_district.organizations:`");
+    if (sc.organizations.size() > static_cast<std::size_t>(kMaxOrganizations))
+      root.error(std::to_string(sc.organizations.size()) + " organizations, more than " +
+                 std::to_string(kMaxOrganizations) +
+                 " (client records keep organization ids in 16 bits)");
     read_networks(root.child("networks"), sc, "");
     read_explicit_ties(root.child("explicit_ties"), sc);
     read_metanetwork(root.child("metanetwork"), sc);
@@ -891,13 +895,13 @@ Diagnostics relocate(const Diagnostics& diags, const std::vector<OverrideOrigin>
 // ---- memory estimate (docs/reliability.md) --------------------------------------------------
 
 // A run keeps every client it ever created. The expected number over the horizon is
-// sum(population) x annual_incidence x horizon_days / 365; each takes its record twice (the
-// vector of clients grows by doubling) and 64 bytes of active-list, queue, intake and message
-// entries. A scenario whose clients and helpers would need more than the limit is refused
-// before anything is allocated. The limit is 8 GiB, or CAREMESH_MAX_MEMORY (bytes, or a number
-// with a K, M, G or T suffix, powers of 1024), which `caremesh run --max-memory` sets.
+// sum(population) x annual_incidence x horizon_days / 365; each takes its record and up to
+// kMaxNeeds needs twice (the arrays grow by copying) and 64 bytes of active-list, queue,
+// intake and message entries. A scenario whose clients and helpers would need more than the limit
+// is refused before anything is allocated. The limit is 8 GiB, or CAREMESH_MAX_MEMORY (bytes, or a
+// number with a K, M, G or T suffix, powers of 1024), which `caremesh run --max-memory` sets.
 constexpr double kDefaultMaxMemory = 8.0 * 1024 * 1024 * 1024;
-constexpr double kBytesPerClient = 2.0 * sizeof(Client) + 64;
+constexpr double kBytesPerClient = 2.0 * (sizeof(Client) + kMaxNeeds * sizeof(Need)) + 64;
 constexpr double kBytesPerHelper = 2.0 * sizeof(Helper) + 8;
 constexpr double kMaxClients = 1e9;  // client ids are 32-bit
 

@@ -5,6 +5,8 @@
 #include <boost/random/poisson_distribution.hpp>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
+#include <string>
 #include <tuple>
 
 #include "engine/hash.hpp"
@@ -79,6 +81,14 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
       planned_ticks_(options.ticks > 0 ? std::min(options.ticks, scenario.horizon_days)
                                        : scenario.horizon_days),
       ledger_(sc_) {
+  // Client records hold organization ids and days in 16 bits (clients.hpp); the scenario
+  // loader refuses scenarios beyond these limits.
+  if (sc_.organizations.size() > static_cast<std::size_t>(kMaxOrganizations))
+    throw std::invalid_argument("Simulation: " + std::to_string(sc_.organizations.size()) +
+                                " organizations, at most " + std::to_string(kMaxOrganizations));
+  if (sc_.horizon_days > kMaxTicks)
+    throw std::invalid_argument("Simulation: horizon_days " + std::to_string(sc_.horizon_days) +
+                                ", at most " + std::to_string(kMaxTicks));
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
   coordinators_by_district_.assign(n_districts, {});
@@ -143,13 +153,21 @@ void Simulation::build_route_index() {
 }
 
 void Simulation::reserve_clients() {
-  // Without client records the array holds the active clients only; it grows as it must.
-  if (!keep_records_) return;
-  double expected = 0;
+  // Room (virtual memory until used) for the clients the horizon is expected to bring; without
+  // client records the arrays hold the active clients (and those awaiting the squeeze): room for
+  // a year's clients at most, so they are seldom copied as they grow (a copy holds both buffers).
+  double per_day = 0, needs_per_client = 0, shares = 0;
   for (const District& d : sc_.districts)
-    expected += static_cast<double>(d.population) * sc_.population.annual_incidence;
-  expected *= sc_.horizon_days / 365.0;
-  clients_.reserve(static_cast<std::size_t>(std::min(expected * 1.1 + 1024.0, 4.0e9)));
+    per_day += static_cast<double>(d.population) * sc_.population.annual_incidence / 365.0;
+  for (const ClientKindDef& k : sc_.population.kinds) {
+    needs_per_client += k.share * std::min<double>(1.0 + k.mean_extra_needs, kMaxNeeds);
+    shares += k.share;
+  }
+  needs_per_client = shares > 0 ? needs_per_client / shares : 1.0;
+  const double days = keep_records_ ? sc_.horizon_days : std::min(sc_.horizon_days, 365);
+  const double expected = std::min(per_day * days * 1.1 + 1024.0, 4.0e9);
+  clients_.reserve(static_cast<std::size_t>(expected));
+  needs_.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
 }
 
 void Simulation::init_staff() {
@@ -297,14 +315,27 @@ void Simulation::phase_arrivals(TickRecord& rec) {
   clients_.resize(clients_.size() + k);
   if (!keep_records_)
     for (std::size_t i = 0; i < k; ++i) slot_.push_back(at + static_cast<std::uint32_t>(i));
+  std::vector<std::array<Need, kMaxNeeds>> drawn(k);
   parallel_for_each(
       k,
       [&](std::size_t i) {
         const auto id = first + static_cast<std::uint32_t>(i);
         Stream traits = streams_(kTraits, id, 0);
-        clients_[at + i] = factory.make(id, district_of[i], tick_, traits);
+        clients_[at + i] = factory.make(id, district_of[i], tick_, traits, drawn[i].data());
       },
       16);  // a client's traits take ~0.7 µs (beta, binomial draws): small chunks pay
+  // Their needs go to the end of the need array, in id order too.
+  std::size_t n_new = 0;
+  for (std::size_t i = 0; i < k; ++i) n_new += clients_[at + i].n_needs;
+  if (needs_.size() + n_new >= kGone)
+    throw std::runtime_error("more than 4,294,967,294 client needs: need positions are 32-bit");
+  if (needs_.size() + n_new > needs_.capacity())
+    needs_.reserve(std::max(needs_.size() + n_new, needs_.capacity() * 3 / 2));
+  for (std::size_t i = 0; i < k; ++i) {
+    Client& c = clients_[at + i];
+    c.first_need = static_cast<std::uint32_t>(needs_.size());
+    needs_.insert(needs_.end(), drawn[i].begin(), drawn[i].begin() + c.n_needs);
+  }
   for (std::size_t i = 0; i < k; ++i) active_.push_back(first + static_cast<std::uint32_t>(i));
   next_id_ = first + static_cast<std::uint32_t>(k);
   rec.arrivals += static_cast<std::int64_t>(k);
@@ -316,7 +347,7 @@ void Simulation::phase_arrivals(TickRecord& rec) {
       note.arrival = c.arrival;
       note.district = c.district;
       note.n_needs = c.n_needs;
-      for (int j = 0; j < c.n_needs; ++j) note.service[j] = c.needs[j].service;
+      for (int j = 0; j < c.n_needs; ++j) note.service[j] = needs_of(c)[j].service;
       notes_.push_back(note);
     }
   }
@@ -341,10 +372,19 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
         std::array<std::int64_t, kNeedStates> count{};
         for (std::size_t i = begin; i < end; ++i) {
           // The records are visited in memory order but far apart in time: fetch a few ahead
-          // (the step's fields and the first needs are the record's first three cache lines).
+          // (the record's cache lines), and the needs of a client half as far ahead, whose
+          // record was fetched then.
           if (i + kPrefetchAhead < end) {
             const char* ahead = reinterpret_cast<const char*>(&client(active_[i + kPrefetchAhead]));
-            for (int line = 0; line < 3; ++line) __builtin_prefetch(ahead + 64 * line, 1);
+            __builtin_prefetch(ahead, 1);
+            __builtin_prefetch(ahead + 64, 1);
+            __builtin_prefetch(ahead + sizeof(Client) - 1, 1);
+          }
+          if (i + kPrefetchAhead / 2 < end) {
+            const Client& half = client(active_[i + kPrefetchAhead / 2]);
+            const char* first = reinterpret_cast<const char*>(needs_of(half));
+            __builtin_prefetch(first, 1);
+            __builtin_prefetch(first + sizeof(Need) * half.n_needs - 1, 1);
           }
           Client& c = client(active_[i]);
           step_client(c, out);
@@ -352,7 +392,7 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
           res += c.outcome == Outcome::resolved;
           drop += c.outcome == Outcome::dropped;
           if (keep[i])
-            for (int k = 0; k < c.n_needs; ++k) ++count[static_cast<int>(c.needs[k].state)];
+            for (int k = 0; k < c.n_needs; ++k) ++count[static_cast<int>(needs_of(c)[k].state)];
         }
         resolved.fetch_add(res, std::memory_order_relaxed);
         dropped.fetch_add(drop, std::memory_order_relaxed);
@@ -380,7 +420,7 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
   Stream rng = streams_(kClientStep, c.id, static_cast<std::uint32_t>(tick_));
   bool any_in_service = false, any_open = false;
   for (int i = 0; i < c.n_needs; ++i) {
-    Need& n = c.needs[i];
+    Need& n = needs_of(c)[i];
     switch (n.state) {
       case NeedState::in_service:
         if (--n.days_left <= 0) {
@@ -399,7 +439,7 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + i,
                                    static_cast<std::uint32_t>(tick_));
             n.days_left = draw_service_days(sc_, c, n, days);
-            c.record_episode(static_cast<std::uint32_t>(n.org));  // another round, same provider
+            c.record_episode(n.org);  // another round, same provider
           }
         }
         break;
@@ -458,7 +498,7 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
                           pop.dropout_per_day_waiting * (tick_ - c.arrival);
     if (rng.bernoulli(hazard)) {
       for (int i = 0; i < c.n_needs; ++i)
-        if (c.needs[i].state != NeedState::met) c.needs[i].state = NeedState::unmet;
+        if (needs_of(c)[i].state != NeedState::met) needs_of(c)[i].state = NeedState::unmet;
       c.outcome = Outcome::dropped;
       c.exit = tick_;
       return;
@@ -466,20 +506,21 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
   }
   // On its own a client pursues few needs at once (one, by default): the next need waits
   // until an earlier one is met or given up. A case conference plans the rest in parallel.
-  if (!c.searching() && c.needs_open() < sc_.population.needs_pursued_at_once) {
-    const int next = next_pending_need(c);
+  if (!c.searching(needs_of(c)) &&
+      c.needs_open(needs_of(c)) < sc_.population.needs_pursued_at_once) {
+    const int next = next_pending_need(c, needs_of(c));
     if (next >= 0) {
-      c.needs[next].state = NeedState::seeking;
+      needs_of(c)[next].state = NeedState::seeking;
     }
   }
   for (int i = 0; i < c.n_needs; ++i)
-    if (c.needs[i].state == NeedState::seeking) choose_door(c, i, rng, out);
+    if (needs_of(c)[i].state == NeedState::seeking) choose_door(c, i, rng, out);
 }
 
 // The client goes to a door: one whose offer it knows, else (knowing the offer with some
 // chance) a known one that offers the service, else any known one; knowing none, it searches.
 void Simulation::choose_door(Client& c, int need, Stream& rng, std::vector<Msg>& out) {
-  Need& n = c.needs[need];
+  Need& n = needs_of(c)[need];
   std::int32_t door = -1;
   for (int k = 0; k < c.n_known && door < 0; ++k)
     if ((c.known_offer >> k & 1u) && offers(c.known[k], n.service) &&
@@ -590,7 +631,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
     const Client* found = find_client(e.client);
     if (found == nullptr) continue;
     const Client& c = *found;
-    const Need& need = c.needs[e.need];
+    const Need& need = needs_of(c)[e.need];
     if (c.outcome != Outcome::active || need.state != NeedState::intake || need.org != o) continue;
     bool assessed = e.mode == ArrivalMode::warm || c.assessed_at(o) ||
                     std::find(out.assessed_today.begin(), out.assessed_today.end(), c.id) !=
@@ -622,9 +663,9 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
 // After assessment: serve what the organization offers, refer or signpost the presented need
 // it does not, and ask for a case conference for the rest of a multi-need bundle.
 void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e, OrgOutput& out) {
-  const Need& presented = c.needs[e.need];
+  const Need& presented = needs_of(c)[e.need];
   auto enqueue = [&](int i, std::uint8_t priority) {
-    orgs_[o].queues[c.needs[i].service].push_back(
+    orgs_[o].queues[needs_of(c)[i].service].push_back(
         {priority, tick_, c.id, static_cast<std::uint8_t>(i)});
     Event ev{Event::queued};
     ev.client = c.id;
@@ -638,9 +679,9 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
     route(o, c, e.need, true, 1, out);
   bool others_elsewhere = false;
   for (int i = 0; i < c.n_needs; ++i) {
-    if (i == e.need || c.needs[i].state != NeedState::pending) continue;
-    if (offers(o, c.needs[i].service))
-      enqueue(i, base_priority(c.needs[i]));
+    if (i == e.need || needs_of(c)[i].state != NeedState::pending) continue;
+    if (offers(o, needs_of(c)[i].service))
+      enqueue(i, base_priority(needs_of(c)[i]));
     else
       others_elsewhere = true;
   }
@@ -666,7 +707,7 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
 // the client's district: warm at level >= 3, signposted at 1–2 (or through a personal tie).
 void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, int min_level,
                        OrgOutput& out) {
-  const Need& n = c.needs[i];
+  const Need& n = needs_of(c)[i];
   std::int32_t best = -1;
   int best_level = -1;
   float best_trust = -1;
@@ -725,7 +766,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
 // does not offer is referred warm, at once, to a partner at level >= 3.
 void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out) {
   for (int i = 0; i < c.n_needs; ++i)
-    if (c.needs[i].state == NeedState::pending && !offers(o, c.needs[i].service))
+    if (needs_of(c)[i].state == NeedState::pending && !offers(o, needs_of(c)[i].service))
       route(o, c, i, false, 3, out);
 }
 
@@ -735,7 +776,7 @@ bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
   const Client* found = find_client(q.client);
   if (found == nullptr || found->outcome != Outcome::active) return false;
   const Client& c = *found;
-  const Need& n = c.needs[q.need];
+  const Need& n = needs_of(c)[q.need];
   if (n.state == NeedState::waiting) return n.org == o;
   if (q.tick != tick_) return false;
   return n.state == NeedState::pending || (n.state == NeedState::intake && n.org == o);
@@ -780,7 +821,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
   std::vector<std::size_t> referred;
   for (std::size_t i = 0; i < queue.size(); ++i) {
-    const Need& n = client(queue[i].client).needs[queue[i].need];
+    const Need& n = needs_of(client(queue[i].client))[queue[i].need];
     queue[i].priority = base_priority(n);
     if (n.flags & need_flag::priority) referred.push_back(i);
   }
@@ -831,7 +872,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
       ev.flags |= need_flag::reserved;
       ++orgs_[o].reserved_in_use[service];
     }
-    ev.value = draw_service_days(sc_, c, c.needs[q.need], days);
+    ev.value = draw_service_days(sc_, c, needs_of(c)[q.need], days);
     events.push_back(ev);
     ++orgs_[o].started;
     orgs_[o].started_in_standard += tick_ - q.tick <= sc_.standards.max_days_to_service;
@@ -908,7 +949,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
           const bool counted = c.outcome == Outcome::active;
           for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
             const Event& ev = events[k];
-            Need& n = c.needs[ev.need];
+            Need& n = needs_of(c)[ev.need];
             const NeedState was = n.state;
             apply_event(c, n, ev, out, started, wait_days);
             if (counted && n.state != was) {
@@ -967,7 +1008,7 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
       n.flags |= ev.flags;
       if (n.first_service < 0) n.first_service = tick_;
       if (c.first_service < 0) c.first_service = tick_;
-      c.record_episode(static_cast<std::uint32_t>(ev.org));
+      c.record_episode(ev.org);
       if (n.from_org >= 0) {
         ++c.referrals_received;
         n.flags |= need_flag::referred;
@@ -1128,8 +1169,8 @@ void Simulation::phase_record(TickRecord& rec) {
       for (std::size_t i = r.begin(); i != r.end(); ++i) {
         const Client& c = client(active_[i]);
         for (int k = 0; k < c.n_needs; ++k)
-          acc[c.district] +=
-              c.needs[k].state == NeedState::waiting || c.needs[k].state == NeedState::intake;
+          acc[c.district] += needs_of(c)[k].state == NeedState::waiting ||
+                             needs_of(c)[k].state == NeedState::intake;
       }
       return acc;
     });
@@ -1168,7 +1209,9 @@ void Simulation::retire_exited() {
   for (std::size_t i = 0; i < exited_.size(); ++i) {
     if (i + kPrefetchAhead < exited_.size()) {
       const char* ahead = reinterpret_cast<const char*>(&client(exited_[i + kPrefetchAhead]));
-      for (int line = 0; line < 6; ++line) __builtin_prefetch(ahead + 64 * line);
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + 64);
+      __builtin_prefetch(ahead + sizeof(Client) - 1);
     }
     const std::uint32_t id = exited_[i];
     if (!notes_.empty()) {
@@ -1178,21 +1221,35 @@ void Simulation::retire_exited() {
     }
     if (keep_records_) continue;
     const Client& c = client(id);
-    ledger_.add(c, sc_, in_cohort(c));
-    slot_[id] = kGone;
+    ledger_.add(c, needs_of(c), sc_, in_cohort(c));
+    slot_[id - slot_base_] = kGone;
   }
   exited_.clear();
-  // Without client records: once a fifth of the array is records of clients who left, the
-  // active ones move to the front, in id order (each record moves at most once per growth of
-  // the array by a quarter of the active clients: amortized, a few copies per client).
+  // Without client records: once records of clients who left make up an eighth of the active
+  // ones (at least 1,024), the active ones and their needs move to the front, in id order (each
+  // record moves at most once per growth of the array by an eighth of the active clients:
+  // amortized, a few copies per client), and the id -> slot map drops the ids before the
+  // oldest active client.
   const std::size_t n = active_.size();
-  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 4, 1024)) return;
+  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 8, 1024)) return;
+  std::uint32_t m = 0;  // needs kept so far
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t id = active_[i];
-    if (slot_[id] != i) clients_[i] = clients_[slot_[id]];
-    slot_[id] = static_cast<std::uint32_t>(i);
+    std::uint32_t& slot = slot_[id - slot_base_];
+    Client& from = clients_[slot];
+    if (from.first_need != m)
+      std::copy(needs_.begin() + from.first_need, needs_.begin() + from.first_need + from.n_needs,
+                needs_.begin() + m);
+    from.first_need = m;
+    m += from.n_needs;
+    if (slot != i) clients_[i] = from;
+    slot = static_cast<std::uint32_t>(i);
   }
   clients_.resize(n);
+  needs_.resize(m);
+  const std::uint32_t base = n > 0 ? active_.front() : next_id_;
+  slot_.erase(slot_.begin(), slot_.begin() + (base - slot_base_));
+  slot_base_ = base;
 }
 
 void Simulation::finish() {
@@ -1203,7 +1260,8 @@ void Simulation::finish() {
       throw std::logic_error(
           "Simulation::finish: a run without client records ends on its planned day " +
           std::to_string(planned_ticks_) + ", not on day " + std::to_string(tick_));
-    for (std::uint32_t id : active_) ledger_.add(client(id), sc_, in_cohort(client(id)));
+    for (std::uint32_t id : active_)
+      ledger_.add(client(id), needs_of(client(id)), sc_, in_cohort(client(id)));
   }
   finished_ = true;
 }
@@ -1223,7 +1281,7 @@ OutcomeLedger Simulation::outcome_ledger() const {
     return ledger_;
   }
   OutcomeLedger ledger(sc_);
-  for (const Client& c : clients_) ledger.add(c, sc_, in_cohort(c));
+  for (const Client& c : clients_) ledger.add(c, needs_of(c), sc_, in_cohort(c));
   return ledger;
 }
 
@@ -1231,13 +1289,13 @@ std::uint64_t Simulation::state_hash() const {
   Hasher h;
   h.add(tick_);
   h.add(next_id_);
-  const auto hash_client = [&h](const Client& c) {
+  const auto hash_client = [&h, this](const Client& c) {
     h.add(c.id);
     h.add(c.outcome);
-    h.add(c.first_contact);
-    h.add(c.first_assessment);
-    h.add(c.first_service);
-    h.add(c.exit);
+    h.add(static_cast<std::int32_t>(c.first_contact));
+    h.add(static_cast<std::int32_t>(c.first_assessment));
+    h.add(static_cast<std::int32_t>(c.first_service));
+    h.add(static_cast<std::int32_t>(c.exit));
     h.add(c.doors);
     h.add(c.assessments);
     h.add(c.failed_contacts);
@@ -1245,9 +1303,9 @@ std::uint64_t Simulation::state_hash() const {
     h.add(c.referrals_received);
     h.add(c.episodes);
     for (int i = 0; i < c.n_needs; ++i) {
-      const Need& n = c.needs[i];
+      const Need& n = needs_of(c)[i];
       h.add(n.state);
-      h.add(n.org);
+      h.add(static_cast<std::int32_t>(n.org));
       h.add(n.helper);
       h.add(n.days_left);
       h.add(n.flags);

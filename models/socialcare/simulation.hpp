@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "engine/rng.hpp"
@@ -94,6 +95,8 @@ class Simulation {
   std::uint64_t seed() const { return streams_.seed(); }
   // Every client so far, by id (only with client records: throws std::logic_error without).
   const std::vector<Client>& clients() const;
+  // A client's needs (of a record from clients(), or of an active client).
+  std::span<const Need> needs(const Client& c) const { return {needs_of(c), c.n_needs}; }
   bool client_records() const { return keep_records_; }
   int planned_ticks() const { return planned_ticks_; }
   std::size_t clients_created() const { return next_id_; }
@@ -125,14 +128,19 @@ class Simulation {
   struct OrgOutput;
 
   static constexpr std::uint32_t kGone = 0xFFFFFFFFu;  // slot of a folded client
-  Client& client(std::uint32_t id) { return clients_[keep_records_ ? id : slot_[id]]; }
-  const Client& client(std::uint32_t id) const { return clients_[keep_records_ ? id : slot_[id]]; }
+  Client& client(std::uint32_t id) { return clients_[keep_records_ ? id : slot_[id - slot_base_]]; }
+  const Client& client(std::uint32_t id) const {
+    return clients_[keep_records_ ? id : slot_[id - slot_base_]];
+  }
   // nullptr once the client has left and its record was folded (no client records).
   const Client* find_client(std::uint32_t id) const {
     if (keep_records_) return &clients_[id];
-    const std::uint32_t s = slot_[id];
+    if (id < slot_base_) return nullptr;
+    const std::uint32_t s = slot_[id - slot_base_];
     return s == kGone ? nullptr : &clients_[s];
   }
+  Need* needs_of(const Client& c) { return needs_.data() + c.first_need; }
+  const Need* needs_of(const Client& c) const { return needs_.data() + c.first_need; }
   bool in_cohort(const Client& c) const;
   void retire_exited();  // end of a tick: the clients who left today
 
@@ -189,9 +197,13 @@ class Simulation {
   bool keep_records_ = true;
   int planned_ticks_ = 0;
   std::vector<Client> clients_;        // by id, or (no client records) by slot, in id order
+  std::vector<Need> needs_;            // the clients' needs, in the order of clients_
   std::vector<std::uint32_t> active_;  // ids of active clients, ascending
   std::uint32_t next_id_ = 0;          // clients created so far
-  std::vector<std::uint32_t> slot_;    // no client records: id -> slot in clients_, or kGone
+  // No client records: id -> slot in clients_ (or kGone) of the ids from slot_base_ (every
+  // client before it has left).
+  std::vector<std::uint32_t> slot_;
+  std::uint32_t slot_base_ = 0;
   std::vector<std::uint32_t> exited_;  // ids of clients who left today
   OutcomeLedger ledger_;               // no client records: the clients folded so far
   std::vector<ClientNote> notes_;      // with authorities: by id

@@ -59,7 +59,8 @@ TEST(Determinism, VariantsShareExogenousRandomness) {
     ASSERT_EQ(a.arrival, b.arrival);
     ASSERT_EQ(a.kind, b.kind);
     ASSERT_EQ(a.n_needs, b.n_needs);
-    for (int k = 0; k < a.n_needs; ++k) ASSERT_EQ(a.needs[k].service, b.needs[k].service);
+    for (int k = 0; k < a.n_needs; ++k)
+      ASSERT_EQ(frag.needs(a)[k].service, net.needs(b)[k].service);
     ASSERT_EQ(a.self_help, b.self_help);
   }
 }

@@ -60,6 +60,7 @@ struct Result {
   nlohmann::ordered_json metrics;
   std::vector<TickRecord> series;
   std::vector<Client> clients;
+  std::vector<std::vector<Need>> needs;  // per client
 };
 
 Result run_text(const std::string& text, std::uint64_t seed = 3, int threads = 2) {
@@ -67,7 +68,10 @@ Result run_text(const std::string& text, std::uint64_t seed = 3, int threads = 2
   Simulation sim(sc, seed);
   with_threads(threads, [&] { sim.run(sc.horizon_days); });
   sim.finish();
-  return {compute_metrics(sim), sim.timeseries(), sim.clients()};
+  std::vector<std::vector<Need>> needs;
+  for (const Client& c : sim.clients())
+    needs.emplace_back(sim.needs(c).begin(), sim.needs(c).end());
+  return {compute_metrics(sim), sim.timeseries(), sim.clients(), std::move(needs)};
 }
 
 double metric(const Result& r, const char* name) {
@@ -146,8 +150,8 @@ TEST(TieCapabilities, FormalAgreementsGiveReferredClientsPriority) {
   const Result six = run_text(two_orgs("", 6));
   auto prioritised = [](const Result& r) {
     int k = 0;
-    for (const Client& c : r.clients)
-      for (int i = 0; i < c.n_needs; ++i) k += (c.needs[i].flags & need_flag::priority) != 0;
+    for (const auto& needs : r.needs)
+      for (const Need& n : needs) k += (n.flags & need_flag::priority) != 0;
     return k;
   };
   EXPECT_EQ(prioritised(five), 0);
@@ -263,7 +267,8 @@ TEST(Analytic, LittlesLawHoldsOnTheRecordedData) {
   std::int64_t sojourn = 0;
   for (const Client& c : sim.clients())
     sojourn +=
-        (c.outcome == Outcome::resolved || c.outcome == Outcome::dropped ? c.exit : sim.tick()) -
+        (c.outcome == Outcome::resolved || c.outcome == Outcome::dropped ? std::int32_t{c.exit}
+                                                                         : sim.tick()) -
         c.arrival;
   EXPECT_GT(area, 0);
   EXPECT_EQ(area, sojourn);

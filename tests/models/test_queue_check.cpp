@@ -111,7 +111,7 @@ TEST(QueueCheck, LittlesLawForTheQueue) {
   for (const auto& r : sim.timeseries()) area += r.queue_length;
   std::int64_t waited = 0;
   for (const Client& cl : sim.clients())
-    waited += (cl.first_service >= 0 ? cl.first_service : sim.tick()) - cl.arrival;
+    waited += (cl.first_service >= 0 ? std::int32_t{cl.first_service} : sim.tick()) - cl.arrival;
   EXPECT_GT(area, 0);
   EXPECT_EQ(area, waited);
 }

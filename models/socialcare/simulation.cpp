@@ -9,6 +9,10 @@
 #include <string>
 #include <tuple>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
 
@@ -89,6 +93,11 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   if (sc_.horizon_days > kMaxTicks)
     throw std::invalid_argument("Simulation: horizon_days " + std::to_string(sc_.horizon_days) +
                                 ", at most " + std::to_string(kMaxTicks));
+#if defined(__GLIBC__)
+  // The scenario loader's YAML tree is freed by now, but glibc keeps the freed pages in the
+  // middle of its heap: give them back, so that a run's memory is its own state.
+  malloc_trim(0);
+#endif
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
   coordinators_by_district_.assign(n_districts, {});
@@ -167,10 +176,16 @@ void Simulation::reserve_clients() {
   const double days = keep_records_ ? sc_.horizon_days : std::min(sc_.horizon_days, 365);
   const double expected = std::min(per_day * days * 1.1 + 1024.0, 4.0e9);
   clients_.reserve(static_cast<std::size_t>(expected));
+  if (!keep_records_)  // ids of a year's clients (the map drops the ids before the oldest active)
+    slot_.reserve(static_cast<std::size_t>(expected));
   needs_.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
 }
 
 void Simulation::init_staff() {
+  std::size_t n = 0;
+  for (const Organization& org : sc_.organizations) n += static_cast<std::size_t>(org.helpers);
+  staff_.helpers.reserve(n);
+  staff_.slot_of_id.reserve(n);
   for (std::size_t o = 0; o < sc_.organizations.size(); ++o) {
     const Organization& org = sc_.organizations[o];
     orgs_[o].first_helper = static_cast<std::int32_t>(staff_.helpers.size());
@@ -1225,13 +1240,13 @@ void Simulation::retire_exited() {
     slot_[id - slot_base_] = kGone;
   }
   exited_.clear();
-  // Without client records: once records of clients who left make up an eighth of the active
+  // Without client records: once records of clients who left make up a sixteenth of the active
   // ones (at least 1,024), the active ones and their needs move to the front, in id order (each
-  // record moves at most once per growth of the array by an eighth of the active clients:
+  // record moves at most once per growth of the array by a sixteenth of the active clients:
   // amortized, a few copies per client), and the id -> slot map drops the ids before the
   // oldest active client.
   const std::size_t n = active_.size();
-  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 8, 1024)) return;
+  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
   std::uint32_t m = 0;  // needs kept so far
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t id = active_[i];

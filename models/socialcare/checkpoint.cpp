@@ -230,8 +230,6 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
   io.records(sim.needs_);
   io.records(sim.active_);
   io.value(sim.next_id_);
-  io.records(sim.slot_);
-  io.value(sim.slot_base_);
   io.records(sim.notes_);
   {
     // The outcome tallies of the clients folded so far (runs without client records).
@@ -468,16 +466,24 @@ void Checkpoint::restore(Simulation& sim) const {
     p.fail("day " + std::to_string(sim.tick_) + " with " + std::to_string(sim.series_.size()) +
            " days of time series");
   const std::size_t n_clients = sim.next_id_;
-  if (sim.keep_records_
-          ? sim.clients_.size() != n_clients || !sim.slot_.empty() || sim.slot_base_ != 0
-          : sim.slot_base_ > n_clients || sim.slot_.size() != n_clients - sim.slot_base_)
+  if (sim.keep_records_ ? sim.clients_.size() != n_clients : sim.clients_.size() > n_clients)
     p.fail("client records do not match the " + std::to_string(n_clients) + " clients created");
   if (!sim.notes_.empty() && sim.notes_.size() != n_clients) p.fail("client notes out of step");
-  for (std::uint32_t id : sim.active_)
-    if (id >= n_clients ||
-        (!sim.keep_records_ &&
-         (id < sim.slot_base_ || sim.slot_[id - sim.slot_base_] >= sim.clients_.size())))
-      p.fail("active client " + std::to_string(id) + " unknown");
+  for (std::size_t i = 0; i < sim.active_.size(); ++i)
+    if (sim.active_[i] >= sim.clients_.size() || (i > 0 && sim.active_[i] <= sim.active_[i - 1]))
+      p.fail("active client slot " + std::to_string(sim.active_[i]) + " unknown or out of order");
+  // Every list naming a client names the record of that client.
+  const auto check_slots = [&](const auto& list) {
+    for (const auto& e : list)
+      if (e.slot != Simulation::kGone &&
+          (e.slot >= sim.clients_.size() || sim.clients_[e.slot].id != e.client))
+        p.fail("client " + std::to_string(e.client) + " listed with another's record");
+  };
+  for (const OrgState& o : sim.orgs_) {
+    check_slots(o.intake);
+    for (const auto& q : o.queues) check_slots(q);
+  }
+  for (const NetworkState& net : sim.nets_) check_slots(net.waiting);
   for (const Client& c : sim.clients_)
     if (std::uint64_t{c.first_need} + c.n_needs > sim.needs_.size() || c.n_needs > kMaxNeeds)
       p.fail("client " + std::to_string(c.id) + ": needs out of range");

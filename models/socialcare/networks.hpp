@@ -17,7 +17,8 @@ struct ConferenceRequest {
   std::uint8_t priority;
   std::int32_t tick;
   std::uint32_t client;
-  std::int32_t org;  // the assessing organization
+  std::int32_t org;        // the assessing organization
+  std::uint32_t slot = 0;  // the client's record (Simulation::clients_), or kGone once folded
   bool operator<(const ConferenceRequest& o) const {
     if (priority != o.priority) return priority > o.priority;
     if (tick != o.tick) return tick < o.tick;

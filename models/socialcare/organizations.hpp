@@ -21,6 +21,7 @@ struct IntakeEntry {
   std::uint8_t priority;
   std::int32_t from_org;
   std::int32_t tick;
+  std::uint32_t slot = 0;  // the client's record (Simulation::clients_), or kGone once folded
 };
 
 struct QueueEntry {
@@ -28,6 +29,7 @@ struct QueueEntry {
   std::int32_t tick;
   std::uint32_t client;
   std::uint8_t need;
+  std::uint32_t slot = 0;  // the client's record (Simulation::clients_), or kGone once folded
   bool operator<(const QueueEntry& o) const {
     if (priority != o.priority) return priority > o.priority;
     if (tick != o.tick) return tick < o.tick;

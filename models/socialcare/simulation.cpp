@@ -45,6 +45,7 @@ struct Simulation::Msg {
   std::int32_t from_org = -1;
   std::int32_t helper = -1;
   std::uint32_t client = 0;
+  std::uint32_t slot = 0;  // the client's record
   float hours = 0;
   std::uint8_t service = 0;  // release: the service, and whether its slot was reserved
   bool reserved = false;
@@ -63,6 +64,7 @@ struct Simulation::Event {
   std::uint8_t need = 0;
   std::uint8_t flags = 0;  // need_flag bits carried by the event
   std::uint32_t client = 0;
+  std::uint32_t slot = 0;   // the client's record
   std::int32_t org = -1;    // the organization acting (or the referral target)
   std::int32_t other = -1;  // referring organization, or helper slot
   std::int32_t value = 0;   // days (travel or service)
@@ -176,8 +178,6 @@ void Simulation::reserve_clients() {
   const double days = keep_records_ ? sc_.horizon_days : std::min(sc_.horizon_days, 365);
   const double expected = std::min(per_day * days * 1.1 + 1024.0, 4.0e9);
   clients_.reserve(static_cast<std::size_t>(expected));
-  if (!keep_records_)  // ids of a year's clients (the map drops the ids before the oldest active)
-    slot_.reserve(static_cast<std::size_t>(expected));
   needs_.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
 }
 
@@ -328,8 +328,6 @@ void Simulation::phase_arrivals(TickRecord& rec) {
   if (clients_.size() + k > clients_.capacity())
     clients_.reserve(std::max(clients_.size() + k, clients_.capacity() * 3 / 2));
   clients_.resize(clients_.size() + k);
-  if (!keep_records_)
-    for (std::size_t i = 0; i < k; ++i) slot_.push_back(at + static_cast<std::uint32_t>(i));
   std::vector<std::array<Need, kMaxNeeds>> drawn(k);
   parallel_for_each(
       k,
@@ -351,7 +349,7 @@ void Simulation::phase_arrivals(TickRecord& rec) {
     c.first_need = static_cast<std::uint32_t>(needs_.size());
     needs_.insert(needs_.end(), drawn[i].begin(), drawn[i].begin() + c.n_needs);
   }
-  for (std::size_t i = 0; i < k; ++i) active_.push_back(first + static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < k; ++i) active_.push_back(at + static_cast<std::uint32_t>(i));
   next_id_ = first + static_cast<std::uint32_t>(k);
   rec.arrivals += static_cast<std::int64_t>(k);
   if (!sc_.authorities.empty()) {
@@ -390,19 +388,20 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
           // (the record's cache lines), and the needs of a client half as far ahead, whose
           // record was fetched then.
           if (i + kPrefetchAhead < end) {
-            const char* ahead = reinterpret_cast<const char*>(&client(active_[i + kPrefetchAhead]));
+            const char* ahead =
+                reinterpret_cast<const char*>(&clients_[active_[i + kPrefetchAhead]]);
             __builtin_prefetch(ahead, 1);
             __builtin_prefetch(ahead + 64, 1);
             __builtin_prefetch(ahead + sizeof(Client) - 1, 1);
           }
           if (i + kPrefetchAhead / 2 < end) {
-            const Client& half = client(active_[i + kPrefetchAhead / 2]);
+            const Client& half = clients_[active_[i + kPrefetchAhead / 2]];
             const char* first = reinterpret_cast<const char*>(needs_of(half));
             __builtin_prefetch(first, 1);
             __builtin_prefetch(first + sizeof(Need) * half.n_needs - 1, 1);
           }
-          Client& c = client(active_[i]);
-          step_client(c, out);
+          Client& c = clients_[active_[i]];
+          step_client(c, active_[i], out);
           keep[i] = c.outcome == Outcome::active;
           res += c.outcome == Outcome::resolved;
           drop += c.outcome == Outcome::dropped;
@@ -429,7 +428,7 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   return msgs;
 }
 
-void Simulation::step_client(Client& c, std::vector<Msg>& out) {
+void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& out) {
   const PopulationDef& pop = sc_.population;
   const TieDef& tdef = sc_.ties;
   Stream rng = streams_(kClientStep, c.id, static_cast<std::uint32_t>(tick_));
@@ -446,6 +445,7 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             m.org = n.org;
             m.helper = n.helper;
             m.client = c.id;
+            m.slot = slot;
             m.hours = static_cast<float>(sc_.services[n.service].hours_per_day);
             m.service = n.service;
             m.reserved = n.flags & need_flag::reserved;
@@ -476,6 +476,7 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
             m.org = n.org;
             m.from_org = n.from_org;
             m.client = c.id;
+            m.slot = slot;
             out.push_back(m);
           } else {
             Msg m{Msg::tie_failure};
@@ -529,12 +530,13 @@ void Simulation::step_client(Client& c, std::vector<Msg>& out) {
     }
   }
   for (int i = 0; i < c.n_needs; ++i)
-    if (needs_of(c)[i].state == NeedState::seeking) choose_door(c, i, rng, out);
+    if (needs_of(c)[i].state == NeedState::seeking) choose_door(c, slot, i, rng, out);
 }
 
 // The client goes to a door: one whose offer it knows, else (knowing the offer with some
 // chance) a known one that offers the service, else any known one; knowing none, it searches.
-void Simulation::choose_door(Client& c, int need, Stream& rng, std::vector<Msg>& out) {
+void Simulation::choose_door(Client& c, std::uint32_t slot, int need, Stream& rng,
+                             std::vector<Msg>& out) {
   Need& n = needs_of(c)[need];
   std::int32_t door = -1;
   for (int k = 0; k < c.n_known && door < 0; ++k)
@@ -570,6 +572,7 @@ void Simulation::choose_door(Client& c, int need, Stream& rng, std::vector<Msg>&
   m.priority = base_priority(n);
   m.org = door;
   m.client = c.id;
+  m.slot = slot;
   out.push_back(m);
 }
 
@@ -626,7 +629,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       if (h.cases > 0) --h.cases;
       if (m.reserved && org.reserved_in_use[m.service] > 0) --org.reserved_in_use[m.service];
     } else {
-      org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_});
+      org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_, m.slot});
     }
   }
   // Unused intake hours carry over only far enough that a small organization, whose daily
@@ -643,7 +646,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   const double hours = sc_.helpers.assessment_hours;
   std::vector<IntakeEntry> kept;
   for (const IntakeEntry& e : org.intake) {
-    const Client* found = find_client(e.client);
+    const Client* found = find_client(e.slot);
     if (found == nullptr) continue;
     const Client& c = *found;
     const Need& need = needs_of(c)[e.need];
@@ -664,6 +667,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       out.assessed_today.push_back(c.id);
       Event ev{Event::assessed};
       ev.client = c.id;
+      ev.slot = e.slot;
       ev.org = o;
       out.events.push_back(ev);
     }
@@ -681,9 +685,10 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
   const Need& presented = needs_of(c)[e.need];
   auto enqueue = [&](int i, std::uint8_t priority) {
     orgs_[o].queues[needs_of(c)[i].service].push_back(
-        {priority, tick_, c.id, static_cast<std::uint8_t>(i)});
+        {priority, tick_, c.id, static_cast<std::uint8_t>(i), slot_of(c)});
     Event ev{Event::queued};
     ev.client = c.id;
+    ev.slot = slot_of(c);
     ev.need = static_cast<std::uint8_t>(i);
     ev.org = o;
     out.events.push_back(ev);
@@ -707,9 +712,10 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
   if (!meets) return;
   const std::int32_t net = orgs_[o].network;
   if (net >= 0 && sc_.networks[net].coordinator >= 0) {
-    out.conferences.push_back({base_priority(presented), tick_, c.id, o});
+    out.conferences.push_back({base_priority(presented), tick_, c.id, o, slot_of(c)});
     Event ev{Event::conference_wait};
     ev.client = c.id;
+    ev.slot = slot_of(c);
     out.events.push_back(ev);
   } else if (orgs_[o].intake_left + 1e-9 >= sc_.ties.conference_hours) {
     orgs_[o].intake_left -= sc_.ties.conference_hours;
@@ -757,6 +763,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   if (best >= 0 && (best_level >= 3 || signpost_ok)) {
     Event ev{Event::referred};
     ev.client = c.id;
+    ev.slot = slot_of(c);
     ev.need = static_cast<std::uint8_t>(i);
     ev.org = best;
     ev.other = o;
@@ -771,6 +778,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   if (!presented) return;
   Event ev{Event::turned_away};
   ev.client = c.id;
+  ev.slot = slot_of(c);
   ev.need = static_cast<std::uint8_t>(i);
   ev.org = o;
   out.events.push_back(ev);
@@ -788,7 +796,7 @@ void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out
 // Whether a queue entry still stands: the need waits at this organization, or it was queued
 // today and the event that marks it waiting is not applied yet.
 bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
-  const Client* found = find_client(q.client);
+  const Client* found = find_client(q.slot);
   if (found == nullptr || found->outcome != Outcome::active) return false;
   const Client& c = *found;
   const Need& n = needs_of(c)[q.need];
@@ -836,7 +844,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
   std::vector<std::size_t> referred;
   for (std::size_t i = 0; i < queue.size(); ++i) {
-    const Need& n = needs_of(client(queue[i].client))[queue[i].need];
+    const Need& n = needs_of(clients_[queue[i].slot])[queue[i].need];
     queue[i].priority = base_priority(n);
     if (n.flags & need_flag::priority) referred.push_back(i);
   }
@@ -874,11 +882,12 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     Helper& h = staff_.helpers[helper];
     h.load_hours += hours;
     ++h.cases;
-    const Client& c = client(q.client);
+    const Client& c = clients_[q.slot];
     Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
                            static_cast<std::uint32_t>(tick_));
     Event ev{Event::service_start};
     ev.client = q.client;
+    ev.slot = q.slot;
     ev.need = q.need;
     ev.org = h.org;
     ev.other = helper;
@@ -922,7 +931,7 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
     double left = net.hours_per_day;
     std::vector<ConferenceRequest> kept;
     for (const ConferenceRequest& r : net.waiting) {
-      const Client* found = find_client(r.client);
+      const Client* found = find_client(r.slot);
       if (found == nullptr || found->outcome != Outcome::active) continue;
       const Client& c = *found;
       if (left + 1e-9 < sc_.ties.conference_hours) {
@@ -937,6 +946,7 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       rec.referrals += out.referrals;
       Event done{Event::conference_done};
       done.client = c.id;
+      done.slot = r.slot;
       events.push_back(done);
     }
     net.waiting.swap(kept);
@@ -960,7 +970,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
       [&](std::size_t g0, std::size_t g1, std::vector<TieEvent>& out) {
         std::array<std::int64_t, kNeedStates> delta{};
         for (std::size_t g = g0; g < g1; ++g) {
-          Client& c = client(events[groups[g]].client);
+          Client& c = clients_[events[groups[g]].slot];
           const bool counted = c.outcome == Outcome::active;
           for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
             const Event& ev = events[k];
@@ -1182,7 +1192,7 @@ void Simulation::phase_record(TickRecord& rec) {
     const auto count = fork_join([&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
       if (acc.empty()) acc.assign(sc_.districts.size(), 0);
       for (std::size_t i = r.begin(); i != r.end(); ++i) {
-        const Client& c = client(active_[i]);
+        const Client& c = clients_[active_[i]];
         for (int k = 0; k < c.n_needs; ++k)
           acc[c.district] += needs_of(c)[k].state == NeedState::waiting ||
                              needs_of(c)[k].state == NeedState::intake;
@@ -1223,34 +1233,29 @@ void Simulation::retire_exited() {
   }
   for (std::size_t i = 0; i < exited_.size(); ++i) {
     if (i + kPrefetchAhead < exited_.size()) {
-      const char* ahead = reinterpret_cast<const char*>(&client(exited_[i + kPrefetchAhead]));
+      const char* ahead = reinterpret_cast<const char*>(&clients_[exited_[i + kPrefetchAhead]]);
       __builtin_prefetch(ahead);
       __builtin_prefetch(ahead + 64);
       __builtin_prefetch(ahead + sizeof(Client) - 1);
     }
-    const std::uint32_t id = exited_[i];
+    const Client& c = clients_[exited_[i]];
     if (!notes_.empty()) {
-      const Client& c = client(id);
-      notes_[id].outcome = c.outcome;
-      notes_[id].exit = c.exit;
+      notes_[c.id].outcome = c.outcome;
+      notes_[c.id].exit = c.exit;
     }
-    if (keep_records_) continue;
-    const Client& c = client(id);
-    ledger_.add(c, needs_of(c), sc_, in_cohort(c));
-    slot_[id - slot_base_] = kGone;
+    if (!keep_records_) ledger_.add(c, needs_of(c), sc_, in_cohort(c));
   }
   exited_.clear();
-  // Without client records: once records of clients who left make up a sixteenth of the active
-  // ones (at least 1,024), the active ones and their needs move to the front, in id order (each
-  // record moves at most once per growth of the array by a sixteenth of the active clients:
-  // amortized, a few copies per client), and the id -> slot map drops the ids before the
-  // oldest active client.
+  // Without client records: once records of clients who left (folded) make up a sixteenth of
+  // the active ones (at least 1,024), the active ones and their needs move to the front, in id
+  // order (each record moves at most once per growth of the array by a sixteenth of the active
+  // clients: amortized, a few copies per client), and every list naming a client is renumbered.
   const std::size_t n = active_.size();
   if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
-  std::uint32_t m = 0;  // needs kept so far
+  std::vector<std::uint32_t> moved(clients_.size(), kGone);  // old slot -> new slot
+  std::uint32_t m = 0;                                       // needs kept so far
   for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t id = active_[i];
-    std::uint32_t& slot = slot_[id - slot_base_];
+    const std::uint32_t slot = active_[i];
     Client& from = clients_[slot];
     if (from.first_need != m)
       std::copy(needs_.begin() + from.first_need, needs_.begin() + from.first_need + from.n_needs,
@@ -1258,25 +1263,34 @@ void Simulation::retire_exited() {
     from.first_need = m;
     m += from.n_needs;
     if (slot != i) clients_[i] = from;
-    slot = static_cast<std::uint32_t>(i);
+    moved[slot] = static_cast<std::uint32_t>(i);
+    active_[i] = static_cast<std::uint32_t>(i);
   }
   clients_.resize(n);
   needs_.resize(m);
-  const std::uint32_t base = n > 0 ? active_.front() : next_id_;
-  slot_.erase(slot_.begin(), slot_.begin() + (base - slot_base_));
-  slot_base_ = base;
+  const auto renumber = [&moved](auto& list) {
+    for (auto& e : list)
+      if (e.slot != kGone) e.slot = moved[e.slot];
+  };
+  for (OrgState& o : orgs_) {
+    renumber(o.intake);
+    for (auto& q : o.queues) renumber(q);
+  }
+  for (NetworkState& net : nets_) renumber(net.waiting);
 }
 
 void Simulation::finish() {
   if (finished_) return;
-  for (std::uint32_t id : active_) client(id).outcome = Outcome::unmet_at_horizon;
+  for (std::uint32_t slot : active_) clients_[slot].outcome = Outcome::unmet_at_horizon;
   if (!keep_records_) {
     if (tick_ != planned_ticks_)
       throw std::logic_error(
           "Simulation::finish: a run without client records ends on its planned day " +
           std::to_string(planned_ticks_) + ", not on day " + std::to_string(tick_));
-    for (std::uint32_t id : active_)
-      ledger_.add(client(id), needs_of(client(id)), sc_, in_cohort(client(id)));
+    for (std::uint32_t slot : active_) {
+      const Client& c = clients_[slot];
+      ledger_.add(c, needs_of(c), sc_, in_cohort(c));
+    }
   }
   finished_ = true;
 }
@@ -1329,7 +1343,7 @@ std::uint64_t Simulation::state_hash() const {
   if (keep_records_) {
     for (const Client& c : clients_) hash_client(c);
   } else {
-    for (std::uint32_t id : active_) hash_client(client(id));
+    for (std::uint32_t slot : active_) hash_client(clients_[slot]);
     for (const OutcomeTally* t :
          {&ledger_.all, &ledger_.by_kind[0], &ledger_.by_kind[1], &ledger_.by_kind[2]})
       h.bytes(t, sizeof *t);

@@ -127,17 +127,18 @@ class Simulation {
   struct Event;
   struct OrgOutput;
 
+  // Clients are found by their record's slot in clients_ (the id itself with client records):
+  // every list that names a client (active_, intake lists, queues, conference requests, the
+  // day's messages and events) carries its slot, and the squeeze (retire_exited) renumbers
+  // them. A record stays in place until the squeeze, so a client who left is still found
+  // (outcome not active) until then, and kGone afterwards.
   static constexpr std::uint32_t kGone = 0xFFFFFFFFu;  // slot of a folded client
-  Client& client(std::uint32_t id) { return clients_[keep_records_ ? id : slot_[id - slot_base_]]; }
-  const Client& client(std::uint32_t id) const {
-    return clients_[keep_records_ ? id : slot_[id - slot_base_]];
+  std::uint32_t slot_of(const Client& c) const {
+    return static_cast<std::uint32_t>(&c - clients_.data());
   }
   // nullptr once the client has left and its record was folded (no client records).
-  const Client* find_client(std::uint32_t id) const {
-    if (keep_records_) return &clients_[id];
-    if (id < slot_base_) return nullptr;
-    const std::uint32_t s = slot_[id - slot_base_];
-    return s == kGone ? nullptr : &clients_[s];
+  const Client* find_client(std::uint32_t slot) const {
+    return slot == kGone ? nullptr : &clients_[slot];
   }
   Need* needs_of(const Client& c) { return needs_.data() + c.first_need; }
   const Need* needs_of(const Client& c) const { return needs_.data() + c.first_need; }
@@ -162,8 +163,8 @@ class Simulation {
   }
   void phase_arrivals(TickRecord& rec);
   std::vector<Msg> phase_clients(TickRecord& rec);
-  void step_client(Client& c, std::vector<Msg>& out);
-  void choose_door(Client& c, int need, Stream& rng, std::vector<Msg>& out);
+  void step_client(Client& c, std::uint32_t slot, std::vector<Msg>& out);
+  void choose_door(Client& c, std::uint32_t slot, int need, Stream& rng, std::vector<Msg>& out);
   void phase_organizations(std::vector<Msg>& msgs, std::vector<Event>& events,
                            std::vector<TieEvent>& tie_events, TickRecord& rec);
   void step_organization(std::int32_t o, const Msg* msgs, std::size_t n, OrgOutput& out);
@@ -198,13 +199,9 @@ class Simulation {
   int planned_ticks_ = 0;
   std::vector<Client> clients_;        // by id, or (no client records) by slot, in id order
   std::vector<Need> needs_;            // the clients' needs, in the order of clients_
-  std::vector<std::uint32_t> active_;  // ids of active clients, ascending
+  std::vector<std::uint32_t> active_;  // slots of active clients, ascending (so in id order)
   std::uint32_t next_id_ = 0;          // clients created so far
-  // No client records: id -> slot in clients_ (or kGone) of the ids from slot_base_ (every
-  // client before it has left).
-  std::vector<std::uint32_t> slot_;
-  std::uint32_t slot_base_ = 0;
-  std::vector<std::uint32_t> exited_;  // ids of clients who left today
+  std::vector<std::uint32_t> exited_;  // slots of clients who left today
   OutcomeLedger ledger_;               // no client records: the clients folded so far
   std::vector<ClientNote> notes_;      // with authorities: by id
   Staff staff_;

@@ -167,6 +167,7 @@ void Simulation::reserve_clients() {
   // Room (virtual memory until used) for the clients the horizon is expected to bring; without
   // client records the arrays hold the active clients (and those awaiting the squeeze): room for
   // a year's clients at most, so they are seldom copied as they grow (a copy holds both buffers).
+  // The active list: a year's clients.
   double per_day = 0, needs_per_client = 0, shares = 0;
   for (const District& d : sc_.districts)
     per_day += static_cast<double>(d.population) * sc_.population.annual_incidence / 365.0;
@@ -175,9 +176,11 @@ void Simulation::reserve_clients() {
     shares += k.share;
   }
   needs_per_client = shares > 0 ? needs_per_client / shares : 1.0;
-  const double days = keep_records_ ? sc_.horizon_days : std::min(sc_.horizon_days, 365);
-  const double expected = std::min(per_day * days * 1.1 + 1024.0, 4.0e9);
+  const double year = std::min(per_day * std::min(sc_.horizon_days, 365) * 1.1 + 1024.0, 4.0e9);
+  const double expected =
+      keep_records_ ? std::min(per_day * sc_.horizon_days * 1.1 + 1024.0, 4.0e9) : year;
   clients_.reserve(static_cast<std::size_t>(expected));
+  active_.reserve(static_cast<std::size_t>(year));
   needs_.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
 }
 
@@ -1252,8 +1255,22 @@ void Simulation::retire_exited() {
   // clients: amortized, a few copies per client), and every list naming a client is renumbered.
   const std::size_t n = active_.size();
   if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
-  std::vector<std::uint32_t> moved(clients_.size(), kGone);  // old slot -> new slot
-  std::uint32_t m = 0;                                       // needs kept so far
+  // Lists naming a client first: a slot's new number is its position in active_.
+  const auto renumber = [this](auto& list) {
+    for (auto& e : list) {
+      if (e.slot == kGone) continue;
+      const auto it = std::lower_bound(active_.begin(), active_.end(), e.slot);
+      e.slot = it != active_.end() && *it == e.slot
+                   ? static_cast<std::uint32_t>(it - active_.begin())
+                   : kGone;
+    }
+  };
+  for (OrgState& o : orgs_) {
+    renumber(o.intake);
+    for (auto& q : o.queues) renumber(q);
+  }
+  for (NetworkState& net : nets_) renumber(net.waiting);
+  std::uint32_t m = 0;  // needs kept so far
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t slot = active_[i];
     Client& from = clients_[slot];
@@ -1263,20 +1280,10 @@ void Simulation::retire_exited() {
     from.first_need = m;
     m += from.n_needs;
     if (slot != i) clients_[i] = from;
-    moved[slot] = static_cast<std::uint32_t>(i);
     active_[i] = static_cast<std::uint32_t>(i);
   }
   clients_.resize(n);
   needs_.resize(m);
-  const auto renumber = [&moved](auto& list) {
-    for (auto& e : list)
-      if (e.slot != kGone) e.slot = moved[e.slot];
-  };
-  for (OrgState& o : orgs_) {
-    renumber(o.intake);
-    for (auto& q : o.queues) renumber(q);
-  }
-  for (NetworkState& net : nets_) renumber(net.waiting);
 }
 
 void Simulation::finish() {

@@ -36,48 +36,6 @@ std::uint8_t base_priority(const Need& n) {
 }
 }  // namespace
 
-struct Simulation::Msg {
-  enum Type : std::uint8_t { arrival, release, tie_failure } type;
-  ArrivalMode mode = ArrivalMode::walk_in;
-  std::uint8_t need = 0;
-  std::uint8_t priority = 0;
-  std::int32_t org = -1;
-  std::int32_t from_org = -1;
-  std::int32_t helper = -1;
-  std::uint32_t client = 0;
-  std::uint32_t slot = 0;  // the client's record
-  float hours = 0;
-  std::uint8_t service = 0;  // release: the service, and whether its slot was reserved
-  bool reserved = false;
-};
-
-struct Simulation::Event {
-  enum Type : std::uint8_t {
-    assessed,
-    queued,
-    referred,
-    turned_away,
-    service_start,
-    conference_wait,
-    conference_done
-  } type;
-  std::uint8_t need = 0;
-  std::uint8_t flags = 0;  // need_flag bits carried by the event
-  std::uint32_t client = 0;
-  std::uint32_t slot = 0;   // the client's record
-  std::int32_t org = -1;    // the organization acting (or the referral target)
-  std::int32_t other = -1;  // referring organization, or helper slot
-  std::int32_t value = 0;   // days (travel or service)
-};
-
-struct Simulation::OrgOutput {
-  std::vector<Event> events;
-  std::vector<ConferenceRequest> conferences;  // for the org's coordinated network
-  std::vector<std::uint32_t> assessed_today;
-  std::int64_t assessments = 0, referrals = 0, signposts = 0, turned_away = 0;
-  std::int64_t queue_length = 0, intake_length = 0;
-};
-
 // ---- set-up --------------------------------------------------------------------------------
 
 Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions options)
@@ -598,7 +556,9 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
   for (const Msg& m : msgs)
     if (m.type != Msg::tie_failure) sorted[fill[m.org]++] = m;
 
-  std::vector<OrgOutput> outputs(n_orgs);
+  std::vector<OrgOutput>& outputs = org_outputs_;  // reused from day to day (no reallocation)
+  outputs.resize(n_orgs);
+  for (OrgOutput& out : outputs) out.clear();
   parallel_for_each(
       n_orgs,
       [&](std::size_t o) {
@@ -647,7 +607,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
     return a.need < b.need;
   });
   const double hours = sc_.helpers.assessment_hours;
-  std::vector<IntakeEntry> kept;
+  std::size_t kept = 0;  // entries still waiting move to the front, in order
   for (const IntakeEntry& e : org.intake) {
     const Client* found = find_client(e.slot);
     if (found == nullptr) continue;
@@ -662,7 +622,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       assessed = ties_.level(o, c.assessed_by[k]) >= 7;
     if (!assessed) {
       if (org.intake_left + 1e-9 < hours) {
-        kept.push_back(e);
+        org.intake[kept++] = e;
         continue;
       }
       org.intake_left -= hours;
@@ -676,7 +636,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
     }
     dispatch(o, c, e, out);
   }
-  org.intake.swap(kept);
+  org.intake.resize(kept);
   out.intake_length = static_cast<std::int64_t>(org.intake.size());
   for (std::size_t s = 0; s < sc_.services.size(); ++s)
     if (offers(o, static_cast<int>(s))) allocate(o, static_cast<int>(s), out.events, false);
@@ -817,7 +777,10 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   // Pooling: partners at level >= 5 that offer the service and have nobody of their own
   // waiting for it may lend a helper. Without one there is nothing to do (the queue is
   // re-prioritized and sorted the next time it is allocated).
-  std::vector<std::int32_t> lenders;
+  thread_local std::vector<std::int32_t> lenders;  // scratch lists, reused call after call
+  thread_local std::vector<std::size_t> referred;
+  lenders.clear();
+  referred.clear();
   if (pooled_only) {
     for (const auto& [p, t] : ties_.of(o)) {
       if (ties_[t].level < 5 || !offers(p, service)) continue;
@@ -845,11 +808,10 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   // Entries that no longer stand (the client left, or the need moved on) go first, so that
   // they take no reserved slot.
   std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
-  std::vector<std::size_t> referred;
   for (std::size_t i = 0; i < queue.size(); ++i) {
     const Need& n = needs_of(clients_[queue[i].slot])[queue[i].need];
     queue[i].priority = base_priority(n);
-    if (n.flags & need_flag::priority) referred.push_back(i);
+    if (reserved_free > 0 && (n.flags & need_flag::priority)) referred.push_back(i);
   }
   std::sort(referred.begin(), referred.end(), [&](std::size_t x, std::size_t y) {
     return std::tie(queue[x].tick, queue[x].client, queue[x].need) <
@@ -870,7 +832,6 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   };
   std::size_t next = 0;
   bool any = false;
-  std::vector<QueueEntry> kept;
   for (; next < queue.size(); ++next) {
     const QueueEntry& q = queue[next];
     if (!valid(q)) continue;
@@ -906,9 +867,10 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     if (h.org != o) ++orgs_[h.org].pooled_out;
     any = true;
   }
+  std::size_t kept = 0;  // entries still waiting move to the front, in order
   for (; next < queue.size(); ++next)
-    if (valid(queue[next])) kept.push_back(queue[next]);
-  queue.swap(kept);
+    if (valid(queue[next])) queue[kept++] = queue[next];
+  queue.resize(kept);
   return any;
 }
 
@@ -928,22 +890,23 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
 }
 
 void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) {
+  OrgOutput out;
   for (NetworkState& net : nets_) {
     if (net.waiting.empty()) continue;
     std::sort(net.waiting.begin(), net.waiting.end());
     double left = net.hours_per_day;
-    std::vector<ConferenceRequest> kept;
+    std::size_t kept = 0;  // requests still waiting move to the front, in order
     for (const ConferenceRequest& r : net.waiting) {
       const Client* found = find_client(r.slot);
       if (found == nullptr || found->outcome != Outcome::active) continue;
       const Client& c = *found;
       if (left + 1e-9 < sc_.ties.conference_hours) {
-        kept.push_back(r);
+        net.waiting[kept++] = r;
         continue;
       }
       left -= sc_.ties.conference_hours;
       ++net.conferences;
-      OrgOutput out;
+      out.clear();
       hold_conference(r.org, c, out);
       events.insert(events.end(), out.events.begin(), out.events.end());
       rec.referrals += out.referrals;
@@ -952,7 +915,7 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       done.slot = r.slot;
       events.push_back(done);
     }
-    net.waiting.swap(kept);
+    net.waiting.resize(kept);
     rec.conferences_waiting += static_cast<std::int64_t>(net.waiting.size());
   }
 }
@@ -1249,12 +1212,12 @@ void Simulation::retire_exited() {
     if (!keep_records_) ledger_.add(c, needs_of(c), sc_, in_cohort(c));
   }
   exited_.clear();
-  // Without client records: once records of clients who left (folded) make up a sixteenth of
-  // the active ones (at least 1,024), the active ones and their needs move to the front, in id
-  // order (each record moves at most once per growth of the array by a sixteenth of the active
-  // clients: amortized, a few copies per client), and every list naming a client is renumbered.
+  // Without client records: once records of clients who left (folded) make up a thirty-second
+  // of the active ones (at least 1,024), the active ones and their needs move to the front, in
+  // id order (the records after the first that left move: amortized, a few dozen copies per
+  // client over its stay), and every list naming a client is renumbered.
   const std::size_t n = active_.size();
-  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
+  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 32, 1024)) return;
   // Lists naming a client first: a slot's new number is its position in active_.
   const auto renumber = [this](auto& list) {
     for (auto& e : list) {
@@ -1270,8 +1233,18 @@ void Simulation::retire_exited() {
     for (auto& q : o.queues) renumber(q);
   }
   for (NetworkState& net : nets_) renumber(net.waiting);
-  std::uint32_t m = 0;  // needs kept so far
-  for (std::size_t i = 0; i < n; ++i) {
+  // Records before the first one that left stay where they are: active_[i] == i up to it (a
+  // strictly increasing list of slots, each at least its position).
+  std::size_t stay = 0, past = n;
+  while (stay < past) {
+    const std::size_t mid = stay + (past - stay) / 2;
+    if (active_[mid] == mid)
+      stay = mid + 1;
+    else
+      past = mid;
+  }
+  std::uint32_t m = stay == 0 ? 0 : clients_[stay - 1].first_need + clients_[stay - 1].n_needs;
+  for (std::size_t i = stay; i < n; ++i) {
     const std::uint32_t slot = active_[i];
     Client& from = clients_[slot];
     if (from.first_need != m)

@@ -123,9 +123,53 @@ class Simulation {
  private:
   friend class Checkpoint;  // saves and restores the state (checkpoint.hpp)
 
-  struct Msg;
-  struct Event;
-  struct OrgOutput;
+  struct Msg {
+    enum Type : std::uint8_t { arrival, release, tie_failure } type;
+    ArrivalMode mode = ArrivalMode::walk_in;
+    std::uint8_t need = 0;
+    std::uint8_t priority = 0;
+    std::int32_t org = -1;
+    std::int32_t from_org = -1;
+    std::int32_t helper = -1;
+    std::uint32_t client = 0;
+    std::uint32_t slot = 0;  // the client's record
+    float hours = 0;
+    std::uint8_t service = 0;  // release: the service, and whether its slot was reserved
+    bool reserved = false;
+  };
+
+  struct Event {
+    enum Type : std::uint8_t {
+      assessed,
+      queued,
+      referred,
+      turned_away,
+      service_start,
+      conference_wait,
+      conference_done
+    } type;
+    std::uint8_t need = 0;
+    std::uint8_t flags = 0;  // need_flag bits carried by the event
+    std::uint32_t client = 0;
+    std::uint32_t slot = 0;   // the client's record
+    std::int32_t org = -1;    // the organization acting (or the referral target)
+    std::int32_t other = -1;  // referring organization, or helper slot
+    std::int32_t value = 0;   // days (travel or service)
+  };
+
+  struct OrgOutput {
+    std::vector<Event> events;
+    std::vector<ConferenceRequest> conferences;  // for the org's coordinated network
+    std::vector<std::uint32_t> assessed_today;
+    std::int64_t assessments = 0, referrals = 0, signposts = 0, turned_away = 0;
+    std::int64_t queue_length = 0, intake_length = 0;
+    void clear() {  // empty, keeping the lists' room
+      events.clear();
+      conferences.clear();
+      assessed_today.clear();
+      assessments = referrals = signposts = turned_away = queue_length = intake_length = 0;
+    }
+  };
 
   // Clients are found by their record's slot in clients_ (the id itself with client records):
   // every list that names a client (active_, intake lists, queues, conference requests, the
@@ -219,6 +263,7 @@ class Simulation {
   std::vector<std::vector<std::int32_t>> district_waiting_;   // per day (empty: not diagnosed)
   std::vector<double> outreach_boost_, self_help_boost_;      // per district
   std::vector<TieChange> tie_history_;
+  std::vector<OrgOutput> org_outputs_;  // phase_organizations' per-organization output (scratch)
   // For organizations with many ties: per district they serve, the positions in ties_.of(o) of
   // the partners who serve that district or are tied across territories (route() scans those
   // instead of every tie). route_first_[o] < 0: no index, scan every tie.

@@ -830,6 +830,33 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     });
     return best;
   };
+  // The organization's own helpers who can take the case, in a heap whose top is the one a
+  // scan of the staff (find_helper) picks: the most free hours, then the first in staff order;
+  // built at the first case, then O(log H) per case instead of a scan of H helpers.
+  struct Candidate {
+    float free;
+    std::int32_t order, slot;
+  };
+  const auto worse = [](const Candidate& a, const Candidate& b) {
+    return a.free < b.free || (a.free == b.free && a.order > b.order);
+  };
+  thread_local std::vector<Candidate> heap;  // scratch, reused call after call
+  bool built = false;
+  auto own_helper = [&]() -> std::int32_t {
+    if (!built) {
+      heap.clear();
+      std::int32_t order = 0;
+      for_each_staff(o, [&](std::int32_t s) {
+        const Helper& h = staff_.helpers[s];
+        if (((h.skills >> service) & 1u) && h.can_take(hours, cap))
+          heap.push_back({h.free_hours(), order, s});
+        ++order;
+      });
+      std::make_heap(heap.begin(), heap.end(), worse);
+      built = true;
+    }
+    return heap.empty() ? -1 : heap.front().slot;
+  };
   std::size_t next = 0;
   bool any = false;
   for (; next < queue.size(); ++next) {
@@ -837,7 +864,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     if (!valid(q)) continue;
     std::int32_t helper = -1;
     if (!pooled_only) {
-      helper = find_helper(o);
+      helper = own_helper();
     } else {
       for (std::int32_t p : lenders)
         if ((helper = find_helper(p)) >= 0) break;
@@ -846,6 +873,15 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
     Helper& h = staff_.helpers[helper];
     h.load_hours += hours;
     ++h.cases;
+    if (!pooled_only) {  // the top of the heap: back in with its new free hours, if it can
+      const std::int32_t order = heap.front().order;
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.pop_back();
+      if (h.can_take(hours, cap)) {
+        heap.push_back({h.free_hours(), order, helper});
+        std::push_heap(heap.begin(), heap.end(), worse);
+      }
+    }
     const Client& c = clients_[q.slot];
     Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
                            static_cast<std::uint32_t>(tick_));
@@ -1212,12 +1248,14 @@ void Simulation::retire_exited() {
     if (!keep_records_) ledger_.add(c, needs_of(c), sc_, in_cohort(c));
   }
   exited_.clear();
-  // Without client records: once records of clients who left (folded) make up a thirty-second
-  // of the active ones (at least 1,024), the active ones and their needs move to the front, in
-  // id order (the records after the first that left move: amortized, a few dozen copies per
-  // client over its stay), and every list naming a client is renumbered.
+  // Without client records: once records of clients who left (folded) make up a sixteenth of
+  // the active ones (at least 1,024), the active ones and their needs move to the front, in id
+  // order (the records after the first that left move: each squeeze moves about all of them,
+  // so a client's record is copied about 16 times per turnover of the active clients; clients
+  // leave at every age, so the first hole is near the front), and every list naming a client is
+  // renumbered.
   const std::size_t n = active_.size();
-  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 32, 1024)) return;
+  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
   // Lists naming a client first: a slot's new number is its position in active_.
   const auto renumber = [this](auto& list) {
     for (auto& e : list) {

@@ -241,8 +241,10 @@ void Simulation::step() {
   }
   phase_arrivals(rec);
   std::vector<Msg> msgs = phase_clients(rec);
-  std::vector<Event> events;
-  std::vector<TieEvent> tie_events;
+  std::vector<Event>& events = events_;  // the day's lists, reused from day to day
+  std::vector<TieEvent>& tie_events = tie_events_;
+  events.clear();
+  tie_events.clear();
   phase_organizations(msgs, events, tie_events, rec);
   phase_pooling(events, tie_events);
   phase_conferences(events, rec);
@@ -336,7 +338,8 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   // active, how it left, and the states of its needs (phase_record). Integer sums do not depend
   // on the order of the chunks, so relaxed atomics keep them thread-count independent.
   const std::size_t n = active_.size();
-  std::vector<std::uint8_t> keep(n);
+  std::vector<std::uint8_t>& keep = keep_;  // reused from day to day
+  keep.assign(n, 0);
   std::atomic<std::int64_t> resolved{0}, dropped{0};
   std::array<std::atomic<std::int64_t>, kNeedStates> states{};
   std::vector<Msg> msgs = parallel_collect_chunks<Msg>(
@@ -551,7 +554,8 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
     ++start[m.org + 1];
   }
   std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<Msg> sorted(start[n_orgs]);
+  std::vector<Msg>& sorted = sorted_msgs_;  // reused from day to day
+  sorted.resize(start[n_orgs]);
   std::vector<std::size_t> fill(start.begin(), start.end() - 1);
   for (const Msg& m : msgs)
     if (m.type != Msg::tie_failure) sorted[fill[m.org]++] = m;
@@ -960,7 +964,8 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
                              TickRecord& rec) {
   std::stable_sort(events.begin(), events.end(),
                    [](const Event& a, const Event& b) { return a.client < b.client; });
-  std::vector<std::size_t> groups;
+  std::vector<std::size_t>& groups = event_groups_;  // reused from day to day
+  groups.clear();
   for (std::size_t i = 0; i < events.size(); ++i)
     if (i == 0 || events[i].client != events[i - 1].client) groups.push_back(i);
   groups.push_back(events.size());

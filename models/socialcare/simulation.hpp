@@ -263,7 +263,13 @@ class Simulation {
   std::vector<std::vector<std::int32_t>> district_waiting_;   // per day (empty: not diagnosed)
   std::vector<double> outreach_boost_, self_help_boost_;      // per district
   std::vector<TieChange> tie_history_;
-  std::vector<OrgOutput> org_outputs_;  // phase_organizations' per-organization output (scratch)
+  // The day's scratch lists, kept from day to day so that a day allocates little.
+  std::vector<OrgOutput> org_outputs_;  // phase_organizations' per-organization output
+  std::vector<Event> events_;
+  std::vector<TieEvent> tie_events_;
+  std::vector<Msg> sorted_msgs_;
+  std::vector<std::uint8_t> keep_;
+  std::vector<std::size_t> event_groups_;
   // For organizations with many ties: per district they serve, the positions in ties_.of(o) of
   // the partners who serve that district or are tied across territories (route() scans those
   // instead of every tie). route_first_[o] < 0: no index, scan every tie.

@@ -358,19 +358,9 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
           // The records are visited in memory order but far apart in time: fetch a few ahead
           // (the record's cache lines), and the needs of a client half as far ahead, whose
           // record was fetched then.
-          if (i + kPrefetchAhead < end) {
-            const char* ahead =
-                reinterpret_cast<const char*>(&clients_[active_[i + kPrefetchAhead]]);
-            __builtin_prefetch(ahead, 1);
-            __builtin_prefetch(ahead + 64, 1);
-            __builtin_prefetch(ahead + sizeof(Client) - 1, 1);
-          }
-          if (i + kPrefetchAhead / 2 < end) {
-            const Client& half = clients_[active_[i + kPrefetchAhead / 2]];
-            const char* first = reinterpret_cast<const char*>(needs_of(half));
-            __builtin_prefetch(first, 1);
-            __builtin_prefetch(first + sizeof(Need) * half.n_needs - 1, 1);
-          }
+          if (i + kPrefetchAhead < end) prefetch_record(active_[i + kPrefetchAhead]);
+          if (i + kPrefetchAhead / 2 < end)
+            prefetch_needs(clients_[active_[i + kPrefetchAhead / 2]]);
           Client& c = clients_[active_[i]];
           step_client(c, active_[i], out);
           keep[i] = c.outcome == Outcome::active;
@@ -619,7 +609,13 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   });
   const double hours = sc_.helpers.assessment_hours;
   std::size_t kept = 0;  // entries still waiting move to the front, in order
-  for (const IntakeEntry& e : org.intake) {
+  const std::size_t n_intake = org.intake.size();
+  for (std::size_t i = 0; i < n_intake; ++i) {
+    if (i + kPrefetchAhead < n_intake && org.intake[i + kPrefetchAhead].slot != kGone)
+      prefetch_record(org.intake[i + kPrefetchAhead].slot);
+    if (i + kPrefetchAhead / 2 < n_intake && org.intake[i + kPrefetchAhead / 2].slot != kGone)
+      prefetch_needs(clients_[org.intake[i + kPrefetchAhead / 2].slot]);
+    const IntakeEntry& e = org.intake[i];
     const Client* found = find_client(e.slot);
     if (found == nullptr) continue;
     const Client& c = *found;
@@ -1246,12 +1242,9 @@ void Simulation::retire_exited() {
     return;
   }
   for (std::size_t i = 0; i < exited_.size(); ++i) {
-    if (i + kPrefetchAhead < exited_.size()) {
-      const char* ahead = reinterpret_cast<const char*>(&clients_[exited_[i + kPrefetchAhead]]);
-      __builtin_prefetch(ahead);
-      __builtin_prefetch(ahead + 64);
-      __builtin_prefetch(ahead + sizeof(Client) - 1);
-    }
+    if (i + kPrefetchAhead < exited_.size()) prefetch_record(exited_[i + kPrefetchAhead]);
+    if (i + kPrefetchAhead / 2 < exited_.size())
+      prefetch_needs(clients_[exited_[i + kPrefetchAhead / 2]]);
     const Client& c = clients_[exited_[i]];
     if (!notes_.empty()) {
       notes_[c.id].outcome = c.outcome;

@@ -677,9 +677,10 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
   }
   if (!others_elsewhere) return;
   // A case conference needs a partner at level >= 4 (regular meetings).
-  bool meets = false;
-  for (const auto& [p, t] : ties_.of(o)) meets = meets || ties_[t].level >= 4;
-  if (!meets) return;
+  const auto& ties = ties_.of(o);
+  if (std::none_of(ties.begin(), ties.end(),
+                   [this](const auto& pt) { return ties_[pt.second].level >= 4; }))
+    return;
   const std::int32_t net = orgs_[o].network;
   if (net >= 0 && sc_.networks[net].coordinator >= 0) {
     out.conferences.push_back({base_priority(presented), tick_, c.id, o, slot_of(c)});

@@ -402,3 +402,21 @@ TEST(Country, MemoryLimitIsLocatedAtThePopulation) {
 }
 
 }  // namespace
+
+// Client records keep organization ids in 16 bits: more than 65,535 organizations are refused,
+// by the loader (with a message saying why) and by the Simulation (scenarios built in code).
+TEST(Country, MoreThan65535OrganizationsAreRefused) {
+  // Family NGOs at 200 per 100,000 residents: 75,000 of them.
+  try {
+    load_scenario(kPoland, {"", {{"country.organizations[1].per_100k", "200"}}});
+    FAIL() << "a scenario with more than 65,535 organizations was accepted";
+  } catch (const cm::ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 65535"), std::string::npos) << e.what();
+  }
+  Scenario sc = load_scenario(kPoland);
+  sc.organizations.resize(65536, sc.organizations.back());
+  EXPECT_THROW(Simulation(sc, 1), std::invalid_argument);
+  Scenario long_run = load_scenario(kPoland);
+  long_run.horizon_days = 65535;
+  EXPECT_THROW(Simulation(long_run, 1), std::invalid_argument);
+}

@@ -17,8 +17,8 @@
 //   scenario, so it is an upper bound of the per-client cost; the run keeps no client records —
 //   a client leaving is folded into the outcome tallies — unless --client-records), and %BW: the
 //   memory traffic the client-ticks imply if each moves sizeof(Client) + 4 bytes (the client record
-//   read once and its id in the active list: a lower bound, since the client pass also writes
-//   the record back and the record pass reads it again) as a share of the measured read
+//   read once and its slot in the active list: a lower bound, since the client pass also writes
+//   the record back and reads its needs, 24 bytes each) as a share of the measured read
 //   bandwidth at that thread count. When the active clients fit in the caches (small cities)
 //   the share says little; at 10^7 residents they do not, and it says how far the step is
 //   from being limited by memory.
@@ -65,7 +65,7 @@ struct Options {
   std::uint64_t seed = 1;
 };
 
-// Memory traffic of one client-tick, lower bound: its record read once, its id in active_.
+// Memory traffic of one client-tick, lower bound: its record read once, its slot in active_.
 constexpr double kBytesPerClientTick = sizeof(cm::care::Client) + sizeof(std::uint32_t);
 
 // What a measurement child reports to the parent through a pipe.

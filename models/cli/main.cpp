@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "caremesh_version.hpp"
 #include "engine/output.hpp"
@@ -344,6 +345,12 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // Under mpirun every process parses the same command line: only the first prints the help
+    // or the complaint (the others exit with the same status, silently).
+    if (const care::Channel* mpi = mpi_channel(); mpi && mpi->rank() != 0) {
+      std::ostringstream quiet;
+      return app.exit(e, quiet, quiet) == 0 ? 0 : 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (const care::Channel* mpi = mpi_channel(); mpi && !distributed_command_parsed()) {

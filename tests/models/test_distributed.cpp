@@ -542,6 +542,20 @@ TEST_F(MpirunTest, KilledRankLeavesAConsistentStoreAndTheRerunCompletesIt) {
   EXPECT_EQ(read_text(out / "comparison.json"), read_text(dir_ / "single" / "comparison.json"));
 }
 
+TEST_F(MpirunTest, HelpAndCommandLineErrorsArePrintedOnce) {
+  const Exit help = run(mpirun(2, {"sweep", "--help"}));
+  EXPECT_EQ(help.status, 0) << help.err;
+  const auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(help.out, "--replications"), 1u) << help.out;
+  const Exit bad = run(mpirun(2, {"compare"}));  // no scenario
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(count(bad.err, "scenario is required"), 1u) << bad.err;
+}
+
 TEST_F(MpirunTest, OtherCommandsRefuseToRunOnSeveralRanks) {
   const Exit e = run(mpirun(2, {"run", kTraining, "--ticks", "5", "--out", (dir_ / "r").string()}));
   EXPECT_EQ(e.status, 2);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <string_view>
 #include <type_traits>
 
@@ -347,6 +348,8 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
 }
 
 std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim) {
+  if (sim.partitioned())  // its state is spread over processes
+    throw std::invalid_argument("a territory-partitioned run cannot be checkpointed");
   Out p;  // payload
   p.records(layout());
   RunSpec copy = spec;

@@ -99,7 +99,7 @@ void write_organizations(const fs::path& file, const Simulation& sim) {
     long long cases = 0, waiting = 0;
     for (int h = 0; h < st.n_helpers; ++h) cases += sim.helpers()[st.first_helper + h].cases;
     for (std::int32_t h : st.contract_staff) cases += sim.helpers()[h].cases;
-    for (const auto& q : st.queues) waiting += static_cast<long long>(q.size());
+    waiting = sim.waiting_now(static_cast<std::int32_t>(o));
     csv.field(static_cast<long long>(o)).field(org.name).field(to_string(org.sector));
     csv.field(org.district >= 0 ? sc.districts[org.district].name : std::string());
     csv.field(services).field(org.helpers);

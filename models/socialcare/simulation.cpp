@@ -4,10 +4,12 @@
 #include <atomic>
 #include <boost/random/poisson_distribution.hpp>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <tuple>
+#include <type_traits>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -99,6 +101,18 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   reserve_clients();
   ties_.build(sc_);
   for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
+  if (options.partition != nullptr) {
+    if (keep_records_)
+      throw std::invalid_argument("a partitioned run keeps no client records (client_records)");
+    comm_ = options.partition;
+    rank_ = comm_->rank();
+    if (comm_->size() > 65535) throw std::invalid_argument("at most 65,535 processes");
+    std::vector<std::pair<std::int32_t, std::int32_t>> pairs;
+    for (const Tie& t : ties_.all()) pairs.emplace_back(t.a, t.b);
+    part_ = partition_territory(sc_, pairs, comm_->size());
+    for (std::int32_t o = 0; o < static_cast<std::int32_t>(sc_.organizations.size()); ++o)
+      if (part_.org_rank[o] == rank_) own_orgs_.push_back(o);
+  }
   init_staff();
   init_personal_ties();
   build_route_index();
@@ -237,6 +251,13 @@ void Simulation::step() {
   TickRecord rec;
   rec.tick = tick_;
   if (!sc_.authorities.empty()) {
+    if (comm_ != nullptr) {
+      bool cycle = false;  // monitoring reads the organizations' counters of every process
+      for (const AuthorityDef& a : sc_.authorities)
+        cycle = cycle ||
+                (tick_ >= a.first_cycle_day && (tick_ - a.first_cycle_day) % a.period_days == 0);
+      if (cycle) sync_org_counters(false);
+    }
     phase_steering();
     update_hours();  // contracts change staff
   }
@@ -246,13 +267,27 @@ void Simulation::step() {
   std::vector<TieEvent>& tie_events = tie_events_;
   events.clear();
   tie_events.clear();
+  if (comm_ != nullptr) {
+    exchange_msgs(msgs);
+    fetch_ghosts(msgs);
+  }
   phase_organizations(msgs, events, tie_events, rec);
+  const std::size_t pooled_from = tie_events.size();
   phase_pooling(events, tie_events);
   phase_conferences(events, rec);
+  if (comm_ != nullptr) {
+    drop_ghosts();
+    exchange_events(events);
+  }
   phase_apply(events, tie_events, rec);
+  if (comm_ != nullptr) {
+    exchange_tie_events(tie_events, pooled_from);
+    sync_helpers();
+  }
   phase_ties(tie_events);
   phase_staff();
   phase_record(rec);
+  if (comm_ != nullptr) sync_record(rec);
   series_.push_back(rec);
   retire_exited();
   ++tick_;
@@ -291,48 +326,64 @@ void Simulation::phase_arrivals(TickRecord& rec) {
   const std::size_t k = district_of.size();
   if (static_cast<std::uint64_t>(first) + k >= kGone)
     throw std::runtime_error("more than 4,294,967,294 clients: client ids are 32-bit");
+  // A partitioned run creates the clients of its own districts only (the ids of all).
+  std::vector<std::uint32_t> mine;  // indices into district_of
+  if (comm_ != nullptr)
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto r = static_cast<std::uint16_t>(part_.district_rank[district_of[i]]);
+      id_rank_.push_back(r);
+      if (r == rank_) mine.push_back(static_cast<std::uint32_t>(i));
+    }
+  const std::size_t n_here = comm_ != nullptr ? mine.size() : k;
+  const auto index = [&](std::size_t j) { return comm_ != nullptr ? mine[j] : j; };
   // New records go at the end of the array, so it stays in id order (the client pass walks it
   // front to back); without client records, records of clients who left are squeezed out from
   // time to time (retire_exited).
   const auto at = static_cast<std::uint32_t>(clients_.size());
-  if (clients_.size() + k > clients_.capacity())
-    clients_.reserve(std::max(clients_.size() + k, clients_.capacity() * 3 / 2));
-  clients_.resize(clients_.size() + k);
-  std::vector<std::array<Need, kMaxNeeds>> drawn(k);
+  if (clients_.size() + n_here > clients_.capacity())
+    clients_.reserve(std::max(clients_.size() + n_here, clients_.capacity() * 3 / 2));
+  clients_.resize(clients_.size() + n_here);
+  std::vector<std::array<Need, kMaxNeeds>> drawn(n_here);
   parallel_for_each(
-      k,
-      [&](std::size_t i) {
+      n_here,
+      [&](std::size_t j) {
+        const std::size_t i = index(j);
         const auto id = first + static_cast<std::uint32_t>(i);
         Stream traits = streams_(kTraits, id, 0);
-        clients_[at + i] = factory.make(id, district_of[i], tick_, traits, drawn[i].data());
+        clients_[at + j] = factory.make(id, district_of[i], tick_, traits, drawn[j].data());
       },
       16);  // a client's traits take ~0.7 µs (beta, binomial draws): small chunks pay
   // Their needs go to the end of the need array, in id order too.
   std::size_t n_new = 0;
-  for (std::size_t i = 0; i < k; ++i) n_new += clients_[at + i].n_needs;
+  for (std::size_t j = 0; j < n_here; ++j) n_new += clients_[at + j].n_needs;
   if (needs_.size() + n_new >= kGone)
     throw std::runtime_error("more than 4,294,967,294 client needs: need positions are 32-bit");
   if (needs_.size() + n_new > needs_.capacity())
     needs_.reserve(std::max(needs_.size() + n_new, needs_.capacity() * 3 / 2));
-  for (std::size_t i = 0; i < k; ++i) {
-    Client& c = clients_[at + i];
+  for (std::size_t j = 0; j < n_here; ++j) {
+    Client& c = clients_[at + j];
     c.first_need = static_cast<std::uint32_t>(needs_.size());
-    needs_.insert(needs_.end(), drawn[i].begin(), drawn[i].begin() + c.n_needs);
+    needs_.insert(needs_.end(), drawn[j].begin(), drawn[j].begin() + c.n_needs);
   }
-  for (std::size_t i = 0; i < k; ++i) active_.push_back(at + static_cast<std::uint32_t>(i));
+  for (std::size_t j = 0; j < n_here; ++j) active_.push_back(at + static_cast<std::uint32_t>(j));
   next_id_ = first + static_cast<std::uint32_t>(k);
   rec.arrivals += static_cast<std::int64_t>(k);
   if (!sc_.authorities.empty()) {
     district_arrivals_.push_back(std::move(count));
-    for (std::size_t i = 0; i < k; ++i) {
-      const Client& c = clients_[at + i];
+    std::vector<std::pair<std::uint32_t, ClientNote>> notes;
+    for (std::size_t j = 0; j < n_here; ++j) {
+      const Client& c = clients_[at + j];
       ClientNote note;
       note.arrival = c.arrival;
       note.district = c.district;
       note.n_needs = c.n_needs;
-      for (int j = 0; j < c.n_needs; ++j) note.service[j] = needs_of(c)[j].service;
-      notes_.push_back(note);
+      for (int i = 0; i < c.n_needs; ++i) note.service[i] = needs_of(c)[i].service;
+      if (comm_ != nullptr)
+        notes.emplace_back(c.id, note);
+      else
+        notes_.push_back(note);
     }
+    if (comm_ != nullptr) exchange_notes(notes, true);
   }
 }
 
@@ -443,6 +494,7 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
             Msg m{Msg::tie_failure};
             m.org = n.from_org;
             m.from_org = n.org;
+            m.client = c.id;  // orders the messages of a partitioned run
             out.push_back(m);
             ++c.failed_contacts;
             n.state = NeedState::seeking;
@@ -560,16 +612,21 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
   std::vector<OrgOutput>& outputs = org_outputs_;  // reused from day to day (no reallocation)
   outputs.resize(n_orgs);
   for (OrgOutput& out : outputs) out.clear();
+  // A partitioned run steps its own organizations (the others' messages went to their owners).
+  const std::size_t n_stepped = comm_ != nullptr ? own_orgs_.size() : n_orgs;
   parallel_for_each(
-      n_orgs,
-      [&](std::size_t o) {
+      n_stepped,
+      [&](std::size_t i) {
+        const std::size_t o = comm_ != nullptr ? static_cast<std::size_t>(own_orgs_[i]) : i;
         step_organization(static_cast<std::int32_t>(o), sorted.data() + start[o],
                           start[o + 1] - start[o], outputs[o]);
       },
       1);
+  event_keys_.clear();
   for (std::size_t o = 0; o < n_orgs; ++o) {
     OrgOutput& out = outputs[o];
     events.insert(events.end(), out.events.begin(), out.events.end());
+    if (comm_ != nullptr) event_keys_.insert(event_keys_.end(), out.events.size(), o);
     const std::int32_t net = orgs_[o].network;
     for (const auto& r : out.conferences) nets_[net].waiting.push_back(r);
     rec.assessments += out.assessments;
@@ -611,12 +668,12 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   std::size_t kept = 0;  // entries still waiting move to the front, in order
   const std::size_t n_intake = org.intake.size();
   for (std::size_t i = 0; i < n_intake; ++i) {
-    if (i + kPrefetchAhead < n_intake && org.intake[i + kPrefetchAhead].slot != kGone)
+    if (i + kPrefetchAhead < n_intake && local_slot(org.intake[i + kPrefetchAhead].slot))
       prefetch_record(org.intake[i + kPrefetchAhead].slot);
-    if (i + kPrefetchAhead / 2 < n_intake && org.intake[i + kPrefetchAhead / 2].slot != kGone)
+    if (i + kPrefetchAhead / 2 < n_intake && local_slot(org.intake[i + kPrefetchAhead / 2].slot))
       prefetch_needs(clients_[org.intake[i + kPrefetchAhead / 2].slot]);
     const IntakeEntry& e = org.intake[i];
-    const Client* found = find_client(e.slot);
+    const Client* found = find_client(e.slot, e.client);
     if (found == nullptr) continue;
     const Client& c = *found;
     const Need& need = needs_of(c)[e.need];
@@ -767,7 +824,7 @@ void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out
 // Whether a queue entry still stands: the need waits at this organization, or it was queued
 // today and the event that marks it waiting is not applied yet.
 bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
-  const Client* found = find_client(q.slot);
+  const Client* found = find_client(q.slot, q.client);
   if (found == nullptr || found->outcome != Outcome::active) return false;
   const Client& c = *found;
   const Need& n = needs_of(c)[q.need];
@@ -817,7 +874,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
   // they take no reserved slot.
   std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
   for (std::size_t i = 0; i < queue.size(); ++i) {
-    const Need& n = needs_of(clients_[queue[i].slot])[queue[i].need];
+    const Need& n = needs_of(*find_client(queue[i].slot, queue[i].client))[queue[i].need];
     queue[i].priority = base_priority(n);
     if (reserved_free > 0 && (n.flags & need_flag::priority)) referred.push_back(i);
   }
@@ -890,7 +947,7 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
         std::push_heap(heap.begin(), heap.end(), worse);
       }
     }
-    const Client& c = clients_[q.slot];
+    const Client& c = *find_client(q.slot, q.client);  // it stands (valid)
     Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
                            static_cast<std::uint32_t>(tick_));
     Event ev{Event::service_start};
@@ -919,18 +976,31 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
 }
 
 void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events) {
+  tie_keys_.clear();
   bool any_pooling = false;
   for (const Tie& t : ties_.all()) any_pooling = any_pooling || t.level >= 5;
   if (!any_pooling) return;
-  for (std::int32_t o = 0; o < static_cast<std::int32_t>(orgs_.size()); ++o)
+  const auto n_services = static_cast<std::uint64_t>(sc_.services.size());
+  for (std::int32_t o = 0; o < static_cast<std::int32_t>(orgs_.size()); ++o) {
+    if (!owns_org(o)) continue;
     for (int s = 0; s < static_cast<int>(sc_.services.size()); ++s) {
       const std::size_t before = events.size();
       if (!allocate(o, s, events, true)) continue;
+      // A partitioned run orders the events and tie events of pooling by (organization,
+      // service) when it merges them (exchange_events, exchange_tie_events).
+      const std::uint64_t key =
+          (std::uint64_t{1} << 40) |
+          (static_cast<std::uint64_t>(o) * n_services + static_cast<std::uint64_t>(s));
+      if (comm_ != nullptr) event_keys_.resize(events.size(), key);
       for (std::size_t k = before; k < events.size(); ++k) {
         const std::int32_t t = ties_.find(o, events[k].org);
-        if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), true});
+        if (t >= 0) {
+          tie_events.push_back({static_cast<std::uint32_t>(t), true});
+          if (comm_ != nullptr) tie_keys_.push_back(key);
+        }
       }
     }
+  }
 }
 
 void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) {
@@ -941,7 +1011,7 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
     double left = net.hours_per_day;
     std::size_t kept = 0;  // requests still waiting move to the front, in order
     for (const ConferenceRequest& r : net.waiting) {
-      const Client* found = find_client(r.slot);
+      const Client* found = find_client(r.slot, r.client);
       if (found == nullptr || found->outcome != Outcome::active) continue;
       const Client& c = *found;
       if (left + 1e-9 < sc_.ties.conference_hours) {
@@ -958,6 +1028,9 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       done.client = c.id;
       done.slot = r.slot;
       events.push_back(done);
+      if (comm_ != nullptr)
+        event_keys_.resize(events.size(), (std::uint64_t{2} << 40) |
+                                              static_cast<std::uint64_t>(&net - nets_.data()));
     }
     net.waiting.resize(kept);
     rec.conferences_waiting += static_cast<std::int64_t>(net.waiting.size());
@@ -976,29 +1049,40 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
   std::atomic<std::int64_t> started{0}, wait_days{0};
   // Need-state changes of active clients keep the day's state counts (phase_clients) exact.
   std::array<std::atomic<std::int64_t>, kNeedStates> moved{};
-  std::vector<TieEvent> more = parallel_collect_chunks<TieEvent>(
+  // A tie event of a started service, with its client (a partitioned run merges them by client).
+  struct ClientTie {
+    std::uint32_t client;
+    TieEvent event;
+  };
+  std::vector<ClientTie> more = parallel_collect_chunks<ClientTie>(
       groups.size() - 1,
-      [&](std::size_t g0, std::size_t g1, std::vector<TieEvent>& out) {
+      [&](std::size_t g0, std::size_t g1, std::vector<ClientTie>& out) {
+        thread_local std::vector<TieEvent> made;  // scratch, reused
         std::array<std::int64_t, kNeedStates> delta{};
         for (std::size_t g = g0; g < g1; ++g) {
           Client& c = clients_[events[groups[g]].slot];
           const bool counted = c.outcome == Outcome::active;
+          made.clear();
           for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
             const Event& ev = events[k];
             Need& n = needs_of(c)[ev.need];
             const NeedState was = n.state;
-            apply_event(c, n, ev, out, started, wait_days);
+            apply_event(c, n, ev, made, started, wait_days);
             if (counted && n.state != was) {
               --delta[static_cast<int>(was)];
               ++delta[static_cast<int>(n.state)];
             }
           }
+          for (const TieEvent& t : made) out.push_back({c.id, t});
         }
         for (int k = 0; k < kNeedStates; ++k)
           if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);
       },
       64);
-  tie_events.insert(tie_events.end(), more.begin(), more.end());
+  for (const ClientTie& t : more) {
+    tie_events.push_back(t.event);
+    if (comm_ != nullptr) tie_keys_.push_back((std::uint64_t{2} << 40) | t.client);
+  }
   rec.services_started = started.load();
   rec.wait_days_started = static_cast<double>(wait_days.load());
   for (int k = 0; k < kNeedStates; ++k) rec.needs[k] += moved[k].load();
@@ -1232,6 +1316,445 @@ void Simulation::phase_record(TickRecord& rec) {
   for (const Tie& t : ties_.all()) ++rec.ties_by_level[t.level];
 }
 
+namespace {
+// What the state hash takes of a client (into a Hasher, or into ClientHashBytes to be hashed on
+// another process).
+template <class H>
+void hash_client_into(H& h, const Client& c, const Need* needs) {
+  h.add(c.id);
+  h.add(c.outcome);
+  h.add(static_cast<std::int32_t>(c.first_contact));
+  h.add(static_cast<std::int32_t>(c.first_assessment));
+  h.add(static_cast<std::int32_t>(c.first_service));
+  h.add(static_cast<std::int32_t>(c.exit));
+  h.add(c.doors);
+  h.add(c.assessments);
+  h.add(c.failed_contacts);
+  h.add(c.referrals);
+  h.add(c.referrals_received);
+  h.add(c.episodes);
+  for (int i = 0; i < c.n_needs; ++i) {
+    const Need& n = needs[i];
+    h.add(n.state);
+    h.add(static_cast<std::int32_t>(n.org));
+    h.add(n.helper);
+    h.add(n.days_left);
+    h.add(n.flags);
+  }
+}
+}  // namespace
+
+// ---- partitioned runs (partition.hpp) ----------------------------------------------------------
+
+namespace {
+template <class T>
+void put(Bytes& b, const T& value) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  const auto* p = reinterpret_cast<const std::uint8_t*>(&value);
+  b.insert(b.end(), p, p + sizeof(T));
+}
+
+template <class T>
+void take(const Bytes& b, std::vector<T>& to) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (b.size() % sizeof(T) != 0)
+    throw std::runtime_error("partitioned run: a message of " + std::to_string(b.size()) +
+                             " bytes is not a whole number of records");
+  const std::size_t at = to.size();
+  to.resize(at + b.size() / sizeof(T));
+  if (!b.empty()) std::memcpy(static_cast<void*>(to.data() + at), b.data(), b.size());
+}
+
+// The ledger's counts as one vector and back (its tallies hold int64 counts only).
+void tally_counts(OutcomeTally& t, std::vector<std::int64_t>& v, std::size_t& at, bool back) {
+  static_assert(sizeof(OutcomeTally) % sizeof(std::int64_t) == 0);
+  constexpr std::size_t n = sizeof(OutcomeTally) / sizeof(std::int64_t);
+  if (back) {
+    std::memcpy(static_cast<void*>(&t), v.data() + at, sizeof t);
+  } else {
+    v.resize(at + n);
+    std::memcpy(v.data() + at, static_cast<const void*>(&t), sizeof t);
+  }
+  at += n;
+}
+
+void ledger_counts(OutcomeLedger& l, std::vector<std::int64_t>& v, bool back) {
+  std::size_t at = 0;
+  if (!back) v.clear();
+  auto one = [&](std::int64_t& x) {
+    if (back)
+      x = v[at];
+    else
+      v.push_back(x);
+    ++at;
+  };
+  tally_counts(l.all, v, at, back);
+  for (OutcomeTally& t : l.by_district) tally_counts(t, v, at, back);
+  for (OutcomeTally& t : l.by_kind) tally_counts(t, v, at, back);
+  for (ServiceTally& s : l.by_service) {
+    one(s.needs);
+    one(s.met);
+    one(s.served);
+    one(s.days);
+  }
+  for (std::int64_t& x : l.by_sector) one(x);
+  one(l.needs_served_met);
+  one(l.innovative_needs);
+  one(l.innovative_served);
+  one(l.innovation_clients);
+}
+
+struct ClientHashBytes {  // hash_client_into's bytes, to be hashed by another process
+  Bytes& out;
+  template <class T>
+  void add(T v) {
+    put(out, v);
+  }
+};
+}  // namespace
+
+const Client* Simulation::find_ghost(std::uint32_t id) const {
+  const auto it = std::lower_bound(ghosts_.begin(), ghosts_.end(), id,
+                                   [](const Client& c, std::uint32_t x) { return c.id < x; });
+  return it != ghosts_.end() && it->id == id ? &*it : nullptr;
+}
+
+// The records are in id order: a binary search finds one of this process's clients (who may
+// have left today; kGone once squeezed out).
+std::uint32_t Simulation::local_slot_of_id(std::uint32_t id) const {
+  const auto it = std::lower_bound(clients_.begin(), clients_.end(), id,
+                                   [](const Client& c, std::uint32_t x) { return c.id < x; });
+  return it != clients_.end() && it->id == id ? static_cast<std::uint32_t>(it - clients_.begin())
+                                              : kGone;
+}
+
+// New clients' notes (arrivals), or the outcomes of the clients who left today, to every
+// process: the authorities of every process look back on all clients.
+void Simulation::exchange_notes(const std::vector<std::pair<std::uint32_t, ClientNote>>& mine,
+                                bool arrivals) {
+  struct IdNote {
+    std::uint32_t id;
+    ClientNote note;
+  };
+  Bytes payload;
+  for (const auto& [id, note] : mine) put(payload, IdNote{id, note});
+  const std::vector<Bytes> in =
+      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
+  std::vector<IdNote> all;
+  for (const Bytes& b : in) take(b, all);
+  if (arrivals) notes_.resize(next_id_);
+  for (const auto& [id, note] : all) {
+    if (arrivals) {
+      notes_[id] = note;
+    } else {
+      notes_[id].outcome = note.outcome;
+      notes_[id].exit = note.exit;
+    }
+  }
+}
+
+// The client pass's messages to the processes owning their organizations (a tie failure to
+// every process: ties are everyone's), merged in client order as one process makes them.
+// Another process's client is named by its id (slot kRemote).
+void Simulation::exchange_msgs(std::vector<Msg>& msgs) {
+  const auto n = static_cast<std::size_t>(comm_->size());
+  std::vector<Bytes> out(n);
+  for (const Msg& m : msgs) {
+    if (m.type == Msg::tie_failure)
+      for (Bytes& b : out) put(b, m);
+    else
+      put(out[static_cast<std::size_t>(part_.org_rank[m.org])], m);
+  }
+  const std::vector<Bytes> in = comm_->exchange(out);
+  msgs.clear();
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::size_t from = msgs.size();
+    take(in[r], msgs);
+    if (static_cast<std::int32_t>(r) != rank_)
+      for (std::size_t i = from; i < msgs.size(); ++i) msgs[i].slot = kRemote;
+  }
+  std::stable_sort(msgs.begin(), msgs.end(),
+                   [](const Msg& a, const Msg& b) { return a.client < b.client; });
+}
+
+// The records (and needs) of other processes' clients that this process's organizations and
+// networks hold in their intake, queues and conference lists or received today, as they are
+// after today's client pass: the day's ghosts, read by the organization phases. Their needs go
+// after the clients' needs in needs_ until drop_ghosts().
+void Simulation::fetch_ghosts(const std::vector<Msg>& msgs) {
+  const auto n = static_cast<std::size_t>(comm_->size());
+  std::vector<std::vector<std::uint32_t>> want(n);
+  auto need = [&](std::uint32_t slot, std::uint32_t id) {
+    if (slot == kRemote) want[id_rank_[id]].push_back(id);
+  };
+  for (std::int32_t o : own_orgs_) {
+    for (const IntakeEntry& e : orgs_[o].intake) need(e.slot, e.client);
+    for (const auto& q : orgs_[o].queues)
+      for (const QueueEntry& e : q) need(e.slot, e.client);
+  }
+  for (const Msg& m : msgs)
+    if (m.type == Msg::arrival) need(m.slot, m.client);
+  for (std::size_t k = 0; k < nets_.size(); ++k)
+    if (part_.network_rank[k] == rank_)
+      for (const ConferenceRequest& r : nets_[k].waiting) need(r.slot, r.client);
+  std::vector<Bytes> ask(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    std::sort(want[r].begin(), want[r].end());
+    want[r].erase(std::unique(want[r].begin(), want[r].end()), want[r].end());
+    for (std::uint32_t id : want[r]) put(ask[r], id);
+  }
+  const std::vector<Bytes> asked = comm_->exchange(ask);
+  std::vector<Bytes> reply(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    std::vector<std::uint32_t> ids;
+    take(asked[r], ids);
+    for (std::uint32_t id : ids) {
+      const std::uint32_t slot = local_slot_of_id(id);
+      if (slot == kGone) continue;  // left, and squeezed out: not found
+      const Client& c = clients_[slot];
+      put(reply[r], c);
+      for (int k = 0; k < c.n_needs; ++k) put(reply[r], needs_of(c)[k]);
+    }
+  }
+  const std::vector<Bytes> got = comm_->exchange(reply);
+  ghosts_.clear();
+  ghost_needs_from_ = needs_.size();
+  for (const Bytes& b : got)  // each process's reply is in id order, and ids are unique
+    for (std::size_t at = 0; at < b.size();) {
+      Client c;
+      if (at + sizeof c > b.size())
+        throw std::runtime_error("partitioned run: a truncated client record");
+      std::memcpy(static_cast<void*>(&c), b.data() + at, sizeof c);
+      at += sizeof c;
+      const std::size_t bytes = sizeof(Need) * c.n_needs;
+      if (c.n_needs > kMaxNeeds || at + bytes > b.size())
+        throw std::runtime_error("partitioned run: a truncated client record");
+      c.first_need = static_cast<std::uint32_t>(needs_.size());
+      needs_.resize(needs_.size() + c.n_needs);
+      std::memcpy(static_cast<void*>(needs_.data() + c.first_need), b.data() + at, bytes);
+      at += bytes;
+      ghosts_.push_back(c);
+    }
+  std::sort(ghosts_.begin(), ghosts_.end(),
+            [](const Client& a, const Client& b) { return a.id < b.id; });
+}
+
+void Simulation::drop_ghosts() {
+  ghosts_.clear();
+  needs_.resize(ghost_needs_from_);
+}
+
+// The day's events to the processes owning their clients, in the order one process applies
+// them: by client, then as made (organizations in order, pooling, conferences).
+void Simulation::exchange_events(std::vector<Event>& events) {
+  struct Keyed {
+    Event event;
+    std::uint64_t key;
+    std::uint32_t seq;
+  };
+  if (event_keys_.size() != events.size())
+    throw std::logic_error("partitioned run: events and their keys out of step");
+  const auto n = static_cast<std::size_t>(comm_->size());
+  std::vector<Bytes> out(n);
+  for (std::size_t i = 0; i < events.size(); ++i)
+    put(out[id_rank_[events[i].client]],
+        Keyed{events[i], event_keys_[i], static_cast<std::uint32_t>(i)});
+  const std::vector<Bytes> in = comm_->exchange(out);
+  std::vector<Keyed> all;
+  for (const Bytes& b : in) take(b, all);
+  std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
+    return std::tie(a.event.client, a.key, a.seq) < std::tie(b.event.client, b.key, b.seq);
+  });
+  events.clear();
+  for (Keyed& k : all) {
+    if (!local_slot(k.event.slot)) {
+      k.event.slot = local_slot_of_id(k.event.client);
+      if (k.event.slot == kGone)
+        throw std::logic_error("partitioned run: an event for client " +
+                               std::to_string(k.event.client) + ", not held here");
+    }
+    events.push_back(k.event);
+  }
+}
+
+// Tie events of pooling and of started services to every process (ties are replicated), in
+// one process's order; the tie failures before them came with the messages.
+void Simulation::exchange_tie_events(std::vector<TieEvent>& tie_events, std::size_t pooled_from) {
+  struct Keyed {
+    TieEvent event;
+    std::uint64_t key;
+    std::uint32_t seq;
+  };
+  if (tie_keys_.size() != tie_events.size() - pooled_from)
+    throw std::logic_error("partitioned run: tie events and their keys out of step");
+  Bytes payload;
+  for (std::size_t i = 0; i < tie_keys_.size(); ++i)
+    put(payload, Keyed{tie_events[pooled_from + i], tie_keys_[i], static_cast<std::uint32_t>(i)});
+  const std::vector<Bytes> in =
+      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
+  std::vector<Keyed> all;
+  for (const Bytes& b : in) take(b, all);
+  std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
+    return std::tie(a.key, a.seq) < std::tie(b.key, b.seq);
+  });
+  tie_events.resize(pooled_from);
+  for (const Keyed& k : all) tie_events.push_back(k.event);
+}
+
+// Caseloads changed by this process's organizations today, to every other process.
+void Simulation::sync_helpers() {
+  struct Load {
+    std::int32_t slot;
+    float hours;
+    std::uint16_t cases;
+  };
+  helper_sent_.resize(staff_.helpers.size(), {0.0f, std::uint16_t{0}});
+  Bytes payload;
+  for (std::int32_t o : own_orgs_)
+    for_each_staff(o, [&](std::int32_t s) {
+      const Helper& h = staff_.helpers[s];
+      auto& sent = helper_sent_[s];
+      if (h.load_hours == sent.first && h.cases == sent.second) return;
+      sent = {h.load_hours, h.cases};
+      put(payload, Load{s, h.load_hours, h.cases});
+    });
+  std::vector<Bytes> out(static_cast<std::size_t>(comm_->size()), payload);
+  out[rank_].clear();
+  const std::vector<Bytes> in = comm_->exchange(out);
+  std::vector<Load> all;
+  for (const Bytes& b : in) take(b, all);
+  for (const Load& l : all) {
+    Helper& h = staff_.helpers[l.slot];
+    h.load_hours = l.hours;
+    h.cases = l.cases;
+  }
+}
+
+// The day's counts that each process made for its own clients and organizations, summed.
+void Simulation::sync_record(TickRecord& rec) {
+  std::vector<std::int64_t> v = {rec.resolved,
+                                 rec.dropped,
+                                 rec.queue_length,
+                                 rec.intake_length,
+                                 rec.conferences_waiting,
+                                 rec.services_started,
+                                 std::llround(rec.wait_days_started),
+                                 rec.referrals,
+                                 rec.signposts,
+                                 rec.turned_away,
+                                 rec.assessments,
+                                 rec.active};
+  v.insert(v.end(), rec.needs.begin(), rec.needs.end());
+  const std::size_t fixed = v.size();
+  const bool waiting = !district_waiting_.empty() && !district_waiting_.back().empty();
+  if (waiting) v.insert(v.end(), district_waiting_.back().begin(), district_waiting_.back().end());
+  comm_->sum(v);
+  std::size_t k = 0;
+  for (std::int64_t* x : {&rec.resolved, &rec.dropped, &rec.queue_length, &rec.intake_length,
+                          &rec.conferences_waiting, &rec.services_started})
+    *x = v[k++];
+  rec.wait_days_started = static_cast<double>(v[k++]);
+  for (std::int64_t* x :
+       {&rec.referrals, &rec.signposts, &rec.turned_away, &rec.assessments, &rec.active})
+    *x = v[k++];
+  for (std::int64_t& x : rec.needs) x = v[k++];
+  if (waiting)
+    for (std::size_t d = 0; d < district_waiting_.back().size(); ++d)
+      district_waiting_.back()[d] = static_cast<std::int32_t>(v[fixed + d]);
+}
+
+// Organization counters from their owners to every process: services started (monitoring), or
+// at the end all counters, conferences and waiting lists (the outputs).
+void Simulation::sync_org_counters(bool final) {
+  std::vector<std::int64_t> v;
+  for (std::size_t o = 0; o < orgs_.size(); ++o) {
+    OrgState& st = orgs_[o];
+    const bool own = part_.org_rank[o] == rank_;
+    auto add = [&](std::int64_t x) { v.push_back(own ? x : 0); };
+    add(st.started);
+    add(st.started_in_standard);
+    if (!final) continue;
+    for (std::int64_t x : {st.assessments, st.referrals_sent, st.referrals_received, st.served,
+                           st.turned_away, st.pooled_out, st.conferences})
+      add(x);
+    add(static_cast<std::int64_t>(st.intake.size()));
+    for (const auto& q : st.queues) add(static_cast<std::int64_t>(q.size()));
+  }
+  if (final)
+    for (std::size_t k = 0; k < nets_.size(); ++k)
+      v.push_back(part_.network_rank[k] == rank_ ? nets_[k].conferences : 0);
+  comm_->sum(v);
+  std::size_t i = 0;
+  const std::size_t per_org = 1 + sc_.services.size();  // intake, then each queue
+  if (final) final_sizes_.assign(orgs_.size() * per_org, 0);
+  for (std::size_t o = 0; o < orgs_.size(); ++o) {
+    OrgState& st = orgs_[o];
+    st.started = v[i++];
+    st.started_in_standard = v[i++];
+    if (!final) continue;
+    for (std::int64_t* x : {&st.assessments, &st.referrals_sent, &st.referrals_received, &st.served,
+                            &st.turned_away, &st.pooled_out, &st.conferences})
+      *x = v[i++];
+    for (std::size_t k = 0; k < per_org; ++k) final_sizes_[o * per_org + k] = v[i++];
+  }
+  if (final)
+    for (NetworkState& net : nets_) net.conferences = v[i++];
+}
+
+std::int64_t Simulation::waiting_now(std::int32_t org) const {
+  if (!final_sizes_.empty()) {
+    const std::size_t per_org = 1 + sc_.services.size();
+    std::int64_t waiting = 0;
+    for (std::size_t k = 1; k < per_org; ++k) waiting += final_sizes_[org * per_org + k];
+    return waiting;
+  }
+  std::int64_t waiting = 0;
+  for (const auto& q : orgs_[org].queues) waiting += static_cast<std::int64_t>(q.size());
+  return waiting;
+}
+
+// The end of a partitioned run: the ledger and the organizations' counters summed, and the state
+// hash's input of every process's active clients, in id order, on every process.
+void Simulation::finish_partitioned() {
+  std::vector<std::int64_t> counts;
+  ledger_counts(ledger_, counts, false);
+  comm_->sum(counts);
+  ledger_counts(ledger_, counts, true);
+  sync_org_counters(true);
+  Bytes mine;
+  for (std::uint32_t slot : active_) {
+    const Client& c = clients_[slot];
+    Bytes one;
+    ClientHashBytes sink{one};
+    hash_client_into(sink, c, needs_of(c));
+    put(mine, c.id);
+    put(mine, static_cast<std::uint32_t>(one.size()));
+    mine.insert(mine.end(), one.begin(), one.end());
+  }
+  const std::vector<Bytes> all =
+      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), mine));
+  struct Piece {
+    std::uint32_t id;
+    const std::uint8_t* data;
+    std::uint32_t size;
+  };
+  std::vector<Piece> pieces;
+  for (const Bytes& b : all)
+    for (std::size_t at = 0; at + 8 <= b.size();) {
+      Piece p{0, nullptr, 0};
+      std::memcpy(&p.id, b.data() + at, 4);
+      std::memcpy(&p.size, b.data() + at + 4, 4);
+      p.data = b.data() + at + 8;
+      at += 8 + p.size;
+      pieces.push_back(p);
+    }
+  std::sort(pieces.begin(), pieces.end(),
+            [](const Piece& x, const Piece& y) { return x.id < y.id; });
+  final_clients_.clear();
+  for (const Piece& p : pieces)
+    final_clients_.insert(final_clients_.end(), p.data, p.data + p.size);
+}
+
 bool Simulation::in_cohort(const Client& c) const {
   const int ran = keep_records_ ? tick_ : planned_ticks_;
   return c.arrival >= sc_.warmup_days && c.arrival < ran - sc_.follow_up_days;
@@ -1242,6 +1765,7 @@ void Simulation::retire_exited() {
     exited_.clear();
     return;
   }
+  std::vector<std::pair<std::uint32_t, ClientNote>> exits;  // partitioned, with authorities
   for (std::size_t i = 0; i < exited_.size(); ++i) {
     if (i + kPrefetchAhead < exited_.size()) prefetch_record(exited_[i + kPrefetchAhead]);
     if (i + kPrefetchAhead / 2 < exited_.size())
@@ -1250,10 +1774,12 @@ void Simulation::retire_exited() {
     if (!notes_.empty()) {
       notes_[c.id].outcome = c.outcome;
       notes_[c.id].exit = c.exit;
+      if (comm_ != nullptr) exits.emplace_back(c.id, notes_[c.id]);
     }
     if (!keep_records_) ledger_.add(c, needs_of(c), sc_, in_cohort(c));
   }
   exited_.clear();
+  if (comm_ != nullptr && !sc_.authorities.empty()) exchange_notes(exits, false);
   // Without client records: once records of clients who left (folded) make up a sixteenth of
   // the active ones (at least 1,024), the active ones and their needs move to the front, in id
   // order (the records after the first that left move: each squeeze moves about all of them,
@@ -1265,7 +1791,7 @@ void Simulation::retire_exited() {
   // Lists naming a client first: a slot's new number is its position in active_.
   const auto renumber = [this](auto& list) {
     for (auto& e : list) {
-      if (e.slot == kGone) continue;
+      if (!local_slot(e.slot)) continue;  // folded, or another process's client
       const auto it = std::lower_bound(active_.begin(), active_.end(), e.slot);
       e.slot = it != active_.end() && *it == e.slot
                    ? static_cast<std::uint32_t>(it - active_.begin())
@@ -1316,6 +1842,7 @@ void Simulation::finish() {
       ledger_.add(c, needs_of(c), sc_, in_cohort(c));
     }
   }
+  if (comm_ != nullptr) finish_partitioned();
   finished_ = true;
 }
 
@@ -1342,32 +1869,14 @@ std::uint64_t Simulation::state_hash() const {
   Hasher h;
   h.add(tick_);
   h.add(next_id_);
-  const auto hash_client = [&h, this](const Client& c) {
-    h.add(c.id);
-    h.add(c.outcome);
-    h.add(static_cast<std::int32_t>(c.first_contact));
-    h.add(static_cast<std::int32_t>(c.first_assessment));
-    h.add(static_cast<std::int32_t>(c.first_service));
-    h.add(static_cast<std::int32_t>(c.exit));
-    h.add(c.doors);
-    h.add(c.assessments);
-    h.add(c.failed_contacts);
-    h.add(c.referrals);
-    h.add(c.referrals_received);
-    h.add(c.episodes);
-    for (int i = 0; i < c.n_needs; ++i) {
-      const Need& n = needs_of(c)[i];
-      h.add(n.state);
-      h.add(static_cast<std::int32_t>(n.org));
-      h.add(n.helper);
-      h.add(n.days_left);
-      h.add(n.flags);
-    }
-  };
+  const auto hash_client = [&h, this](const Client& c) { hash_client_into(h, c, needs_of(c)); };
   if (keep_records_) {
     for (const Client& c : clients_) hash_client(c);
   } else {
-    for (std::uint32_t slot : active_) hash_client(clients_[slot]);
+    if (comm_ != nullptr && finished_)
+      h.bytes(final_clients_.data(), final_clients_.size());  // every process's, in id order
+    else
+      for (std::uint32_t slot : active_) hash_client(clients_[slot]);
     for (const OutcomeTally* t :
          {&ledger_.all, &ledger_.by_kind[0], &ledger_.by_kind[1], &ledger_.by_kind[2]})
       h.bytes(t, sizeof *t);
@@ -1387,9 +1896,13 @@ std::uint64_t Simulation::state_hash() const {
     h.add(t.trust);
     h.add(t.personal);
   }
-  for (const OrgState& o : orgs_) {
-    h.add(o.intake.size());
-    for (const auto& q : o.queues) h.add(q.size());
+  if (!final_sizes_.empty()) {
+    for (std::int64_t n : final_sizes_) h.add(static_cast<std::size_t>(n));
+  } else {
+    for (const OrgState& o : orgs_) {
+      h.add(o.intake.size());
+      for (const auto& q : o.queues) h.add(q.size());
+    }
   }
   return h.value();
 }

@@ -29,6 +29,7 @@
 #include "models/socialcare/ledger.hpp"
 #include "models/socialcare/networks.hpp"
 #include "models/socialcare/organizations.hpp"
+#include "models/socialcare/partition.hpp"
 #include "models/socialcare/scenario.hpp"
 #include "models/socialcare/steering.hpp"
 #include "models/socialcare/ties.hpp"
@@ -78,6 +79,10 @@ struct SimOptions {
   // active clients, and the measures are only available at the end of the planned run.
   bool client_records = true;
   int ticks = 0;  // the run's planned length (the outcome cohort's end); 0: horizon_days
+  // A territory-partitioned run (partition.hpp): this process's end of the exchange; every
+  // process constructs the simulation with the same scenario and seed. Needs client_records
+  // false. After finish() every process holds the same measures and organization counters.
+  PartitionComm* partition = nullptr;
 };
 
 class Simulation {
@@ -114,7 +119,11 @@ class Simulation {
   const std::vector<TieChange>& tie_history() const { return tie_history_; }
   const std::vector<SteeringRow>& steering_rows() const { return steering_rows_; }
   const std::vector<AuthorityState>& authorities() const { return authorities_; }
-  std::size_t active_clients() const { return active_.size(); }
+  std::size_t active_clients() const { return active_.size(); }  // this process's
+  // Needs waiting now in the organization's queues (after finish(), in a partitioned run too).
+  std::int64_t waiting_now(std::int32_t org) const;
+  bool partitioned() const { return comm_ != nullptr; }
+  const Partition& partition() const { return part_; }
   // Room for the clients the horizon is expected to bring (virtual memory until used), so the
   // client array is rarely copied as it grows. The constructor does it; a copy of a simulation
   // (which has no spare room) calls it to step as the original would.
@@ -177,13 +186,22 @@ class Simulation {
   // them. A record stays in place until the squeeze, so a client who left is still found
   // (outcome not active) until then, and kGone afterwards.
   static constexpr std::uint32_t kGone = 0xFFFFFFFFu;  // slot of a folded client
+  // In a partitioned run, the slot of a client of another process: lists name it by its id,
+  // and the organization phases find it among the day's ghosts (find_ghost).
+  static constexpr std::uint32_t kRemote = 0xFFFFFFFEu;
+  static bool local_slot(std::uint32_t slot) { return slot < kRemote; }
   std::uint32_t slot_of(const Client& c) const {
+    if (comm_ != nullptr && id_rank_[c.id] != rank_) return kRemote;
     return static_cast<std::uint32_t>(&c - clients_.data());
   }
-  // nullptr once the client has left and its record was folded (no client records).
-  const Client* find_client(std::uint32_t slot) const {
-    return slot == kGone ? nullptr : &clients_[slot];
+  // nullptr once the client has left and its record was folded (no client records). In a
+  // partitioned run a client of another process (kRemote) is found by its id among the day's
+  // ghosts: its record as it was after today's client pass, or nullptr if it left.
+  const Client* find_client(std::uint32_t slot, std::uint32_t id) const {
+    if (local_slot(slot)) return &clients_[slot];
+    return slot == kRemote ? find_ghost(id) : nullptr;
   }
+  const Client* find_ghost(std::uint32_t id) const;
   Need* needs_of(const Client& c) { return needs_.data() + c.first_need; }
   const Need* needs_of(const Client& c) const { return needs_.data() + c.first_need; }
   // Fetches a record's cache lines (a record spans two or three), or its needs, ahead of use.
@@ -247,6 +265,20 @@ class Simulation {
   bool serves(std::int32_t org, int district) const;
   void build_route_index();
 
+  // Partitioned runs (partition.hpp): the exchanges at the day's phase boundaries.
+  bool owns_org(std::int32_t o) const { return comm_ == nullptr || part_.org_rank[o] == rank_; }
+  std::uint32_t local_slot_of_id(std::uint32_t id) const;  // kGone if not held here
+  void exchange_notes(const std::vector<std::pair<std::uint32_t, ClientNote>>& mine, bool arrivals);
+  void exchange_msgs(std::vector<Msg>& msgs);
+  void fetch_ghosts(const std::vector<Msg>& msgs);
+  void drop_ghosts();
+  void exchange_events(std::vector<Event>& events);
+  void exchange_tie_events(std::vector<TieEvent>& tie_events, std::size_t pooled_from);
+  void sync_helpers();
+  void sync_record(TickRecord& rec);
+  void sync_org_counters(bool final);
+  void finish_partitioned();
+
   const Scenario sc_;
   Streams streams_;
   int tick_ = 0;
@@ -288,6 +320,20 @@ class Simulation {
   std::vector<std::int64_t> route_first_;   // per org: first entry in route_begin_
   std::vector<std::uint32_t> route_begin_;  // per (org, served district) + 1: into route_pos_
   std::vector<std::uint32_t> route_pos_;
+
+  // Partitioned runs.
+  PartitionComm* comm_ = nullptr;
+  std::int32_t rank_ = 0;
+  Partition part_;
+  std::vector<std::int32_t> own_orgs_;     // ascending
+  std::vector<std::uint16_t> id_rank_;     // client id -> owning process
+  std::vector<Client> ghosts_;             // by id; their needs at the end of needs_
+  std::size_t ghost_needs_from_ = 0;       // where the ghosts' needs begin in needs_
+  std::vector<std::uint64_t> event_keys_;  // per event of the day: its place in the order
+  std::vector<std::uint64_t> tie_keys_;    // per pooling/apply tie event: the same
+  std::vector<std::pair<float, std::uint16_t>> helper_sent_;  // load and cases last sent
+  std::vector<std::int64_t> final_sizes_;  // after finish(): per organization, intake and queues
+  Bytes final_clients_;                    // after finish(): the active clients' hash input
 };
 
 }  // namespace cm::care

@@ -2,12 +2,19 @@
 // issues). Exit status: 0 success, 1 runtime failure, 2 invalid scenario, arguments or
 // checkpoint, 130 stopped by SIGINT/SIGTERM (run and resume save a checkpoint first).
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "caremesh_version.hpp"
 #include "engine/output.hpp"
@@ -20,6 +27,7 @@
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/network_export.hpp"
 #include "models/socialcare/outputs.hpp"
+#include "models/socialcare/partition.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
 
@@ -57,6 +65,7 @@ struct RunArgs {
   std::uint64_t max_memory = 0;
   bool no_client_records = false, force = false, quiet = false;
   std::string network_format;  // --network-format graphml,gexf
+  std::string partition;       // --partition territory
 };
 
 struct ResumeArgs {
@@ -73,6 +82,101 @@ const char kStopMessage[] =
 // The memory limit of the scenario loader (models/socialcare/scenario_loader.cpp reads it).
 void set_memory_limit(std::uint64_t bytes) {
   if (bytes > 0) ::setenv("CAREMESH_MAX_MEMORY", std::to_string(bytes).c_str(), 1);
+}
+
+void print_run(const fs::path& out, const RunSpec& spec, const Simulation& sim,
+               const nlohmann::json& metrics, double secs) {
+  const Scenario& sc = sim.scenario();
+  std::cout << "caremesh " << kVersion << ": " << sc.name
+            << (spec.variant.empty() ? "" : " [" + spec.variant + "]") << ", seed " << spec.seed
+            << ", " << sim.tick() << " days, " << sim.clients_created() << " clients, " << secs
+            << " s\n";
+  for (const char* k :
+       {"complete_package_share", "needs_met_share", "dropout_share", "mean_days_to_first_service",
+        "mean_doors_per_client", "repeat_assessment_share", "referral_completion_share",
+        "collaboration_hours_share", "mean_tie_level", "network_density"}) {
+    const auto& v = metrics[k];
+    std::cout << "  " << k << ": " << (v.is_null() ? std::string("n/a") : v.dump()) << "\n";
+  }
+  std::cout << "results in " << out.string() << "\n";
+}
+
+// Steps a territory-partitioned run (every process of the job calls it; docs/distributed.md,
+// section 6) to its last day. Each day the processes agree on whether to stop (SIGINT/SIGTERM
+// on any of them): a partitioned run keeps no checkpoint, so a stopped one is marked INCOMPLETE
+// and must be run again. The first process writes the results. A process that fails while the
+// others still exchange ends the job (PartitionComm::abort).
+int drive_partitioned(const fs::path& out, const RunSpec& spec, Simulation& sim,
+                      PartitionComm& comm, int threads, int stop_after_ticks, bool quiet) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const StopSignalScope signals(kStopMessage);
+  const bool writer = comm.rank() == 0;
+  bool stopped = false;
+  std::vector<std::int64_t> cost;  // per process: microseconds exchanging, bytes sent
+  try {
+    with_threads(threads, [&] {
+      while (sim.tick() < spec.target_ticks) {
+        sim.step();
+        if (sim.tick() >= spec.target_ticks) break;
+        std::vector<std::int64_t> stop = {stop_requested() ||
+                                          (stop_after_ticks > 0 && sim.tick() >= stop_after_ticks)};
+        comm.sum(stop);
+        if (stop[0] > 0) {
+          stopped = true;
+          break;
+        }
+      }
+    });
+    if (!stopped) sim.finish();
+    const auto n = static_cast<std::size_t>(comm.size());
+    cost.assign(2 * n, 0);
+    cost[static_cast<std::size_t>(comm.rank())] = std::llround(comm.seconds * 1e6);
+    cost[n + static_cast<std::size_t>(comm.rank())] = comm.bytes_sent;
+    comm.sum(cost);
+  } catch (const std::exception& e) {
+    if (comm.size() > 1) {
+      std::cerr << "caremesh: error (process " << comm.rank()
+                << " of a partitioned run): " << e.what() << "\n";
+      comm.abort();
+    }
+    throw;
+  }
+  if (!writer) return stopped ? kExitInterrupted : 0;
+  std::error_code ec;
+  if (stopped) {
+    const std::string how =
+        stop_requested() ? stop_signal_name(stop_signal()) : "--stop-after-ticks";
+    const std::string note =
+        "caremesh " + std::string(kVersion) +
+        ": this partitioned run was "
+        "stopped by " +
+        how + " after day " + std::to_string(sim.tick()) + " of " +
+        std::to_string(spec.target_ticks) +
+        ".\nA partitioned run keeps no checkpoint: run it again (with --force).\n";
+    write_file_atomically(out / kIncompleteFile, note);
+    std::cerr << "caremesh: stopped by " << how << " after day " << sim.tick() << " of "
+              << spec.target_ticks
+              << "; a partitioned run keeps no checkpoint: run it again with --force\n";
+    return kExitInterrupted;
+  }
+  const auto metrics = compute_metrics(sim);
+  const RunInfo info{spec.scenario_file, spec.variant, spec.sets, spec.client_records};
+  fs::remove(out / kIncompleteFile, ec);
+  write_run(out, sim, metrics, info);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!quiet) {
+    print_run(out, spec, sim, metrics, secs);
+    const Partition& part = sim.partition();
+    const auto n = static_cast<std::size_t>(comm.size());
+    std::cout << "partitioned over " << n << " processes (" << part.clusters
+              << " clusters of collaboration, " << part.split_clusters
+              << " spread over several processes); exchanging, per process:";
+    for (std::size_t r = 0; r < n; ++r)
+      std::cout << (r == 0 ? " " : ", ") << static_cast<double>(cost[r]) / 1e6 << " s, "
+                << cost[n + r] << " B sent";
+    std::cout << "\n";
+  }
+  return 0;
 }
 
 // Steps a run (new or restored) to its last day, saving a checkpoint every
@@ -119,35 +223,18 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
   write_run(out, sim, metrics, info);
   fs::remove(out / kCheckpointFile, ec);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!quiet) {
-    const Scenario& sc = sim.scenario();
-    std::cout << "caremesh " << kVersion << ": " << sc.name
-              << (spec.variant.empty() ? "" : " [" + spec.variant + "]") << ", seed " << spec.seed
-              << ", " << sim.tick() << " days, " << sim.clients_created() << " clients, " << secs
-              << " s\n";
-    for (const char* k : {"complete_package_share", "needs_met_share", "dropout_share",
-                          "mean_days_to_first_service", "mean_doors_per_client",
-                          "repeat_assessment_share", "referral_completion_share",
-                          "collaboration_hours_share", "mean_tie_level", "network_density"}) {
-      const auto& v = metrics[k];
-      std::cout << "  " << k << ": " << (v.is_null() ? std::string("n/a") : v.dump()) << "\n";
-    }
-    std::cout << "results in " << out.string() << "\n";
-  }
+  if (!quiet) print_run(out, spec, sim, metrics, secs);
   return 0;
 }
 
-int cmd_run(const RunArgs& a) {
-  const auto network_formats = parse_network_formats(a.network_format);
+// The set-up of a run: the scenario, and (writer: the process that writes the results) the
+// output directory.
+Scenario prepare_run(const RunArgs& a, bool writer) {
   set_memory_limit(a.max_memory);
   const std::string file = resolve_scenario(a.scenario);
-  const Scenario sc = load_scenario(file, load_options(a.variant, a.sets));
+  Scenario sc = load_scenario(file, load_options(a.variant, a.sets));
   const fs::path out = a.out;
   std::error_code ec;
-  if (!a.force && (fs::exists(out / kCheckpointFile, ec) || fs::exists(out / kIncompleteFile, ec)))
-    throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
-                             "); continue it with `caremesh resume " + a.out +
-                             "`, or pass --force to replace it");
   if (a.ticks > sc.horizon_days)
     throw std::invalid_argument("--ticks " + std::to_string(a.ticks) +
                                 " is beyond the scenario's horizon_days (" +
@@ -155,11 +242,52 @@ int cmd_run(const RunArgs& a) {
                                 "); to run longer, use --set "
                                 "horizon_days=" +
                                 std::to_string(a.ticks));
+  if (!a.partition.empty() && a.checkpoint_every > 0)
+    throw std::invalid_argument(
+        "--checkpoint-every: a partitioned run (--partition) keeps no checkpoint");
+  if (!writer) return sc;
+  if (!a.force && (fs::exists(out / kCheckpointFile, ec) || fs::exists(out / kIncompleteFile, ec)))
+    throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
+                             "); continue it with `caremesh resume " + a.out +
+                             "`, or pass --force to replace it");
   prepare_output_dir(out, a.force);
   if (a.force) {
     fs::remove(out / kCheckpointFile, ec);
     fs::remove(out / kIncompleteFile, ec);
   }
+  return sc;
+}
+
+int cmd_run(const RunArgs& a) {
+  const auto network_formats = parse_network_formats(a.network_format);
+  // A partitioned run: over the processes of the MPI job, or alone (one process, the same
+  // results through the same exchanges).
+  std::unique_ptr<PartitionComm> comm;
+  if (!a.partition.empty()) {
+    comm = mpi_partition_comm();
+    if (comm == nullptr) comm = std::move(ThreadPartitionComm::make(1)[0]);
+  }
+  const bool writer = comm == nullptr || comm->rank() == 0;
+  std::optional<Scenario> loaded;
+  if (comm == nullptr) {
+    loaded.emplace(prepare_run(a, true));
+  } else {
+    // The processes agree before they start exchanging: if any failed, all stop; the first
+    // process reports its error, or else those that failed report theirs.
+    std::exception_ptr failed;
+    try {
+      loaded.emplace(prepare_run(a, writer));
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    std::vector<std::int64_t> any = {failed ? 1 : 0, failed && writer ? 1 : 0};
+    comm->sum(any);
+    if (failed && (writer || any[1] == 0)) std::rethrow_exception(failed);
+    if (any[0] > 0) return 2;  // reported by another process
+  }
+  const Scenario& sc = *loaded;
+  const std::string file = resolve_scenario(a.scenario);
+  const fs::path out = a.out;
   RunSpec spec;
   spec.scenario_file = file;
   spec.effective_yaml = sc.effective_yaml;
@@ -168,11 +296,17 @@ int cmd_run(const RunArgs& a) {
   spec.seed = a.seed >= 0 ? static_cast<std::uint64_t>(a.seed) : sc.seed;
   spec.target_ticks = a.ticks > 0 ? a.ticks : sc.horizon_days;
   spec.checkpoint_every = a.checkpoint_every;
-  spec.client_records = !a.no_client_records;
+  spec.client_records = !a.no_client_records && comm == nullptr;
   spec.network_format = a.network_format;
-  Simulation sim(sc, spec.seed, SimOptions{spec.client_records, spec.target_ticks});
-  const int rc = drive_run(out, spec, sim, a.threads, a.stop_after_ticks, a.quiet);
-  if (rc == 0) write_network_exports(out, read_network_data(out), network_formats);
+  Simulation sim(sc, spec.seed, SimOptions{spec.client_records, spec.target_ticks, comm.get()});
+  int threads = a.threads;
+  if (threads == 0 && comm != nullptr)  // the cores of this machine shared by its processes
+    threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / mpi_local_processes());
+  const int rc = comm != nullptr ? drive_partitioned(out, spec, sim, *comm, threads,
+                                                     a.stop_after_ticks, a.quiet)
+                                 : drive_run(out, spec, sim, threads, a.stop_after_ticks, a.quiet);
+  if (rc == 0 && writer) write_network_exports(out, read_network_data(out), network_formats);
   return rc;
 }
 
@@ -307,6 +441,12 @@ int main(int argc, char** argv) {
                 "Refuse a scenario whose clients would need more memory than this (default "
                 "8G, or $CAREMESH_MAX_MEMORY)")
       ->transform(CLI::AsSizeValue(false));
+  r->add_option("--partition", run.partition,
+                "Split the run over the processes of an MPI job (mpirun -np N caremesh run ...): "
+                "territory = clusters of collaborating organizations and the districts they serve "
+                "(docs/distributed.md). Implies --no-client-records and no checkpoints; the "
+                "results are those of one process")
+      ->check(CLI::IsMember({"territory"}));
   r->add_option("--stop-after-ticks", run.stop_after_ticks)->group("")->check(CLI::Range(1, 36500));
 
   ResumeArgs resume;
@@ -353,10 +493,11 @@ int main(int argc, char** argv) {
     }
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (const care::Channel* mpi = mpi_channel(); mpi && !distributed_command_parsed()) {
+  if (const care::Channel* mpi = mpi_channel();
+      mpi && !distributed_command_parsed() && !(r->parsed() && !run.partition.empty())) {
     if (mpi->rank() == 0)
-      std::cerr << "caremesh: under mpirun only compare and sweep are distributed; run this "
-                   "command as a single process\n";
+      std::cerr << "caremesh: under mpirun only compare, sweep and run --partition territory are "
+                   "distributed; run this command as a single process\n";
     return 2;
   }
   try {

@@ -6,12 +6,17 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <limits>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace cm::cli {
 
@@ -105,6 +110,81 @@ class MpiChannel final : public care::Channel {
   int rank_ = 0, size_ = 1;
 };
 
+// A partitioned run's collective exchanges: MPI_Alltoall of the byte counts, then
+// MPI_Alltoallv of the bytes; MPI_Allreduce of int64 sums.
+class MpiPartitionComm final : public care::PartitionComm {
+ public:
+  MpiPartitionComm() : owner_(std::this_thread::get_id()) {
+    MPI_Comm_dup(MPI_COMM_WORLD, &comm_);
+    MPI_Comm_rank(comm_, &rank_);
+    MPI_Comm_size(comm_, &size_);
+  }
+  ~MpiPartitionComm() override { MPI_Comm_free(&comm_); }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  std::vector<care::Bytes> exchange(const std::vector<care::Bytes>& out) override {
+    check_thread();
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto n = static_cast<std::size_t>(size_);
+    if (out.size() != n) throw std::logic_error("PartitionComm::exchange: one buffer per process");
+    std::vector<int> send_counts(n), recv_counts(n), send_at(n), recv_at(n);
+    std::size_t total = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      send_counts[r] = count(out[r].size());
+      send_at[r] = count(total);
+      total += out[r].size();
+      if (static_cast<int>(r) != rank_) bytes_sent += static_cast<std::int64_t>(out[r].size());
+    }
+    std::vector<std::uint8_t> send(total);
+    for (std::size_t r = 0; r < n; ++r)
+      std::copy(out[r].begin(), out[r].end(), send.begin() + send_at[r]);
+    MPI_Alltoall(send_counts.data(), 1, MPI_INT, recv_counts.data(), 1, MPI_INT, comm_);
+    std::size_t received = 0;
+    for (std::size_t r = 0; r < n; ++r) {
+      recv_at[r] = count(received);
+      received += static_cast<std::size_t>(recv_counts[r]);
+    }
+    std::vector<std::uint8_t> recv(std::max<std::size_t>(received, 1));
+    MPI_Alltoallv(send.empty() ? nullptr : send.data(), send_counts.data(), send_at.data(),
+                  MPI_BYTE, recv.data(), recv_counts.data(), recv_at.data(), MPI_BYTE, comm_);
+    std::vector<care::Bytes> in(n);
+    for (std::size_t r = 0; r < n; ++r)
+      in[r].assign(recv.begin() + recv_at[r], recv.begin() + recv_at[r] + recv_counts[r]);
+    ++calls;
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return in;
+  }
+
+  void sum(std::vector<std::int64_t>& values) override {
+    check_thread();
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!values.empty())
+      MPI_Allreduce(MPI_IN_PLACE, values.data(), count(values.size()), MPI_INT64_T, MPI_SUM, comm_);
+    else
+      MPI_Barrier(comm_);  // still collective
+    ++calls;
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+
+  // The other processes wait in a collective that will never complete: end the job.
+  void abort() override { MPI_Abort(MPI_COMM_WORLD, 1); }
+
+ private:
+  static int count(std::size_t n) {
+    if (n > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      throw std::runtime_error("partitioned run: more than 2 GiB in one exchange");
+    return static_cast<int>(n);
+  }
+  void check_thread() const {
+    if (std::this_thread::get_id() != owner_)
+      throw std::logic_error("partitioned run: MPI called from a thread other than main()'s");
+  }
+  std::thread::id owner_;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  int rank_ = 0, size_ = 1;
+};
+
 bool g_initialized = false;
 std::unique_ptr<MpiChannel> g_channel;
 
@@ -134,6 +214,22 @@ MpiSession::~MpiSession() {
 
 care::Channel* mpi_channel() {
   return g_channel.get();
+}
+
+std::unique_ptr<care::PartitionComm> mpi_partition_comm() {
+  if (g_channel == nullptr) return nullptr;
+  return std::make_unique<MpiPartitionComm>();
+}
+
+int mpi_local_processes() {
+  if (g_channel == nullptr) return 1;
+  for (const char* name :
+       {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"})
+    if (const char* v = std::getenv(name)) {
+      const int n = std::atoi(v);
+      if (n >= 1) return n;
+    }
+  return 1;
 }
 
 }  // namespace cm::cli

@@ -8,7 +8,10 @@
 // calls are made on the thread that called main() (MPI_THREAD_FUNNELED).
 #pragma once
 
+#include <memory>
+
 #include "models/socialcare/experiments.hpp"
+#include "models/socialcare/partition.hpp"
 
 namespace cm::cli {
 
@@ -24,5 +27,14 @@ class MpiSession {
 
 // The channel between the processes of this MPI job, or null when this process runs alone.
 care::Channel* mpi_channel();
+
+// The exchange of a territory-partitioned run (partition.hpp) between the processes of this MPI
+// job, over a communicator of its own; null when this process runs alone. Collective: every
+// process calls it. Its calls must come from the thread that called main().
+std::unique_ptr<care::PartitionComm> mpi_partition_comm();
+
+// How many processes of this MPI job run on this machine (1 when not under MPI): a run's default
+// thread count divides the cores among them.
+int mpi_local_processes();
 
 }  // namespace cm::cli

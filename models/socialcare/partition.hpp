@@ -38,6 +38,9 @@ class PartitionComm {
   virtual std::vector<Bytes> exchange(const std::vector<Bytes>& out) = 0;
   // Element-wise sums over the processes, in place; every process gets the sums.
   virtual void sum(std::vector<std::int64_t>& values) = 0;
+  // This process failed and will make no more calls: the others must not wait for it (they
+  // fail too, or the whole job is ended).
+  virtual void abort() = 0;
 
   // What the exchanges cost this process so far.
   double seconds = 0;           // wall time inside exchange() and sum()
@@ -72,7 +75,7 @@ class ThreadPartitionComm final : public PartitionComm {
   std::vector<Bytes> exchange(const std::vector<Bytes>& out) override;
   void sum(std::vector<std::int64_t>& values) override;
   // This end fails (its thread threw): the others' exchanges throw instead of waiting for it.
-  void abort();
+  void abort() override;
 
  private:
   struct Shared {

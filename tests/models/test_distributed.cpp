@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -372,6 +373,14 @@ std::vector<std::string> single(const std::vector<std::string>& args) {
   return v;
 }
 
+// Every file of a run directory, by name.
+std::map<std::string, std::string> run_files(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::directory_iterator(dir))
+    files[e.path().filename().string()] = read_text(e.path());
+  return files;
+}
+
 class MpirunTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -410,6 +419,27 @@ class MpirunTest : public ::testing::Test {
     for (std::size_t i = 0; i < reports.size(); ++i) {
       EXPECT_FALSE(single_reports[i].empty()) << reports[i];
       EXPECT_EQ(read_text(out / reports[i]), single_reports[i]) << reports[i];
+    }
+  }
+
+  // `run SCENARIO ARGS --partition territory` on `ranks` processes writes the same files, byte
+  // for byte, as one process running `run SCENARIO ARGS --no-client-records`.
+  void expect_partitioned_as_single(int ranks, const std::string& scenario,
+                                    std::vector<std::string> args) {
+    args.insert(args.begin(), {"run", scenario, "--threads", "1", "--quiet"});
+    std::vector<std::string> one = args, many = args;
+    one.insert(one.end(), {"--no-client-records", "--out", (dir_ / "single").string()});
+    many.insert(many.end(), {"--partition", "territory", "--out", (dir_ / "split").string()});
+    const Exit a = run(single(one));
+    ASSERT_EQ(a.status, 0) << a.err;
+    const Exit b = run(mpirun(ranks, many));
+    ASSERT_EQ(b.status, 0) << b.err;
+    const auto expected = run_files(dir_ / "single"), got = run_files(dir_ / "split");
+    EXPECT_GE(expected.size(), 5u);
+    ASSERT_EQ(got.size(), expected.size());
+    for (const auto& [name, text] : expected) {
+      ASSERT_TRUE(got.count(name)) << name;
+      EXPECT_EQ(got.at(name), text) << name << " differs";
     }
   }
 
@@ -542,6 +572,50 @@ TEST_F(MpirunTest, KilledRankLeavesAConsistentStoreAndTheRerunCompletesIt) {
   EXPECT_EQ(read_text(out / "comparison.json"), read_text(dir_ / "single" / "comparison.json"));
 }
 
+// Warsaw is one cluster of collaboration: its organizations stay on the first process and its
+// districts are spread, so clients are served across the boundary every day.
+TEST_F(MpirunTest, PartitionedRunOfOneCityOnTwoRanksEqualsOneProcess) {
+  expect_partitioned_as_single(2, "warsaw", {"--ticks", "200", "--network-format", "gexf"});
+}
+
+// A country: its regions' clusters go whole to three processes; steering authorities (a
+// scenario with authorities) exchange their notes and counters.
+TEST_F(MpirunTest, PartitionedRunsOfTheCountryAndOfSteeringEqualOneProcess) {
+  expect_partitioned_as_single(3, "poland", {"--ticks", "40"});
+  fs::remove_all(dir_ / "single");
+  fs::remove_all(dir_ / "split");
+  expect_partitioned_as_single(2, "training-steering", {"--ticks", "200"});
+}
+
+TEST_F(MpirunTest, PartitionedRunReportsErrorsOnceAndStopsTogether) {
+  const auto count = [](const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::string out = (dir_ / "r").string();
+  const Exit missing = run(
+      mpirun(2, {"run", (dir_ / "none.yaml").string(), "--partition", "territory", "--out", out}));
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(count(missing.err, "none.yaml"), 1u) << missing.err;
+  const Exit checkpoint = run(mpirun(
+      2, {"run", kTraining, "--partition", "territory", "--checkpoint-every", "5", "--out", out}));
+  EXPECT_EQ(checkpoint.status, 2);
+  EXPECT_EQ(count(checkpoint.err, "keeps no checkpoint"), 1u) << checkpoint.err;
+  EXPECT_FALSE(fs::exists(out));
+  // Stopped on one day by every process (as by SIGINT, which mpirun forwards to all).
+  const Exit stopped = run(mpirun(2, {"run", kTraining, "--ticks", "100", "--partition",
+                                      "territory", "--stop-after-ticks", "20", "--out", out}));
+  EXPECT_EQ(stopped.status, 130) << stopped.err;
+  EXPECT_TRUE(fs::exists(fs::path(out) / "INCOMPLETE"));
+  EXPECT_FALSE(fs::exists(fs::path(out) / "summary.json"));
+  const Exit again = run(mpirun(2, {"run", kTraining, "--ticks", "100", "--partition", "territory",
+                                    "--force", "--out", out}));
+  EXPECT_EQ(again.status, 0) << again.err;
+  EXPECT_TRUE(fs::exists(fs::path(out) / "summary.json"));
+  EXPECT_FALSE(fs::exists(fs::path(out) / "INCOMPLETE"));
+}
+
 TEST_F(MpirunTest, HelpAndCommandLineErrorsArePrintedOnce) {
   const Exit help = run(mpirun(2, {"sweep", "--help"}));
   EXPECT_EQ(help.status, 0) << help.err;
@@ -559,7 +633,8 @@ TEST_F(MpirunTest, HelpAndCommandLineErrorsArePrintedOnce) {
 TEST_F(MpirunTest, OtherCommandsRefuseToRunOnSeveralRanks) {
   const Exit e = run(mpirun(2, {"run", kTraining, "--ticks", "5", "--out", (dir_ / "r").string()}));
   EXPECT_EQ(e.status, 2);
-  EXPECT_NE(e.err.find("only compare and sweep are distributed"), std::string::npos) << e.err;
+  EXPECT_NE(e.err.find("only compare, sweep and run --partition territory are"), std::string::npos)
+      << e.err;
   EXPECT_FALSE(fs::exists(dir_ / "r"));
 }
 

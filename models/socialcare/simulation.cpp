@@ -1467,14 +1467,20 @@ void Simulation::exchange_msgs(std::vector<Msg>& msgs) {
   }
   const std::vector<Bytes> in = comm_->exchange(out);
   msgs.clear();
+  std::size_t sources = 0;
   for (std::size_t r = 0; r < n; ++r) {
     const std::size_t from = msgs.size();
     take(in[r], msgs);
-    if (static_cast<std::int32_t>(r) != rank_)
-      for (std::size_t i = from; i < msgs.size(); ++i) msgs[i].slot = kRemote;
+    sources += msgs.size() > from;
+    if (static_cast<std::int32_t>(r) == rank_) continue;
+    for (std::size_t i = from; i < msgs.size(); ++i) {
+      msgs[i].slot = kRemote;
+      remote_clients_ = remote_clients_ || msgs[i].type == Msg::arrival;
+    }
   }
-  std::stable_sort(msgs.begin(), msgs.end(),
-                   [](const Msg& a, const Msg& b) { return a.client < b.client; });
+  if (sources > 1)  // each process's messages are in client order already
+    std::stable_sort(msgs.begin(), msgs.end(),
+                     [](const Msg& a, const Msg& b) { return a.client < b.client; });
 }
 
 // The records (and needs) of other processes' clients that this process's organizations and
@@ -1487,14 +1493,16 @@ void Simulation::fetch_ghosts(const std::vector<Msg>& msgs) {
   auto need = [&](std::uint32_t slot, std::uint32_t id) {
     if (slot == kRemote) want[id_rank_[id]].push_back(id);
   };
-  for (std::int32_t o : own_orgs_) {
-    for (const IntakeEntry& e : orgs_[o].intake) need(e.slot, e.client);
-    for (const auto& q : orgs_[o].queues)
-      for (const QueueEntry& e : q) need(e.slot, e.client);
-  }
+  // Only an arrival from another process's client puts one in this process's lists.
+  if (remote_clients_)
+    for (std::int32_t o : own_orgs_) {
+      for (const IntakeEntry& e : orgs_[o].intake) need(e.slot, e.client);
+      for (const auto& q : orgs_[o].queues)
+        for (const QueueEntry& e : q) need(e.slot, e.client);
+    }
   for (const Msg& m : msgs)
     if (m.type == Msg::arrival) need(m.slot, m.client);
-  for (std::size_t k = 0; k < nets_.size(); ++k)
+  for (std::size_t k = 0; k < nets_.size() && remote_clients_; ++k)
     if (part_.network_rank[k] == rank_)
       for (const ConferenceRequest& r : nets_[k].waiting) need(r.slot, r.client);
   std::vector<Bytes> ask(n);
@@ -1561,10 +1569,15 @@ void Simulation::exchange_events(std::vector<Event>& events) {
         Keyed{events[i], event_keys_[i], static_cast<std::uint32_t>(i)});
   const std::vector<Bytes> in = comm_->exchange(out);
   std::vector<Keyed> all;
-  for (const Bytes& b : in) take(b, all);
-  std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
-    return std::tie(a.event.client, a.key, a.seq) < std::tie(b.event.client, b.key, b.seq);
-  });
+  std::size_t sources = 0;
+  for (const Bytes& b : in) {
+    sources += !b.empty();
+    take(b, all);
+  }
+  if (sources > 1)  // one process's events are in the order it made them already
+    std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
+      return std::tie(a.event.client, a.key, a.seq) < std::tie(b.event.client, b.key, b.seq);
+    });
   events.clear();
   for (Keyed& k : all) {
     if (!local_slot(k.event.slot)) {
@@ -1593,10 +1606,15 @@ void Simulation::exchange_tie_events(std::vector<TieEvent>& tie_events, std::siz
   const std::vector<Bytes> in =
       comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
   std::vector<Keyed> all;
-  for (const Bytes& b : in) take(b, all);
-  std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
-    return std::tie(a.key, a.seq) < std::tie(b.key, b.seq);
-  });
+  std::size_t sources = 0;
+  for (const Bytes& b : in) {
+    sources += !b.empty();
+    take(b, all);
+  }
+  if (sources > 1)
+    std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
+      return std::tie(a.key, a.seq) < std::tie(b.key, b.seq);
+    });
   tie_events.resize(pooled_from);
   for (const Keyed& k : all) tie_events.push_back(k.event);
 }

@@ -324,10 +324,10 @@ class Simulation {
   // Partitioned runs.
   PartitionComm* comm_ = nullptr;
   std::int32_t rank_ = 0;
+  bool remote_clients_ = false;  // another process's client came to one of its organizations
   Partition part_;
   std::vector<std::int32_t> own_orgs_;     // ascending
   std::vector<std::uint16_t> id_rank_;     // client id -> owning process
-  bool remote_clients_ = false;            // another process's client came to an own org
   std::vector<Client> ghosts_;             // by id; their needs at the end of needs_
   std::size_t ghost_needs_from_ = 0;       // where the ghosts' needs begin in needs_
   std::vector<std::uint64_t> event_keys_;  // per event of the day: its place in the order

@@ -1404,6 +1404,23 @@ void ledger_counts(OutcomeLedger& l, std::vector<std::int64_t>& v, bool back) {
   one(l.innovation_clients);
 }
 
+// Merges the sorted runs v[at[k], at[k + 1]) into one sorted list, stably (pairwise, in log2(k)
+// rounds): the lists each process sends are in order already.
+template <class T, class Less>
+void merge_runs(std::vector<T>& v, std::vector<std::size_t> at, Less less) {
+  while (at.size() > 2) {
+    std::vector<std::size_t> next = {at[0]};
+    for (std::size_t k = 0; k + 2 < at.size(); k += 2) {
+      std::inplace_merge(v.begin() + static_cast<std::ptrdiff_t>(at[k]),
+                         v.begin() + static_cast<std::ptrdiff_t>(at[k + 1]),
+                         v.begin() + static_cast<std::ptrdiff_t>(at[k + 2]), less);
+      next.push_back(at[k + 2]);
+    }
+    if (at.size() % 2 == 0) next.push_back(at.back());  // an odd run out waits a round
+    at.swap(next);
+  }
+}
+
 struct ClientHashBytes {  // hash_client_into's bytes, to be hashed by another process
   Bytes& out;
   template <class T>
@@ -1467,20 +1484,18 @@ void Simulation::exchange_msgs(std::vector<Msg>& msgs) {
   }
   const std::vector<Bytes> in = comm_->exchange(out);
   msgs.clear();
-  std::size_t sources = 0;
+  std::vector<std::size_t> runs = {0};  // each process's messages are in client order already
   for (std::size_t r = 0; r < n; ++r) {
     const std::size_t from = msgs.size();
     take(in[r], msgs);
-    sources += msgs.size() > from;
+    runs.push_back(msgs.size());
     if (static_cast<std::int32_t>(r) == rank_) continue;
     for (std::size_t i = from; i < msgs.size(); ++i) {
       msgs[i].slot = kRemote;
       remote_clients_ = remote_clients_ || msgs[i].type == Msg::arrival;
     }
   }
-  if (sources > 1)  // each process's messages are in client order already
-    std::stable_sort(msgs.begin(), msgs.end(),
-                     [](const Msg& a, const Msg& b) { return a.client < b.client; });
+  merge_runs(msgs, std::move(runs), [](const Msg& a, const Msg& b) { return a.client < b.client; });
 }
 
 // The records (and needs) of other processes' clients that this process's organizations and
@@ -1564,20 +1579,25 @@ void Simulation::exchange_events(std::vector<Event>& events) {
     throw std::logic_error("partitioned run: events and their keys out of step");
   const auto n = static_cast<std::size_t>(comm_->size());
   std::vector<Bytes> out(n);
-  for (std::size_t i = 0; i < events.size(); ++i)
-    put(out[id_rank_[events[i].client]],
-        Keyed{events[i], event_keys_[i], static_cast<std::uint32_t>(i)});
-  const std::vector<Bytes> in = comm_->exchange(out);
-  std::vector<Keyed> all;
-  std::size_t sources = 0;
-  for (const Bytes& b : in) {
-    sources += !b.empty();
-    take(b, all);
+  std::vector<Keyed> all;  // this process's own first: not serialized
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Keyed k{events[i], event_keys_[i], static_cast<std::uint32_t>(i)};
+    if (id_rank_[events[i].client] == rank_)
+      all.push_back(k);
+    else
+      put(out[id_rank_[events[i].client]], k);
   }
-  if (sources > 1)  // one process's events are in the order it made them already
-    std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
-      return std::tie(a.event.client, a.key, a.seq) < std::tie(b.event.client, b.key, b.seq);
-    });
+  const std::vector<Bytes> in = comm_->exchange(out);
+  // A process makes its events in (key, seq) order; merged so, they are then sorted by client
+  // (stably: phase_apply), which is the order of one process.
+  std::vector<std::size_t> runs = {0, all.size()};
+  for (const Bytes& b : in) {
+    take(b, all);
+    if (all.size() > runs.back()) runs.push_back(all.size());
+  }
+  merge_runs(all, std::move(runs), [](const Keyed& a, const Keyed& b) {
+    return std::tie(a.key, a.seq) < std::tie(b.key, b.seq);
+  });
   events.clear();
   for (Keyed& k : all) {
     if (!local_slot(k.event.slot)) {
@@ -1606,15 +1626,14 @@ void Simulation::exchange_tie_events(std::vector<TieEvent>& tie_events, std::siz
   const std::vector<Bytes> in =
       comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
   std::vector<Keyed> all;
-  std::size_t sources = 0;
+  std::vector<std::size_t> runs = {0};  // each process's in (key, seq) order already
   for (const Bytes& b : in) {
-    sources += !b.empty();
     take(b, all);
+    runs.push_back(all.size());
   }
-  if (sources > 1)
-    std::sort(all.begin(), all.end(), [](const Keyed& a, const Keyed& b) {
-      return std::tie(a.key, a.seq) < std::tie(b.key, b.seq);
-    });
+  merge_runs(all, std::move(runs), [](const Keyed& a, const Keyed& b) {
+    return std::tie(a.key, a.seq) < std::tie(b.key, b.seq);
+  });
   tie_events.resize(pooled_from);
   for (const Keyed& k : all) tie_events.push_back(k.event);
 }

@@ -101,6 +101,10 @@ void print_run(const fs::path& out, const RunSpec& spec, const Simulation& sim,
   std::cout << "results in " << out.string() << "\n";
 }
 
+const char kPartitionedStopMessage[] =
+    "\ncaremesh: every process stops at the end of the day (a partitioned run keeps no "
+    "checkpoint)\n";
+
 // Steps a territory-partitioned run (every process of the job calls it; docs/distributed.md,
 // section 6) to its last day. Each day the processes agree on whether to stop (SIGINT/SIGTERM
 // on any of them): a partitioned run keeps no checkpoint, so a stopped one is marked INCOMPLETE
@@ -109,8 +113,8 @@ void print_run(const fs::path& out, const RunSpec& spec, const Simulation& sim,
 int drive_partitioned(const fs::path& out, const RunSpec& spec, Simulation& sim,
                       PartitionComm& comm, int threads, int stop_after_ticks, bool quiet) {
   const auto t0 = std::chrono::steady_clock::now();
-  const StopSignalScope signals(kStopMessage);
   const bool writer = comm.rank() == 0;
+  const StopSignalScope signals(writer ? kPartitionedStopMessage : nullptr);
   bool stopped = false;
   std::vector<std::int64_t> cost;  // per process: microseconds exchanging, bytes sent
   try {

@@ -1288,16 +1288,29 @@ void Simulation::retire_exited() {
       past = mid;
   }
   std::uint32_t m = stay == 0 ? 0 : clients_[stay - 1].first_need + clients_[stay - 1].n_needs;
-  for (std::size_t i = stay; i < n; ++i) {
-    const std::uint32_t slot = active_[i];
-    Client& from = clients_[slot];
-    if (from.first_need != m)
-      std::copy(needs_.begin() + from.first_need, needs_.begin() + from.first_need + from.n_needs,
-                needs_.begin() + m);
-    from.first_need = m;
-    m += from.n_needs;
-    if (slot != i) clients_[i] = from;
-    active_[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = stay; i < n;) {
+    // A run of active records in consecutive slots whose needs follow each other moves as one
+    // block (records and needs), instead of record by record (about 16 records per run).
+    const std::uint32_t first = active_[i];
+    const std::uint32_t need_begin = clients_[first].first_need;
+    std::uint32_t need_end = need_begin + clients_[first].n_needs;
+    std::size_t end = i + 1;
+    while (end < n && active_[end] == first + (end - i) &&
+           clients_[active_[end]].first_need == need_end) {
+      need_end += clients_[active_[end]].n_needs;
+      ++end;
+    }
+    if (need_begin != m)
+      std::copy(needs_.begin() + need_begin, needs_.begin() + need_end, needs_.begin() + m);
+    if (first != i)
+      std::copy(clients_.begin() + first, clients_.begin() + first + (end - i),
+                clients_.begin() + i);
+    for (std::size_t k = i; k < end; ++k) {
+      clients_[k].first_need -= need_begin - m;
+      active_[k] = static_cast<std::uint32_t>(k);
+    }
+    m += need_end - need_begin;
+    i = end;
   }
   clients_.resize(n);
   needs_.resize(m);

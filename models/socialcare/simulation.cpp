@@ -15,6 +15,7 @@
 
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
+#include "engine/radix_sort.hpp"
 
 namespace cm::care {
 
@@ -966,8 +967,9 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
 
 void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events,
                              TickRecord& rec) {
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.client < b.client; });
+  thread_local std::vector<Event> sort_scratch;  // reused day after day
+  stable_radix_sort(
+      events, [](const Event& e) { return e.client; }, sort_scratch);
   std::vector<std::size_t>& groups = event_groups_;  // reused from day to day
   groups.clear();
   for (std::size_t i = 0; i < events.size(); ++i)

@@ -17,6 +17,7 @@
 
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
+#include "engine/radix_sort.hpp"
 
 namespace cm::care {
 
@@ -1039,8 +1040,9 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
 
 void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events,
                              TickRecord& rec) {
-  std::stable_sort(events.begin(), events.end(),
-                   [](const Event& a, const Event& b) { return a.client < b.client; });
+  thread_local std::vector<Event> sort_scratch;  // reused day after day
+  stable_radix_sort(
+      events, [](const Event& e) { return e.client; }, sort_scratch);
   std::vector<std::size_t>& groups = event_groups_;  // reused from day to day
   groups.clear();
   for (std::size_t i = 0; i < events.size(); ++i)
@@ -1851,16 +1853,29 @@ void Simulation::retire_exited() {
       past = mid;
   }
   std::uint32_t m = stay == 0 ? 0 : clients_[stay - 1].first_need + clients_[stay - 1].n_needs;
-  for (std::size_t i = stay; i < n; ++i) {
-    const std::uint32_t slot = active_[i];
-    Client& from = clients_[slot];
-    if (from.first_need != m)
-      std::copy(needs_.begin() + from.first_need, needs_.begin() + from.first_need + from.n_needs,
-                needs_.begin() + m);
-    from.first_need = m;
-    m += from.n_needs;
-    if (slot != i) clients_[i] = from;
-    active_[i] = static_cast<std::uint32_t>(i);
+  for (std::size_t i = stay; i < n;) {
+    // A run of active records in consecutive slots whose needs follow each other moves as one
+    // block (records and needs), instead of record by record (about 16 records per run).
+    const std::uint32_t first = active_[i];
+    const std::uint32_t need_begin = clients_[first].first_need;
+    std::uint32_t need_end = need_begin + clients_[first].n_needs;
+    std::size_t end = i + 1;
+    while (end < n && active_[end] == first + (end - i) &&
+           clients_[active_[end]].first_need == need_end) {
+      need_end += clients_[active_[end]].n_needs;
+      ++end;
+    }
+    if (need_begin != m)
+      std::copy(needs_.begin() + need_begin, needs_.begin() + need_end, needs_.begin() + m);
+    if (first != i)
+      std::copy(clients_.begin() + first, clients_.begin() + first + (end - i),
+                clients_.begin() + i);
+    for (std::size_t k = i; k < end; ++k) {
+      clients_[k].first_need -= need_begin - m;
+      active_[k] = static_cast<std::uint32_t>(k);
+    }
+    m += need_end - need_begin;
+    i = end;
   }
   clients_.resize(n);
   needs_.resize(m);

@@ -151,12 +151,9 @@ int drive_partitioned(const fs::path& out, const RunSpec& spec, Simulation& sim,
     const std::string how =
         stop_requested() ? stop_signal_name(stop_signal()) : "--stop-after-ticks";
     const std::string note =
-        "caremesh " + std::string(kVersion) +
-        ": this partitioned run was "
-        "stopped by " +
-        how + " after day " + std::to_string(sim.tick()) + " of " +
-        std::to_string(spec.target_ticks) +
-        ".\nA partitioned run keeps no checkpoint: run it again (with --force).\n";
+        "caremesh " + std::string(kVersion) + ": this partitioned run was stopped by " + how +
+        " after day " + std::to_string(sim.tick()) + " of " + std::to_string(spec.target_ticks) +
+        ".\nA partitioned run keeps no checkpoint: run it again with --force.\n";
     write_file_atomically(out / kIncompleteFile, note);
     std::cerr << "caremesh: stopped by " << how << " after day " << sim.tick() << " of "
               << spec.target_ticks
@@ -253,7 +250,8 @@ Scenario prepare_run(const RunArgs& a, bool writer) {
   if (!a.force && (fs::exists(out / kCheckpointFile, ec) || fs::exists(out / kIncompleteFile, ec)))
     throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
                              "); continue it with `caremesh resume " + a.out +
-                             "`, or pass --force to replace it");
+                             "` (a partitioned run cannot be resumed), or pass --force to "
+                             "replace it");
   prepare_output_dir(out, a.force);
   if (a.force) {
     fs::remove(out / kCheckpointFile, ec);

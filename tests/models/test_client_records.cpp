@@ -66,6 +66,19 @@ void expect_same(const Report& a, const Report& b) {
 
 // Every built-in scenario and variant, over a horizon long enough for warm-up, cohort and
 // follow-up (a country-scale scenario runs 20 days: every phase, seconds not minutes).
+
+// A run without client records (seed, planned days) saved to a checkpoint and read back.
+Checkpoint saved_without_records(const Scenario& sc, std::uint64_t seed, int days,
+                                 const Simulation& sim, const std::string& name) {
+  RunSpec spec;
+  spec.scenario_file = sc.source_file;
+  spec.effective_yaml = sc.effective_yaml;
+  spec.seed = seed;
+  spec.target_ticks = days;
+  spec.client_records = false;
+  return Checkpoint::decode(Checkpoint::encode(spec, sim), name);
+}
+
 TEST(ClientRecords, FoldedRunsReportWhatFullRecordsReportForEveryScenario) {
   for (const auto& file : scenario_files()) {
     std::vector<std::string> variants = scenario_variants(file);
@@ -143,13 +156,7 @@ TEST(ClientRecords, SqueezedRunsReportWhatFullRecordsReportAndResumeExactly) {
   Simulation first(sc, 5, SimOptions{false, days});
   first.run(150);
   ASSERT_LT(first.client_slots() + 4096, first.clients_created());  // records squeezed out
-  RunSpec spec;
-  spec.scenario_file = sc.source_file;
-  spec.effective_yaml = sc.effective_yaml;
-  spec.seed = 5;
-  spec.target_ticks = days;
-  spec.client_records = false;
-  const Checkpoint cp = Checkpoint::decode(Checkpoint::encode(spec, first), "squeezed.bin");
+  const Checkpoint cp = saved_without_records(sc, 5, days, first, "squeezed.bin");
   Simulation second(cp.scenario(), 5, SimOptions{false, days});
   cp.restore(second);
   second.run(days - 150);
@@ -168,13 +175,7 @@ TEST(ClientRecords, FoldedRunResumesFromACheckpointExactly) {
 
   Simulation first(sc, 9, SimOptions{false, days});
   first.run(days / 3);
-  RunSpec spec;
-  spec.scenario_file = sc.source_file;
-  spec.effective_yaml = sc.effective_yaml;
-  spec.seed = 9;
-  spec.target_ticks = days;
-  spec.client_records = false;
-  const Checkpoint cp = Checkpoint::decode(Checkpoint::encode(spec, first), "folded.bin");
+  const Checkpoint cp = saved_without_records(sc, 9, days, first, "folded.bin");
   Simulation second(cp.scenario(), 9, SimOptions{cp.spec().client_records, cp.spec().target_ticks});
   cp.restore(second);
   EXPECT_EQ(second.state_hash(), first.state_hash());

@@ -280,6 +280,14 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.records(o.intake);
     io.fixed(o.queues, "services", [&](auto& q) { io.records(q); });
     io.records(o.reserved_in_use);
+    io.records(o.in_use);
+    io.records(o.agreement_arrival);
+    io.records(o.wait_now);
+    io.records(o.wait_meeting);
+    io.records(o.start_rate);
+    io.records(o.started_today);
+    io.value(o.backlog);
+    io.value(o.conference_debt);
     io.value(o.assessments);
     io.value(o.referrals_sent);
     io.value(o.referrals_received);
@@ -289,6 +297,12 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.value(o.conferences);
     io.value(o.started);
     io.value(o.started_in_standard);
+    io.value(o.agreement_referrals);
+    io.value(o.agreements_honoured);
+    io.value(o.agreements_breached);
+    io.value(o.referred_late);
+    io.value(o.referred_dropouts);
+    io.value(o.conference_minutes);
   });
   io.fixed(sim.nets_, "networks", [&](auto& n) {
     io.value(n.hours_per_day);
@@ -328,6 +342,8 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
       io.value(c.end);
       io.records(c.started_at_start);
       io.records(c.in_standard_at_start);
+      io.records(c.honoured_at_start);
+      io.records(c.breached_at_start);
     });
   });
   io.list(sim.steering_rows_, [&](auto& r) {

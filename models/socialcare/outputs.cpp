@@ -27,7 +27,8 @@ void write_timeseries(const fs::path& file, const Simulation& sim) {
     header.push_back(std::string("needs_") + to_string(static_cast<NeedState>(s)));
   for (const char* h : {"resolved", "dropped", "queue_length", "intake_length",
                         "conferences_waiting", "services_started", "mean_wait_days_started",
-                        "referrals", "signposts", "turned_away", "assessments"})
+                        "referrals", "signposts", "turned_away", "assessments",
+                        "conflicts_dropped"})
     header.emplace_back(h);
   for (int l = 0; l < kLevels; ++l) header.push_back("ties_level_" + std::to_string(l));
   for (const char* h :
@@ -41,6 +42,7 @@ void write_timeseries(const fs::path& file, const Simulation& sim) {
     csv.field(r.conferences_waiting).field(r.services_started);
     csv.field(r.services_started > 0 ? r.wait_days_started / r.services_started : 0.0);
     csv.field(r.referrals).field(r.signposts).field(r.turned_away).field(r.assessments);
+    csv.field(r.conflicts);
     for (auto n : r.ties_by_level) csv.field(n);
     csv.field(r.collaboration_hours).field(r.direct_hours_used).field(r.direct_hours_capacity);
     csv.field(r.paid_hours);
@@ -89,7 +91,9 @@ void write_organizations(const fs::path& file, const Simulation& sim) {
   CsvWriter csv({"id", "name", "sector", "district", "services", "helpers", "network",
                  "paid_hours_per_day", "collaboration_hours_per_day", "coordination_hours_per_day",
                  "assessments", "referrals_sent", "turned_away", "pooled_out", "cases_now",
-                 "waiting_now"});
+                 "waiting_now", "referrals_received", "services_started",
+                 "started_within_standard", "agreement_referrals", "agreements_honoured",
+                 "agreements_breached", "referred_late", "referred_dropouts", "conference_hours"});
   for (std::size_t o = 0; o < sc.organizations.size(); ++o) {
     const Organization& org = sc.organizations[o];
     const OrgState& st = sim.organizations()[o];
@@ -107,6 +111,10 @@ void write_organizations(const fs::path& file, const Simulation& sim) {
     csv.field(st.paid_hours).field(st.collaboration_hours).field(st.coordination_hours);
     csv.field(st.assessments).field(st.referrals_sent).field(st.turned_away);
     csv.field(st.pooled_out).field(cases).field(waiting);
+    csv.field(st.referrals_received).field(st.started).field(st.started_in_standard);
+    csv.field(st.agreement_referrals).field(st.agreements_honoured).field(st.agreements_breached);
+    csv.field(st.referred_late).field(st.referred_dropouts);
+    csv.field(static_cast<double>(st.conference_minutes) / 60.0);
     csv.end_row();
   }
   csv.write(file);

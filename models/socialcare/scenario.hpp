@@ -115,8 +115,40 @@ struct TieDef {
   double warm_reach = 0.97;
   int signpost_days = 3;          // days to travel a signposted referral
   int warm_days = 1;              // days to complete a warm hand-over
-  double conference_hours = 1.5;  // coordinator hours one case conference takes, h
+  double conference_hours = 1.5;  // hours the chair (coordinator or convener) spends per conference, h
   double reserved_share = 0.2;    // share of a partner's case slots a formal agreement reserves
+  // Trust learns from how a partner treats the clients sent to it (MODEL.md §12): relative
+  // losses (x trust) when a referred client waits past standards.max_days_to_service in its
+  // queue, gives up there, or waits past an agreement's guaranteed access time.
+  double trust_loss_late = 0.05;
+  double trust_loss_dropout = 0.1;
+  double trust_loss_breach = 0.15;
+  int reviews_to_fall = 2;  // consecutive reviews with a shortfall before a tie falls a level
+};
+
+// How helpers take the next case across an organization's queues.
+enum class QueueDiscipline : std::uint8_t {
+  urgency_first,  // urgency, then agreement, then days waited, then client id (default)
+  fifo,           // days waited, then client id (urgency and agreements ignored)
+  by_service      // service by service in catalogue order, each by urgency first (old rule)
+};
+const char* to_string(QueueDiscipline d);
+
+// The decision rules of organizations (MODEL.md §4, §12): what a referrer can see of a
+// partner at each level and how it chooses; how helpers pick the next case; what agreements
+// promise; who pays for case conferences. docs/model.md gives the rules and their sources.
+struct DecisionDef {
+  int meeting_interval_days = 14;  // level 4-6 partners know each other's waits as of the last
+                                   // regular meeting, held every this many days
+  int wait_window_days = 30;       // an organization's start rate: a moving mean over ~this, days
+  double trust_weight_days = 30.0;  // expected days of waiting a referrer accepts to send a
+                                    // client to a fully trusted partner instead of an untrusted one
+  QueueDiscipline queue_discipline = QueueDiscipline::urgency_first;
+  int agreement_access_days = 14;   // access time an agreement (level >= 6) guarantees, days
+  int reserved_release_days = 30;   // reserved slots are held while an agreement referral came
+                                    // within this many days; then released to other clients
+  int breach_limit = 2;             // breaches within a review that bring a tie down a level
+  double conference_member_hours = 1.0;  // hours each taking-part organization gives, h
 };
 
 struct ExplicitTie {
@@ -205,6 +237,7 @@ struct Scenario {
   HelperDef helpers;
   TieDef ties;
   TiePolicy tie_policy;
+  DecisionDef decisions;
   std::vector<ExplicitTie> explicit_ties;
   // Pairs of organizations with a tie record, at the policy's initial levels: those serving a
   // common district (unless territory_ties is false, as in a generated country, where that

@@ -54,6 +54,18 @@ const char* to_string(Governance g) {
   return "?";
 }
 
+const char* to_string(QueueDiscipline d) {
+  switch (d) {
+    case QueueDiscipline::urgency_first:
+      return "urgency_first";
+    case QueueDiscipline::fifo:
+      return "fifo";
+    case QueueDiscipline::by_service:
+      return "by_service";
+  }
+  return "?";
+}
+
 namespace {
 
 constexpr double kInf = 1e300;
@@ -130,8 +142,8 @@ std::string apply_override(YAML::Node root, const std::string& path, const YAML:
       }
       // A missing optional section of the scenario is created (it then holds only this key;
       // defaults fill the rest); any other missing key is an error.
-      static const std::set<std::string> sections = {"population", "helpers",   "ties",
-                                                     "tie_policy", "standards", "steering"};
+      static const std::set<std::string> sections = {"population", "helpers",   "ties",      "tie_policy",
+                                                     "standards",  "steering",  "decisions"};
       if (!cur[st.key]) {
         if (s != 0 || !sections.count(st.key)) return "no key \"" + walked + "\" in the scenario";
         cur[st.key] = YAML::Node(YAML::NodeType::Map);
@@ -189,6 +201,7 @@ class Reader {
     read_ties(root.child("ties"), sc.ties);
     read_tie_policy(root.child("tie_policy"), sc.tie_policy);
     read_standards(root.child("standards"), sc.standards);
+    read_decisions(root.child("decisions"), sc.decisions);
     if (country) {
       read_country(root, sc);
     } else {
@@ -362,6 +375,32 @@ class Reader {
     t.warm_days = static_cast<int>(n.integer("warm_days", t.warm_days, 1, 365));
     t.conference_hours = n.number("conference_hours", t.conference_hours, 0.0, 100.0);
     t.reserved_share = n.number("reserved_share", t.reserved_share, 0.0, 1.0);
+    t.trust_loss_late = n.number("trust_loss_late", t.trust_loss_late, 0.0, 1.0);
+    t.trust_loss_dropout = n.number("trust_loss_dropout", t.trust_loss_dropout, 0.0, 1.0);
+    t.trust_loss_breach = n.number("trust_loss_breach", t.trust_loss_breach, 0.0, 1.0);
+    t.reviews_to_fall = static_cast<int>(n.integer("reviews_to_fall", t.reviews_to_fall, 1, 100));
+    n.finish();
+  }
+
+  void read_decisions(const Node& n, DecisionDef& d) {
+    if (!n.present()) return;
+    d.meeting_interval_days =
+        static_cast<int>(n.integer("meeting_interval_days", d.meeting_interval_days, 1, 3650));
+    d.wait_window_days =
+        static_cast<int>(n.integer("wait_window_days", d.wait_window_days, 1, 3650));
+    d.trust_weight_days = n.number("trust_weight_days", d.trust_weight_days, 0.0, 3650.0);
+    const std::string q = n.choice("queue_discipline", to_string(d.queue_discipline),
+                                   {"urgency_first", "fifo", "by_service"});
+    d.queue_discipline = q == "fifo"         ? QueueDiscipline::fifo
+                         : q == "by_service" ? QueueDiscipline::by_service
+                                             : QueueDiscipline::urgency_first;
+    d.agreement_access_days =
+        static_cast<int>(n.integer("agreement_access_days", d.agreement_access_days, 0, 3650));
+    d.reserved_release_days =
+        static_cast<int>(n.integer("reserved_release_days", d.reserved_release_days, 0, 3650));
+    d.breach_limit = static_cast<int>(n.integer("breach_limit", d.breach_limit, 1, 10000));
+    d.conference_member_hours =
+        n.number("conference_member_hours", d.conference_member_hours, 0.0, 100.0);
     n.finish();
   }
 

@@ -5,6 +5,7 @@
 #include <boost/random/poisson_distribution.hpp>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -35,8 +36,16 @@ constexpr std::uint64_t kTieReview = purpose_code("tie-review");
 constexpr std::size_t kClientGrain = 512;
 constexpr int kTrimDays = 30;  // days between returns of freed heap memory to the system
 
+// Queue and intake priority: urgency first, then a slot an agreement reserves (allocate()
+// decides which agreement referrals get one), so an agreement never outranks urgency.
 std::uint8_t base_priority(const Need& n) {
-  return (n.flags & need_flag::urgent) ? 1 : 0;
+  return (n.flags & need_flag::urgent) ? 2 : 0;
+}
+std::uint8_t arrival_priority(const Need& n) {
+  return static_cast<std::uint8_t>(base_priority(n) + ((n.flags & need_flag::priority) ? 1 : 0));
+}
+std::uint64_t need_key(std::uint32_t client, int need) {
+  return (std::uint64_t{client} << 8) | static_cast<std::uint64_t>(need);
 }
 }  // namespace
 
@@ -87,8 +96,15 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
       if (orgs_[m].network < 0) orgs_[m].network = static_cast<std::int32_t>(k);
   }
   for (int o = 0; o < n_orgs; ++o) {
-    orgs_[o].queues.resize(sc_.services.size());
-    orgs_[o].reserved_in_use.assign(sc_.services.size(), 0);
+    const std::size_t n_services = sc_.services.size();
+    orgs_[o].queues.resize(n_services);
+    orgs_[o].reserved_in_use.assign(n_services, 0);
+    orgs_[o].in_use.assign(n_services, 0);
+    orgs_[o].agreement_arrival.assign(n_services, std::numeric_limits<std::int32_t>::min() / 2);
+    orgs_[o].wait_now.assign(n_services, 0.0f);
+    orgs_[o].wait_meeting.assign(n_services, 0.0f);
+    orgs_[o].start_rate.assign(n_services, 0.0f);
+    orgs_[o].started_today.assign(n_services, 0);
   }
   for (std::size_t s = 0; s < sc_.services.size(); ++s)
     if (sc_.services[s].innovative) innovative_mask_ |= 1u << s;
@@ -273,7 +289,8 @@ void Simulation::step() {
     fetch_ghosts(msgs);
   }
   phase_organizations(msgs, events, tie_events, rec);
-  const std::size_t pooled_from = tie_events.size();
+  const std::size_t pooled_from = tie_keyed_from_;  // the day's tie events from here on are
+                                                    // each one process's (keyed, exchanged)
   phase_pooling(events, tie_events);
   phase_conferences(events, rec);
   if (comm_ != nullptr) {
@@ -285,6 +302,7 @@ void Simulation::step() {
     exchange_tie_events(tie_events, pooled_from);
     sync_helpers();
   }
+  phase_waits();
   phase_ties(tie_events);
   phase_staff();
   phase_record(rec);
@@ -484,8 +502,8 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
             Msg m{Msg::arrival};
             m.mode = warm ? ArrivalMode::warm : ArrivalMode::signposted;
             m.need = static_cast<std::uint8_t>(i);
-            m.priority = static_cast<std::uint8_t>(base_priority(n) +
-                                                   ((n.flags & need_flag::priority) ? 2 : 0));
+            m.priority = arrival_priority(n);
+            m.service = n.service;
             m.org = n.org;
             m.from_org = n.from_org;
             m.client = c.id;
@@ -496,6 +514,7 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
             m.org = n.from_org;
             m.from_org = n.org;
             m.client = c.id;  // orders the messages of a partitioned run
+            m.tie_kind = TieEventKind::no_show;
             out.push_back(m);
             ++c.failed_contacts;
             n.state = NeedState::seeking;
@@ -527,8 +546,21 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
     const double hazard = pop.dropout_base + pop.dropout_per_failed_contact * c.failed_contacts +
                           pop.dropout_per_day_waiting * (tick_ - c.arrival);
     if (rng.bernoulli(hazard)) {
-      for (int i = 0; i < c.n_needs; ++i)
-        if (needs_of(c)[i].state != NeedState::met) needs_of(c)[i].state = NeedState::unmet;
+      for (int i = 0; i < c.n_needs; ++i) {
+        Need& n = needs_of(c)[i];
+        // Giving up in the queue (or at the intake) of an organization it was referred to: the
+        // referrer learns how its partner treated the client.
+        if ((n.state == NeedState::waiting || n.state == NeedState::intake) && n.from_org >= 0 &&
+            n.org >= 0) {
+          Msg m{Msg::tie_failure};
+          m.org = n.from_org;
+          m.from_org = n.org;
+          m.client = c.id;
+          m.tie_kind = TieEventKind::dropout;
+          out.push_back(m);
+        }
+        if (n.state != NeedState::met) n.state = NeedState::unmet;
+      }
       c.outcome = Outcome::dropped;
       c.exit = tick_;
       return;
@@ -598,7 +630,8 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
   for (const Msg& m : msgs) {
     if (m.type == Msg::tie_failure) {
       const std::int32_t t = ties_.find(m.org, m.from_org);
-      if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), false});
+      if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), m.tie_kind});
+      if (m.tie_kind == TieEventKind::dropout) ++orgs_[m.from_org].referred_dropouts;
       continue;
     }
     ++start[m.org + 1];
@@ -624,9 +657,18 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
       },
       1);
   event_keys_.clear();
+  tie_keys_.clear();
+  tie_keyed_from_ = tie_events.size();
   for (std::size_t o = 0; o < n_orgs; ++o) {
     OrgOutput& out = outputs[o];
     events.insert(events.end(), out.events.begin(), out.events.end());
+    // Late and breached referrals its queues noted (a partitioned run merges them by org).
+    tie_events.insert(tie_events.end(), out.tie_events.begin(), out.tie_events.end());
+    if (comm_ != nullptr) tie_keys_.insert(tie_keys_.end(), out.tie_events.size(), o);
+    for (const auto& [p, h] : out.conference_hours) {
+      orgs_[p].conference_debt += h;
+      orgs_[p].conference_minutes += std::llround(h * 60);
+    }
     if (comm_ != nullptr) event_keys_.insert(event_keys_.end(), out.events.size(), o);
     const std::int32_t net = orgs_[o].network;
     for (const auto& r : out.conferences) nets_[net].waiting.push_back(r);
@@ -649,16 +691,30 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       Helper& h = staff_.helpers[m.helper];
       h.load_hours = std::max(0.0f, h.load_hours - m.hours);
       if (h.cases > 0) --h.cases;
+      if (org.in_use[m.service] > 0) --org.in_use[m.service];
       if (m.reserved && org.reserved_in_use[m.service] > 0) --org.reserved_in_use[m.service];
     } else {
+      if (m.mode != ArrivalMode::walk_in) {
+        ++org.referrals_received;
+        if (m.priority & 1) {  // under an agreement
+          ++org.agreement_referrals;
+          org.agreement_arrival[m.service] = tick_;
+        }
+      }
       org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_, m.slot});
     }
   }
   // Unused intake hours carry over only far enough that a small organization, whose daily
-  // intake time is shorter than one assessment, still completes assessments.
+  // intake time is shorter than one assessment, still completes assessments. Hours owed for
+  // yesterday's case conferences are paid first.
   org.intake_left = std::min(
       org.intake_left + org.intake_hours,
       std::max(org.intake_hours, sc_.helpers.assessment_hours + sc_.ties.conference_hours));
+  if (org.conference_debt > 0) {
+    const double paid = std::min(org.conference_debt, org.intake_left);
+    org.intake_left -= paid;
+    org.conference_debt -= paid;
+  }
   std::sort(org.intake.begin(), org.intake.end(), [](const IntakeEntry& a, const IntakeEntry& b) {
     if (a.priority != b.priority) return a.priority > b.priority;
     if (a.tick != b.tick) return a.tick < b.tick;
@@ -703,8 +759,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   }
   org.intake.resize(kept);
   out.intake_length = static_cast<std::int64_t>(org.intake.size());
-  for (std::size_t s = 0; s < sc_.services.size(); ++s)
-    if (offers(o, static_cast<int>(s))) allocate(o, static_cast<int>(s), out.events, false);
+  allocate(o, out);
 }
 
 // After assessment: serve what the organization offers, refer or signpost the presented need
@@ -713,7 +768,7 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
   const Need& presented = needs_of(c)[e.need];
   auto enqueue = [&](int i, std::uint8_t priority) {
     orgs_[o].queues[needs_of(c)[i].service].push_back(
-        {priority, tick_, c.id, static_cast<std::uint8_t>(i), slot_of(c)});
+        {priority, tick_, c.id, static_cast<std::uint8_t>(i), 0, slot_of(c)});
     Event ev{Event::queued};
     ev.client = c.id;
     ev.slot = slot_of(c);
@@ -725,20 +780,17 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
     enqueue(e.need, e.priority);
   else
     route(o, c, e.need, true, 1, out);
-  bool others_elsewhere = false;
+  std::uint32_t elsewhere = 0;  // services of pending needs it does not offer
   for (int i = 0; i < c.n_needs; ++i) {
     if (i == e.need || needs_of(c)[i].state != NeedState::pending) continue;
     if (offers(o, needs_of(c)[i].service))
       enqueue(i, base_priority(needs_of(c)[i]));
     else
-      others_elsewhere = true;
+      elsewhere |= 1u << needs_of(c)[i].service;
   }
-  if (!others_elsewhere) return;
-  // A case conference needs a partner at level >= 4 (regular meetings).
-  const auto& ties = ties_.of(o);
-  if (std::none_of(ties.begin(), ties.end(),
-                   [this](const auto& pt) { return ties_[pt.second].level >= 4; }))
-    return;
+  // A case conference needs a partner at level >= 4 (regular meetings) that offers one of the
+  // client's other needs: without one there is nothing to plan together.
+  if (elsewhere == 0 || !conference_partner(o, c, elsewhere)) return;
   const std::int32_t net = orgs_[o].network;
   if (net >= 0 && sc_.networks[net].coordinator >= 0) {
     out.conferences.push_back({base_priority(presented), tick_, c.id, o, slot_of(c)});
@@ -747,49 +799,94 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
     ev.slot = slot_of(c);
     out.events.push_back(ev);
   } else if (orgs_[o].intake_left + 1e-9 >= sc_.ties.conference_hours) {
-    orgs_[o].intake_left -= sc_.ties.conference_hours;
+    orgs_[o].intake_left -= sc_.ties.conference_hours;  // it chairs the conference
+    orgs_[o].conference_minutes += std::llround(sc_.ties.conference_hours * 60);
     ++orgs_[o].conferences;
-    hold_conference(o, c, out);
+    hold_conference(o, c, out, nullptr);
   }
 }
 
-// Refers need i of client c from organization o to the best partner that offers it and serves
-// the client's district: warm at level >= 3, signposted at 1–2 (or through a personal tie).
-void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, int min_level,
-                       OrgOutput& out) {
-  const Need& n = needs_of(c)[i];
-  std::int32_t best = -1;
-  int best_level = -1;
-  float best_trust = -1;
-  // The ties to scan, in their order (the first of equally good partners wins): all of them, or
-  // those whose partner serves the client's district or that cross territories.
+// The ties of organization o to scan for a client of a district, in partner order: all of
+// them, or (an organization with many ties) those whose partner serves the district or that
+// cross territories. pos: positions into ties_.of(o), or nullptr for all.
+std::span<const std::pair<std::int32_t, std::uint32_t>> Simulation::ties_in_district(
+    std::int32_t o, int district, const std::uint32_t*& pos) const {
   const auto& all = ties_.of(o);
-  const std::uint32_t* pos = nullptr;
+  pos = nullptr;
   std::size_t n_pos = all.size();
   if (route_first_[o] >= 0) {
     const auto& s = sc_.organizations[o].serves;
-    const auto it = std::lower_bound(s.begin(), s.end(), static_cast<int>(c.district));
-    if (it != s.end() && *it == c.district) {
+    const auto it = std::lower_bound(s.begin(), s.end(), district);
+    if (it != s.end() && *it == district) {
       const std::size_t j =
           static_cast<std::size_t>(route_first_[o]) + static_cast<std::size_t>(it - s.begin());
       pos = route_pos_.data() + route_begin_[j];
       n_pos = route_begin_[j + 1] - route_begin_[j];
     }
   }
-  for (std::size_t k = 0; k < n_pos; ++k) {
-    const auto& [p, t] = all[pos != nullptr ? pos[k] : k];
+  return {all.data(), pos != nullptr ? n_pos : all.size()};
+}
+
+bool Simulation::conference_partner(std::int32_t o, const Client& c,
+                                    std::uint32_t services) const {
+  const std::uint32_t* pos = nullptr;
+  const auto ties = ties_in_district(o, c.district, pos);
+  const auto& all = ties_.of(o);
+  for (std::size_t k = 0; k < ties.size(); ++k) {
+    const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
+    const Tie& tie = ties_[t];
+    if (tie.level < 4 || (sc_.organizations[p].services & services) == 0) continue;
+    if (serves(p, c.district) || tie.cross_territory) return true;
+  }
+  return false;
+}
+
+// Refers need i of client c from organization o to the partner where the client is expected
+// to start soonest, as far as the tie lets o see it (MODEL.md §12, docs/model.md "Referral"):
+// expected days = (travel days + the partner's expected wait) / chance the referral completes,
+// plus trust_weight_days x (1 - trust). The wait is known at level >= 4 as of the last regular
+// meeting, at level 7 as of today; an agreement (level >= 6) promises at most its access time;
+// at levels 1-3 the referrer knows only the offer, so the wait does not tell partners apart.
+// Warm at level >= 3, signposted at 1-2 (or through a personal tie). Ties go to the first
+// partner in id order.
+void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, int min_level,
+                       OrgOutput& out) {
+  const Need& n = needs_of(c)[i];
+  const TieDef& td = sc_.ties;
+  const DecisionDef& dec = sc_.decisions;
+  const bool signpost_ok = sc_.organizations[o].intake_policy == IntakePolicy::signpost;
+  std::int32_t best = -1;
+  int best_level = -1;
+  double best_score = std::numeric_limits<double>::infinity();
+  const std::uint32_t* pos = nullptr;
+  const auto ties = ties_in_district(o, c.district, pos);
+  const auto& all = ties_.of(o);
+  for (std::size_t k = 0; k < ties.size(); ++k) {
+    const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
     const Tie& tie = ties_[t];
     const int level = tie.level;
     if (level < min_level && !(min_level <= 1 && tie.personal > 0)) continue;
+    if (level < 3 && !signpost_ok) continue;
     if (!offers(p, n.service) || (!serves(p, c.district) && !tie.cross_territory)) continue;
-    if (level > best_level || (level == best_level && tie.trust > best_trust)) {
+    const bool warm = level >= 3;
+    const double completes =
+        std::max(1e-6, warm ? td.warm_try * td.warm_reach : td.signpost_try * td.signpost_reach);
+    double wait = 0;
+    if (level >= 7)
+      wait = orgs_[p].wait_now[n.service];
+    else if (level >= 4)
+      wait = orgs_[p].wait_meeting[n.service];
+    if (level >= 6) wait = std::min<double>(wait, dec.agreement_access_days);
+    const double travel = warm ? td.warm_days : td.signpost_days;
+    const double score =
+        (travel + wait) / completes + dec.trust_weight_days * (1.0 - static_cast<double>(tie.trust));
+    if (score < best_score) {
       best = p;
       best_level = level;
-      best_trust = tie.trust;
+      best_score = score;
     }
   }
-  const bool signpost_ok = sc_.organizations[o].intake_policy == IntakePolicy::signpost;
-  if (best >= 0 && (best_level >= 3 || signpost_ok)) {
+  if (best >= 0) {
     Event ev{Event::referred};
     ev.client = c.id;
     ev.slot = slot_of(c);
@@ -814,12 +911,29 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   ++out.turned_away;
 }
 
-// A case conference plans the whole bundle: every pending need the assessing organization
-// does not offer is referred warm, at once, to a partner at level >= 3.
-void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out) {
-  for (int i = 0; i < c.n_needs; ++i)
-    if (needs_of(c)[i].state == NeedState::pending && !offers(o, needs_of(c)[i].service))
-      route(o, c, i, false, 3, out);
+// A case conference plans the whole bundle: every pending need the convening organization o
+// does not offer is referred warm, at once, to a partner at level >= 3 chosen as route() does.
+// Every organization that takes part (the partners that receive a need) gives
+// decisions.conference_member_hours, paid from its next day's intake hours. claimed: the
+// day's (client, need) keys another action already took, which the conference leaves alone.
+void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out,
+                                 const std::vector<std::uint64_t>* claimed) {
+  const std::size_t first = out.events.size();
+  for (int i = 0; i < c.n_needs; ++i) {
+    if (needs_of(c)[i].state != NeedState::pending || offers(o, needs_of(c)[i].service)) continue;
+    if (claimed != nullptr &&
+        std::binary_search(claimed->begin(), claimed->end(), need_key(c.id, i)))
+      continue;
+    route(o, c, i, false, 3, out);
+  }
+  const double hours = sc_.decisions.conference_member_hours;
+  if (hours <= 0) return;
+  for (std::size_t k = first; k < out.events.size(); ++k) {
+    const std::int32_t p = out.events[k].org;
+    bool seen = false;
+    for (std::size_t j = first; j < k && !seen; ++j) seen = out.events[j].org == p;
+    if (!seen) out.conference_hours.emplace_back(p, hours);
+  }
 }
 
 // Whether a queue entry still stands: the need waits at this organization, or it was queued
@@ -834,112 +948,176 @@ bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
   return n.state == NeedState::pending || (n.state == NeedState::intake && n.org == o);
 }
 
-// Gives waiting clients of organization o's queue for a service to free helpers: o's own, or
-// with pooled_only, the helpers of level >= 5 partners whose own queue for it is empty.
-bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& events,
-                          bool pooled_only) {
-  auto& queue = orgs_[o].queues[service];
-  if (queue.empty()) return false;
-  // Pooling: partners at level >= 5 that offer the service and have nobody of their own
-  // waiting for it may lend a helper. Without one there is nothing to do (the queue is
-  // re-prioritized and sorted the next time it is allocated).
-  thread_local std::vector<std::int32_t> lenders;  // scratch lists, reused call after call
-  thread_local std::vector<std::size_t> referred;
-  lenders.clear();
-  referred.clear();
-  if (pooled_only) {
-    for (const auto& [p, t] : ties_.of(o)) {
-      if (ties_[t].level < 5 || !offers(p, service)) continue;
-      const auto& own = orgs_[p].queues[service];
-      if (std::none_of(own.begin(), own.end(),
-                       [&, p = p](const QueueEntry& q) { return still_queued(p, q); }))
-        lenders.push_back(p);
-    }
-    if (lenders.empty()) return false;
-  }
-  const float hours = static_cast<float>(sc_.services[service].hours_per_day);
+namespace {
+// A helper who may take a case, in a heap whose top is the one a scan of the staff would pick:
+// the most free hours, then the first in staff order. Free hours only fall during a day's
+// allocation, so an entry whose helper took a case of another service meanwhile is stale: it is
+// checked when it reaches the top and pushed back with its hours of now.
+struct Candidate {
+  float free;
+  std::int32_t order, slot;
+};
+bool worse(const Candidate& a, const Candidate& b) {
+  return a.free < b.free || (a.free == b.free && a.order > b.order);
+}
+}  // namespace
+
+// Gives waiting clients of organization o's queues to its free helpers, across all its
+// services, in the order of the scenario's queue discipline (decisions.queue_discipline):
+// urgency, then a slot an agreement reserves, then days waited, then client id. An agreement
+// (level >= 6) reserves ties.reserved_share of the case slots for each service; while an
+// agreement referral came within decisions.reserved_release_days, the free reserved slots are
+// held for agreement referrals, else they are released to everyone. Referrals that wait past
+// the standard, or past an agreement's access time, are noted for the referrer (tie events).
+void Simulation::allocate(std::int32_t o, OrgOutput& out) {
+  OrgState& org = orgs_[o];
+  const DecisionDef& dec = sc_.decisions;
+  const int n_services = static_cast<int>(sc_.services.size());
   const int cap = sc_.helpers.caseload_cap;
-  // A formal agreement (level >= 6) reserves a share of the organization's case slots for
-  // referred clients: that many of them, first come first served, go ahead of the queue.
-  int reserved_free = 0;
-  if (!pooled_only) {
-    double slots = 0;
-    for_each_staff(o, [&](std::int32_t s) {
-      const Helper& h = staff_.helpers[s];
-      if ((h.skills >> service) & 1u) slots += std::floor(h.capacity_hours / hours + 1e-6);
+  const QueueDiscipline discipline = dec.queue_discipline;
+  thread_local std::vector<std::size_t> referred;  // scratch lists, reused call after call
+  thread_local std::vector<std::vector<Candidate>> heaps;
+  thread_local std::vector<std::size_t> head;
+  thread_local std::vector<int> general_room, reserved_room;
+  thread_local std::vector<std::uint8_t> built, exhausted;
+  heaps.resize(static_cast<std::size_t>(n_services));
+  head.assign(static_cast<std::size_t>(n_services), 0);
+  general_room.assign(static_cast<std::size_t>(n_services), 0);
+  reserved_room.assign(static_cast<std::size_t>(n_services), 0);
+  built.assign(static_cast<std::size_t>(n_services), 0);
+  exhausted.assign(static_cast<std::size_t>(n_services), 1);
+  org.backlog = 0;
+  bool any_waiting = false;
+  for (int s = 0; s < n_services; ++s) {
+    auto& queue = org.queues[s];
+    if (queue.empty() || !offers(o, s)) continue;
+    // Entries that no longer stand (the client left, or the need moved on) go first, so that
+    // they take no reserved slot.
+    std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
+    if (queue.empty()) continue;
+    const float hours = static_cast<float>(sc_.services[s].hours_per_day);
+    // Case slots of its staff for the service, and the free ones now.
+    int slots = 0, free_slots = 0;
+    for_each_staff(o, [&](std::int32_t x) {
+      const Helper& h = staff_.helpers[x];
+      if (!((h.skills >> s) & 1u)) return;
+      slots += std::min(cap, static_cast<int>(std::floor(h.capacity_hours / hours + 1e-6)));
+      free_slots += std::max(
+          0, std::min(cap - h.cases, static_cast<int>(std::floor(h.free_hours() / hours + 1e-6))));
     });
-    reserved_free = static_cast<int>(std::floor(sc_.ties.reserved_share * slots)) -
-                    orgs_[o].reserved_in_use[service];
-  }
-  // Entries that no longer stand (the client left, or the need moved on) go first, so that
-  // they take no reserved slot.
-  std::erase_if(queue, [&](const QueueEntry& q) { return !still_queued(o, q); });
-  for (std::size_t i = 0; i < queue.size(); ++i) {
-    const Need& n = needs_of(*find_client(queue[i].slot, queue[i].client))[queue[i].need];
-    queue[i].priority = base_priority(n);
-    if (reserved_free > 0 && (n.flags & need_flag::priority)) referred.push_back(i);
-  }
-  std::sort(referred.begin(), referred.end(), [&](std::size_t x, std::size_t y) {
-    return std::tie(queue[x].tick, queue[x].client, queue[x].need) <
-           std::tie(queue[y].tick, queue[y].client, queue[y].need);
-  });
-  for (std::size_t k = 0; k < referred.size() && static_cast<int>(k) < reserved_free; ++k)
-    queue[referred[k]].priority += 2;
-  std::sort(queue.begin(), queue.end());
-  auto valid = [&](const QueueEntry& q) { return still_queued(o, q); };
-  auto find_helper = [&](std::int32_t org) -> std::int32_t {
-    std::int32_t best = -1;
-    for_each_staff(org, [&](std::int32_t s) {
-      const Helper& h = staff_.helpers[s];
-      if (!((h.skills >> service) & 1u) || !h.can_take(hours, cap)) return;
-      if (best < 0 || h.free_hours() > staff_.helpers[best].free_hours()) best = s;
+    const bool agreements = discipline != QueueDiscipline::fifo;
+    const int reserved_free =
+        agreements ? std::max(0, static_cast<int>(std::floor(sc_.ties.reserved_share * slots)) -
+                                     org.reserved_in_use[s])
+                   : 0;
+    const bool hold = reserved_free > 0 && tick_ - org.agreement_arrival[s] <= dec.reserved_release_days;
+    reserved_room[s] = reserved_free;
+    general_room[s] = hold ? free_slots - reserved_free : std::numeric_limits<int>::max();
+    referred.clear();
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      QueueEntry& q = queue[i];
+      const Need& n = needs_of(*find_client(q.slot, q.client))[q.need];
+      const int waited = tick_ - q.tick;
+      const bool open_referral = n.from_org >= 0;
+      const bool agreement = open_referral && (n.flags & need_flag::priority);
+      if (open_referral && !(q.flags & queue_flag::late_noted) &&
+          waited > sc_.standards.max_days_to_service) {
+        q.flags |= queue_flag::late_noted;
+        ++org.referred_late;
+        const std::int32_t t = ties_.find(n.from_org, o);
+        if (t >= 0) out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::late});
+      }
+      if (agreement && !(q.flags & queue_flag::breach_noted) &&
+          waited > dec.agreement_access_days) {
+        q.flags |= queue_flag::breach_noted;
+        ++org.agreements_breached;
+        const std::int32_t t = ties_.find(n.from_org, o);
+        if (t >= 0)
+          out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::breach});
+      }
+      q.priority = discipline == QueueDiscipline::fifo ? 0 : base_priority(n);
+      if (agreement && reserved_free > 0) referred.push_back(i);
+    }
+    // The reserved slots go to agreement referrals first come, first served.
+    std::sort(referred.begin(), referred.end(), [&](std::size_t x, std::size_t y) {
+      return std::tie(queue[x].tick, queue[x].client, queue[x].need) <
+             std::tie(queue[y].tick, queue[y].client, queue[y].need);
     });
-    return best;
-  };
-  // The organization's own helpers who can take the case, in a heap whose top is the one a
-  // scan of the staff (find_helper) picks: the most free hours, then the first in staff order;
-  // built at the first case, then O(log H) per case instead of a scan of H helpers.
-  struct Candidate {
-    float free;
-    std::int32_t order, slot;
-  };
-  const auto worse = [](const Candidate& a, const Candidate& b) {
-    return a.free < b.free || (a.free == b.free && a.order > b.order);
-  };
-  thread_local std::vector<Candidate> heap;  // scratch, reused call after call
-  bool built = false;
-  auto own_helper = [&]() -> std::int32_t {
-    if (!built) {
+    for (std::size_t k = 0; k < referred.size() && static_cast<int>(k) < reserved_free; ++k)
+      queue[referred[k]].priority += 1;
+    std::sort(queue.begin(), queue.end());
+    exhausted[s] = 0;
+    any_waiting = true;
+  }
+  if (!any_waiting) return;
+  // The helper of the organization's own staff who takes the next case of a service, or -1.
+  auto own_helper = [&](int s) -> std::int32_t {
+    auto& heap = heaps[s];
+    const float hours = static_cast<float>(sc_.services[s].hours_per_day);
+    if (!built[s]) {
       heap.clear();
       std::int32_t order = 0;
-      for_each_staff(o, [&](std::int32_t s) {
-        const Helper& h = staff_.helpers[s];
-        if (((h.skills >> service) & 1u) && h.can_take(hours, cap))
-          heap.push_back({h.free_hours(), order, s});
+      for_each_staff(o, [&](std::int32_t x) {
+        const Helper& h = staff_.helpers[x];
+        if (((h.skills >> s) & 1u) && h.can_take(hours, cap))
+          heap.push_back({h.free_hours(), order, x});
         ++order;
       });
       std::make_heap(heap.begin(), heap.end(), worse);
-      built = true;
+      built[s] = 1;
     }
-    return heap.empty() ? -1 : heap.front().slot;
+    while (!heap.empty()) {
+      const Candidate top = heap.front();
+      const Helper& h = staff_.helpers[top.slot];
+      if (h.can_take(hours, cap) && h.free_hours() == top.free) return top.slot;
+      std::pop_heap(heap.begin(), heap.end(), worse);
+      heap.pop_back();
+      if (h.can_take(hours, cap)) {  // stale: back in with its hours of now
+        heap.push_back({h.free_hours(), top.order, top.slot});
+        std::push_heap(heap.begin(), heap.end(), worse);
+      }
+    }
+    return -1;
   };
-  std::size_t next = 0;
-  bool any = false;
-  for (; next < queue.size(); ++next) {
-    const QueueEntry& q = queue[next];
-    if (!valid(q)) continue;
-    std::int32_t helper = -1;
-    if (!pooled_only) {
-      helper = own_helper();
-    } else {
-      for (std::int32_t p : lenders)
-        if ((helper = find_helper(p)) >= 0) break;
+  // Whether the head of service s's queue goes before the head of service r's.
+  auto before = [&](int s, int r) {
+    if (discipline == QueueDiscipline::by_service) return s < r;
+    const QueueEntry& a = org.queues[s][head[s]];
+    const QueueEntry& b = org.queues[r][head[r]];
+    if (a.priority != b.priority) return a.priority > b.priority;
+    if (a.tick != b.tick) return a.tick < b.tick;
+    if (a.client != b.client) return a.client < b.client;
+    return a.need < b.need;
+  };
+  for (;;) {
+    int s = -1;
+    for (int r = 0; r < n_services; ++r) {
+      if (exhausted[r]) continue;
+      // Skip entries this service cannot take now (general clients while the free slots are
+      // held for agreement referrals).
+      auto& queue = org.queues[r];
+      while (head[r] < queue.size() && !(queue[head[r]].priority & 1) && general_room[r] <= 0)
+        ++head[r];
+      if (head[r] >= queue.size()) {
+        exhausted[r] = 1;
+        continue;
+      }
+      if (s < 0 || before(r, s)) s = r;
     }
-    if (helper < 0) break;
+    if (s < 0) break;
+    auto& queue = org.queues[s];
+    QueueEntry& q = queue[head[s]];
+    const std::int32_t helper = own_helper(s);
+    if (helper < 0) {
+      exhausted[s] = 1;
+      continue;
+    }
+    const float hours = static_cast<float>(sc_.services[s].hours_per_day);
     Helper& h = staff_.helpers[helper];
     h.load_hours += hours;
     ++h.cases;
-    if (!pooled_only) {  // the top of the heap: back in with its new free hours, if it can
+    {  // the top of the heap: back in with its new free hours, if it can
+      auto& heap = heaps[s];
       const std::int32_t order = heap.front().order;
       std::pop_heap(heap.begin(), heap.end(), worse);
       heap.pop_back();
@@ -948,45 +1126,139 @@ bool Simulation::allocate(std::int32_t o, int service, std::vector<Event>& event
         std::push_heap(heap.begin(), heap.end(), worse);
       }
     }
-    const Client& c = *find_client(q.slot, q.client);  // it stands (valid)
+    const Client& c = *find_client(q.slot, q.client);  // it stands
+    const Need& n = needs_of(c)[q.need];
     Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
                            static_cast<std::uint32_t>(tick_));
     Event ev{Event::service_start};
     ev.client = q.client;
     ev.slot = q.slot;
     ev.need = q.need;
-    ev.org = h.org;
+    ev.org = o;
     ev.other = helper;
-    ev.flags = h.org != o ? need_flag::pooled : 0;
-    if (q.priority >= 2 && h.org == o) {
+    if ((q.priority & 1) && discipline != QueueDiscipline::fifo) {
       ev.flags |= need_flag::reserved;
-      ++orgs_[o].reserved_in_use[service];
+      ++org.reserved_in_use[s];
+      --reserved_room[s];
+    } else {
+      --general_room[s];
     }
-    ev.value = draw_service_days(sc_, c, needs_of(c)[q.need], days);
+    ++org.in_use[s];
+    ++org.started_today[s];
+    ++org.started;
+    const int waited = tick_ - q.tick;
+    if (waited <= sc_.standards.max_days_to_service) {
+      ++org.started_in_standard;
+      ev.aux |= start_flag::in_standard;
+    }
+    if (n.from_org >= 0 && (n.flags & need_flag::priority) &&
+        !(q.flags & queue_flag::breach_noted)) {
+      ++org.agreements_honoured;
+      ev.aux |= start_flag::honoured;
+    }
+    ev.value = draw_service_days(sc_, c, n, days);
+    out.events.push_back(ev);
+    q.flags |= queue_flag::started;
+    ++head[s];
+  }
+  for (int s = 0; s < n_services; ++s) {
+    auto& queue = org.queues[s];
+    if (queue.empty()) continue;
+    // Entries still waiting move to the front, in order (those passed over while free slots
+    // were held for agreement referrals included).
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < queue.size(); ++i) {
+      if (queue[i].flags & queue_flag::started) continue;
+      queue[kept++] = queue[i];
+    }
+    queue.resize(kept);
+    if (kept > 0) org.backlog |= 1u << s;
+  }
+}
+
+// Pooling (level >= 5): what is left of organization o's queue for a service after its own
+// helpers took their cases goes to helpers of partners at level >= 5 who have hours left after
+// their own queues are served: a partner lends a helper only when none of its queues for the
+// services that helper delivers has anyone waiting (OrgState::backlog). Among the lenders'
+// helpers who can take the case, the one with the most free hours; then partner id, staff order.
+bool Simulation::allocate_pooled(std::int32_t o, int service, std::vector<Event>& events) {
+  auto& queue = orgs_[o].queues[service];
+  if (queue.empty()) return false;
+  thread_local std::vector<std::int32_t> lenders;  // scratch, reused call after call
+  lenders.clear();
+  for (const auto& [p, t] : ties_.of(o))
+    if (ties_[t].level >= 5 && offers(p, service)) lenders.push_back(p);
+  if (lenders.empty()) return false;
+  const float hours = static_cast<float>(sc_.services[service].hours_per_day);
+  const int cap = sc_.helpers.caseload_cap;
+  auto find_helper = [&]() -> std::int32_t {
+    std::int32_t best = -1;
+    for (std::int32_t p : lenders)
+      for_each_staff(p, [&](std::int32_t x) {
+        const Helper& h = staff_.helpers[x];
+        if (!((h.skills >> service) & 1u) || (orgs_[p].backlog & h.skills) != 0 ||
+            !h.can_take(hours, cap))
+          return;
+        if (best < 0 || h.free_hours() > staff_.helpers[best].free_hours()) best = x;
+      });
+    return best;
+  };
+  bool any = false;
+  for (QueueEntry& q : queue) {
+    if (!still_queued(o, q)) continue;
+    const std::int32_t helper = find_helper();
+    if (helper < 0) break;
+    Helper& h = staff_.helpers[helper];
+    h.load_hours += hours;
+    ++h.cases;
+    const Client& c = *find_client(q.slot, q.client);
+    const Need& n = needs_of(c)[q.need];
+    Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
+                           static_cast<std::uint32_t>(tick_));
+    Event ev{Event::service_start};
+    ev.client = q.client;
+    ev.slot = q.slot;
+    ev.need = q.need;
+    ev.org = o;
+    ev.other = helper;
+    ev.flags = need_flag::pooled;
+    OrgState& org = orgs_[o];
+    ++orgs_[h.org].in_use[service];
+    ++orgs_[h.org].pooled_out;
+    ++org.started_today[service];
+    ++org.started;
+    if (tick_ - q.tick <= sc_.standards.max_days_to_service) {
+      ++org.started_in_standard;
+      ev.aux |= start_flag::in_standard;
+    }
+    if (n.from_org >= 0 && (n.flags & need_flag::priority) &&
+        !(q.flags & queue_flag::breach_noted)) {
+      ++org.agreements_honoured;
+      ev.aux |= start_flag::honoured;
+    }
+    ev.value = draw_service_days(sc_, c, n, days);
     events.push_back(ev);
-    ++orgs_[o].started;
-    orgs_[o].started_in_standard += tick_ - q.tick <= sc_.standards.max_days_to_service;
-    if (h.org != o) ++orgs_[h.org].pooled_out;
+    q.flags |= queue_flag::started;
     any = true;
   }
   std::size_t kept = 0;  // entries still waiting move to the front, in order
-  for (; next < queue.size(); ++next)
-    if (valid(queue[next])) queue[kept++] = queue[next];
+  for (const QueueEntry& q : queue)
+    if (!(q.flags & queue_flag::started) && still_queued(o, q)) queue[kept++] = q;
   queue.resize(kept);
   return any;
 }
 
 void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events) {
-  tie_keys_.clear();
   bool any_pooling = false;
   for (const Tie& t : ties_.all()) any_pooling = any_pooling || t.level >= 5;
   if (!any_pooling) return;
   const auto n_services = static_cast<std::uint64_t>(sc_.services.size());
   for (std::int32_t o = 0; o < static_cast<std::int32_t>(orgs_.size()); ++o) {
-    if (!owns_org(o)) continue;
+    if (!owns_org(o) || orgs_[o].backlog == 0) continue;
     for (int s = 0; s < static_cast<int>(sc_.services.size()); ++s) {
+      if (!((orgs_[o].backlog >> s) & 1u)) continue;
       const std::size_t before = events.size();
-      if (!allocate(o, s, events, true)) continue;
+      if (!allocate_pooled(o, s, events)) continue;
       // A partitioned run orders the events and tie events of pooling by (organization,
       // service) when it merges them (exchange_events, exchange_tie_events).
       const std::uint64_t key =
@@ -994,9 +1266,9 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
           (static_cast<std::uint64_t>(o) * n_services + static_cast<std::uint64_t>(s));
       if (comm_ != nullptr) event_keys_.resize(events.size(), key);
       for (std::size_t k = before; k < events.size(); ++k) {
-        const std::int32_t t = ties_.find(o, events[k].org);
+        const std::int32_t t = ties_.find(o, staff_.helpers[events[k].other].org);
         if (t >= 0) {
-          tie_events.push_back({static_cast<std::uint32_t>(t), true});
+          tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case});
           if (comm_ != nullptr) tie_keys_.push_back(key);
         }
       }
@@ -1005,6 +1277,17 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
 }
 
 void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) {
+  bool any = false;
+  for (const NetworkState& net : nets_) any = any || !net.waiting.empty();
+  if (!any) return;
+  // One action per need a day: what the organizations already did today with a need (queued
+  // it, started it, referred or turned it away) stands, and the conference leaves it alone.
+  std::vector<std::uint64_t> claimed;
+  for (const Event& ev : events)
+    if (ev.type == Event::queued || ev.type == Event::referred ||
+        ev.type == Event::turned_away || ev.type == Event::service_start)
+      claimed.push_back(need_key(ev.client, ev.need));
+  std::sort(claimed.begin(), claimed.end());
   OrgOutput out;
   for (NetworkState& net : nets_) {
     if (net.waiting.empty()) continue;
@@ -1022,9 +1305,18 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       left -= sc_.ties.conference_hours;
       ++net.conferences;
       out.clear();
-      hold_conference(r.org, c, out);
+      hold_conference(r.org, c, out, &claimed);
+      // The convening organization takes part too.
+      if (!out.events.empty() && sc_.decisions.conference_member_hours > 0)
+        out.conference_hours.emplace_back(r.org, sc_.decisions.conference_member_hours);
+      for (const auto& [p, h] : out.conference_hours) {
+        orgs_[p].conference_debt += h;
+        orgs_[p].conference_minutes += std::llround(h * 60);
+      }
       events.insert(events.end(), out.events.begin(), out.events.end());
       rec.referrals += out.referrals;
+      rec.signposts += out.signposts;
+      orgs_[r.org].referrals_sent += out.referrals + out.signposts;
       Event done{Event::conference_done};
       done.client = c.id;
       done.slot = r.slot;
@@ -1048,25 +1340,61 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
   for (std::size_t i = 0; i < events.size(); ++i)
     if (i == 0 || events[i].client != events[i - 1].client) groups.push_back(i);
   groups.push_back(events.size());
-  std::atomic<std::int64_t> started{0}, wait_days{0};
+  std::atomic<std::int64_t> started{0}, wait_days{0}, conflicts{0};
   // Need-state changes of active clients keep the day's state counts (phase_clients) exact.
   std::array<std::atomic<std::int64_t>, kNeedStates> moved{};
-  // A tie event of a started service, with its client (a partitioned run merges them by client).
-  struct ClientTie {
+  // A tie event of a started service, with its client (a partitioned run merges them by
+  // client), or a dropped start to give back.
+  struct Applied {
     std::uint32_t client;
     TieEvent event;
+    Undo undo;
   };
-  std::vector<ClientTie> more = parallel_collect_chunks<ClientTie>(
+  std::vector<Applied> more = parallel_collect_chunks<Applied>(
       groups.size() - 1,
-      [&](std::size_t g0, std::size_t g1, std::vector<ClientTie>& out) {
+      [&](std::size_t g0, std::size_t g1, std::vector<Applied>& out) {
         thread_local std::vector<TieEvent> made;  // scratch, reused
         std::array<std::int64_t, kNeedStates> delta{};
+        std::int64_t dropped = 0;
         for (std::size_t g = g0; g < g1; ++g) {
           Client& c = clients_[events[groups[g]].slot];
           const bool counted = c.outcome == Outcome::active;
           made.clear();
+          // One action per need a day (docs/model.md, "Conflicts"): the first decision on a
+          // need in the day's order (organizations by id, pooling, conferences) stands; a
+          // start from the queue of the organization that queued it today belongs to it.
+          std::array<std::int32_t, kMaxNeeds> claim;
+          claim.fill(-1);
           for (std::size_t k = groups[g]; k < groups[g + 1]; ++k) {
             const Event& ev = events[k];
+            std::int32_t actor = -1;
+            switch (ev.type) {
+              case Event::queued:
+              case Event::turned_away:
+              case Event::service_start:
+                actor = ev.org;
+                break;
+              case Event::referred:
+                actor = ev.other;
+                break;
+              default:
+                break;
+            }
+            if (actor >= 0) {
+              std::int32_t& who = claim[ev.need];
+              const bool same = ev.type == Event::service_start && who == actor;
+              if (who >= 0 && !same) {
+                ++dropped;
+                if (ev.type == Event::service_start)
+                  out.push_back({c.id,
+                                 {0, TieEventKind::joint_case},
+                                 {c.id, ev.need, ev.aux, needs_of(c)[ev.need].service,
+                                  static_cast<bool>(ev.flags & need_flag::reserved), ev.other,
+                                  ev.org}});
+                continue;
+              }
+              who = actor;
+            }
             Need& n = needs_of(c)[ev.need];
             const NeedState was = n.state;
             apply_event(c, n, ev, made, started, wait_days);
@@ -1075,19 +1403,51 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
               ++delta[static_cast<int>(n.state)];
             }
           }
-          for (const TieEvent& t : made) out.push_back({c.id, t});
+          for (const TieEvent& t : made) out.push_back({c.id, t, {}});
         }
         for (int k = 0; k < kNeedStates; ++k)
           if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);
+        if (dropped != 0) conflicts.fetch_add(dropped, std::memory_order_relaxed);
       },
       64);
-  for (const ClientTie& t : more) {
+  std::vector<Undo> undos;
+  for (const Applied& t : more) {
+    if (t.undo.helper >= 0) {
+      undos.push_back(t.undo);
+      continue;
+    }
     tie_events.push_back(t.event);
     if (comm_ != nullptr) tie_keys_.push_back((std::uint64_t{2} << 40) | t.client);
   }
+  if (comm_ != nullptr) exchange_undos(undos);
+  apply_undos(undos);
   rec.services_started = started.load();
   rec.wait_days_started = static_cast<double>(wait_days.load());
+  rec.conflicts = conflicts.load();
   for (int k = 0; k < kNeedStates; ++k) rec.needs[k] += moved[k].load();
+}
+
+// Gives back what dropped starts took (in (client, need) order, so float sums do not depend
+// on threads or processes): the helper's hours and case, the organizations' counters.
+void Simulation::apply_undos(std::vector<Undo>& undos) {
+  std::sort(undos.begin(), undos.end(), [](const Undo& a, const Undo& b) {
+    return std::tie(a.client, a.need, a.helper) < std::tie(b.client, b.need, b.helper);
+  });
+  for (const Undo& u : undos) {
+    Helper& h = staff_.helpers[u.helper];
+    if (!owns_org(u.org)) continue;  // the queue's (and the helper's) process gives it back
+    OrgState& q = orgs_[u.org];
+    const int s = u.service;
+    h.load_hours = std::max(0.0f, h.load_hours - static_cast<float>(sc_.services[s].hours_per_day));
+    if (h.cases > 0) --h.cases;
+    if (orgs_[h.org].in_use[s] > 0) --orgs_[h.org].in_use[s];
+    if (u.reserved && q.reserved_in_use[s] > 0) --q.reserved_in_use[s];
+    --q.started_today[s];
+    --q.started;
+    if (u.aux & start_flag::in_standard) --q.started_in_standard;
+    if (u.aux & start_flag::honoured) --q.agreements_honoured;
+    if (h.org != u.org) --orgs_[h.org].pooled_out;
+  }
 }
 
 void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<TieEvent>& out,
@@ -1119,23 +1479,28 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
       ++c.failed_contacts;
       break;
     case Event::service_start: {
-      const std::int32_t home = n.org;
+      const std::int32_t home = ev.org;  // the queue's organization
+      const std::int32_t provider = staff_.helpers[ev.other].org;
       if (n.queued_at < 0) n.queued_at = tick_;
+      const int waited = tick_ - n.queued_at;
       started.fetch_add(1, std::memory_order_relaxed);
-      wait_days.fetch_add(tick_ - n.queued_at, std::memory_order_relaxed);
+      wait_days.fetch_add(waited, std::memory_order_relaxed);
       n.state = NeedState::in_service;
       n.helper = ev.other;
-      n.org = ev.org;
+      n.org = provider;
       n.days_left = ev.value;
       n.flags |= ev.flags;
       if (n.first_service < 0) n.first_service = tick_;
       if (c.first_service < 0) c.first_service = tick_;
-      c.record_episode(ev.org);
+      c.record_episode(provider);
       if (n.from_org >= 0) {
         ++c.referrals_received;
         n.flags |= need_flag::referred;
+        // A joint case that went well: the referred client started within the standard (a
+        // late start was noted as late when it passed the standard, and earns nothing).
         const std::int32_t t = ties_.find(n.from_org, home);
-        if (t >= 0) out.push_back({static_cast<std::uint32_t>(t), true});
+        if (t >= 0 && waited <= sc_.standards.max_days_to_service)
+          out.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case});
         n.from_org = -1;
       }
       break;
@@ -1156,22 +1521,59 @@ void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
   std::vector<std::size_t> start(n + 1, 0);
   for (const TieEvent& e : tie_events) ++start[e.tie + 1];
   std::partial_sum(start.begin(), start.end(), start.begin());
-  const bool review = (tick_ + 1) % sc_.ties.review_days == 0;
-  std::vector<std::int8_t> before;
-  if (review) {
-    before.resize(n);
-    for (std::size_t i = 0; i < n; ++i) before[i] = ties_[i].level;
-  }
+  const int period = sc_.ties.review_days;
+  std::vector<std::int8_t> before(n);
   parallel_for_each(n, [&](std::size_t i) {
+    Tie& t = ties_[i];
+    before[i] = t.level;
+    const bool review = TieTable::review_due(t, tick_, period);
     double draw = 1.0;
     if (review) draw = streams_(kTieReview, i, static_cast<std::uint32_t>(tick_)).uniform();
-    TieTable::step(ties_[i], sc_.ties, tie_events.data() + start[i], start[i + 1] - start[i],
-                   review, sc_.tie_policy.dynamics, draw);
+    TieTable::step(t, sc_.ties, sc_.decisions, tie_events.data() + start[i],
+                   start[i + 1] - start[i], review, sc_.tie_policy.dynamics, draw);
   });
-  if (review)
-    for (std::size_t i = 0; i < n; ++i)
-      if (ties_[i].level != before[i])
-        tie_history_.push_back({tick_, static_cast<std::uint32_t>(i), before[i], ties_[i].level});
+  for (std::size_t i = 0; i < n; ++i)
+    if (ties_[i].level != before[i])
+      tie_history_.push_back({tick_, static_cast<std::uint32_t>(i), before[i], ties_[i].level});
+}
+
+// What each organization knows of its own queues at the end of the day, published for its
+// partners (MODEL.md §12): per service, the expected days until a client referred now would
+// start = (clients waiting + 1 if no helper is free) / services started per day (a moving mean
+// over decisions.wait_window_days, at least one start per window). Every
+// decisions.meeting_interval_days the figures are told at the regular meeting (level 4-6
+// partners see those); level 7 partners see them as of today.
+void Simulation::phase_waits() {
+  const DecisionDef& dec = sc_.decisions;
+  const double window = dec.wait_window_days;
+  const bool meeting = tick_ % dec.meeting_interval_days == 0;
+  const int cap = sc_.helpers.caseload_cap;
+  const std::size_t n_stepped = comm_ != nullptr ? own_orgs_.size() : orgs_.size();
+  parallel_for_each(
+      n_stepped,
+      [&](std::size_t i) {
+        const auto o = static_cast<std::int32_t>(comm_ != nullptr ? own_orgs_[i] : i);
+        OrgState& org = orgs_[o];
+        for (int s = 0; s < static_cast<int>(sc_.services.size()); ++s) {
+          if (!offers(o, s)) continue;
+          float& rate = org.start_rate[s];
+          rate += static_cast<float>((org.started_today[s] - rate) / window);
+          org.started_today[s] = 0;
+          const auto waiting = static_cast<double>(org.queues[s].size());
+          bool free = false;
+          if (waiting == 0) {
+            const float hours = static_cast<float>(sc_.services[s].hours_per_day);
+            for_each_staff(o, [&](std::int32_t x) {
+              const Helper& h = staff_.helpers[x];
+              free = free || (((h.skills >> s) & 1u) && h.can_take(hours, cap));
+            });
+          }
+          org.wait_now[s] = static_cast<float>((waiting + (free ? 0.0 : 1.0)) /
+                                               std::max<double>(rate, 1.0 / window));
+          if (meeting) org.wait_meeting[s] = org.wait_now[s];
+        }
+      },
+      16);
 }
 
 // Turnover, personal ties forming at regular meetings, and the next day's hours.
@@ -1640,6 +2042,16 @@ void Simulation::exchange_tie_events(std::vector<TieEvent>& tie_events, std::siz
   for (const Keyed& k : all) tie_events.push_back(k.event);
 }
 
+// Dropped starts to every process: the queue's owner gives back what they took.
+void Simulation::exchange_undos(std::vector<Undo>& undos) {
+  Bytes payload;
+  for (const Undo& u : undos) put(payload, u);
+  const std::vector<Bytes> in =
+      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
+  undos.clear();
+  for (const Bytes& b : in) take(b, undos);
+}
+
 // Caseloads changed by this process's organizations today, to every other process.
 void Simulation::sync_helpers() {
   struct Load {
@@ -1682,7 +2094,8 @@ void Simulation::sync_record(TickRecord& rec) {
                                  rec.signposts,
                                  rec.turned_away,
                                  rec.assessments,
-                                 rec.active};
+                                 rec.active,
+                                 rec.conflicts};
   v.insert(v.end(), rec.needs.begin(), rec.needs.end());
   const std::size_t fixed = v.size();
   const bool waiting = !district_waiting_.empty() && !district_waiting_.back().empty();
@@ -1694,7 +2107,8 @@ void Simulation::sync_record(TickRecord& rec) {
     *x = v[k++];
   rec.wait_days_started = static_cast<double>(v[k++]);
   for (std::int64_t* x :
-       {&rec.referrals, &rec.signposts, &rec.turned_away, &rec.assessments, &rec.active})
+       {&rec.referrals, &rec.signposts, &rec.turned_away, &rec.assessments, &rec.active,
+        &rec.conflicts})
     *x = v[k++];
   for (std::int64_t& x : rec.needs) x = v[k++];
   if (waiting)
@@ -1712,9 +2126,13 @@ void Simulation::sync_org_counters(bool final) {
     auto add = [&](std::int64_t x) { v.push_back(own ? x : 0); };
     add(st.started);
     add(st.started_in_standard);
+    add(st.agreements_honoured);
+    add(st.agreements_breached);
     if (!final) continue;
     for (std::int64_t x : {st.assessments, st.referrals_sent, st.referrals_received, st.served,
-                           st.turned_away, st.pooled_out, st.conferences})
+                           st.turned_away, st.pooled_out, st.conferences, st.agreement_referrals,
+                           st.referred_late,
+                           st.referred_dropouts, st.conference_minutes})
       add(x);
     add(static_cast<std::int64_t>(st.intake.size()));
     for (const auto& q : st.queues) add(static_cast<std::int64_t>(q.size()));
@@ -1730,9 +2148,14 @@ void Simulation::sync_org_counters(bool final) {
     OrgState& st = orgs_[o];
     st.started = v[i++];
     st.started_in_standard = v[i++];
+    st.agreements_honoured = v[i++];
+    st.agreements_breached = v[i++];
     if (!final) continue;
-    for (std::int64_t* x : {&st.assessments, &st.referrals_sent, &st.referrals_received, &st.served,
-                            &st.turned_away, &st.pooled_out, &st.conferences})
+    for (std::int64_t* x :
+         {&st.assessments, &st.referrals_sent, &st.referrals_received, &st.served, &st.turned_away,
+          &st.pooled_out, &st.conferences, &st.agreement_referrals, &st.referred_late,
+          &st.referred_dropouts,
+          &st.conference_minutes})
       *x = v[i++];
     for (std::size_t k = 0; k < per_org; ++k) final_sizes_[o * per_org + k] = v[i++];
   }

@@ -48,6 +48,7 @@ struct TickRecord {
   std::int64_t services_started = 0;
   double wait_days_started = 0;  // total queue wait of services started
   std::int64_t referrals = 0, signposts = 0, turned_away = 0, assessments = 0;
+  std::int64_t conflicts = 0;  // second actions on a need in a day, dropped (docs/model.md)
   std::array<std::int64_t, kLevels> ties_by_level{};
   double collaboration_hours = 0;    // helper hours/day on ties and coordination
   double direct_hours_used = 0;      // helper hours/day on current cases
@@ -144,7 +145,8 @@ class Simulation {
     std::uint32_t slot = 0;  // the client's record
     float hours = 0;
     std::uint8_t service = 0;  // release: the service, and whether its slot was reserved
-    bool reserved = false;
+    bool reserved = false;     //   (arrival: the need's service)
+    TieEventKind tie_kind = TieEventKind::no_show;  // tie_failure: what the referrer learns
   };
 
   struct Event {
@@ -159,23 +161,39 @@ class Simulation {
     } type;
     std::uint8_t need = 0;
     std::uint8_t flags = 0;  // need_flag bits carried by the event
+    std::uint8_t aux = 0;    // service_start: start_flag bits (what the start counted as)
     std::uint32_t client = 0;
     std::uint32_t slot = 0;   // the client's record
-    std::int32_t org = -1;    // the organization acting (or the referral target)
+    std::int32_t org = -1;    // the organization acting (the referral target; the queue's)
     std::int32_t other = -1;  // referring organization, or helper slot
     std::int32_t value = 0;   // days (travel or service)
+  };
+  struct start_flag {
+    static constexpr std::uint8_t in_standard = 1, honoured = 2;
+  };
+  // A service start dropped because another action on the need came first that day: the
+  // helper's case and the counters it took are given back (phase_apply).
+  struct Undo {
+    std::uint32_t client = 0;
+    std::uint8_t need = 0, aux = 0, service = 0;
+    bool reserved = false;
+    std::int32_t helper = -1, org = -1;  // helper slot; the queue's organization
   };
 
   struct OrgOutput {
     std::vector<Event> events;
     std::vector<ConferenceRequest> conferences;  // for the org's coordinated network
     std::vector<std::uint32_t> assessed_today;
+    std::vector<TieEvent> tie_events;  // late and breached referrals noted by its queues
+    std::vector<std::pair<std::int32_t, double>> conference_hours;  // partners' hours owed
     std::int64_t assessments = 0, referrals = 0, signposts = 0, turned_away = 0;
     std::int64_t queue_length = 0, intake_length = 0;
     void clear() {  // empty, keeping the lists' room
       events.clear();
       conferences.clear();
       assessed_today.clear();
+      tie_events.clear();
+      conference_hours.clear();
       assessments = referrals = signposts = turned_away = queue_length = intake_length = 0;
     }
   };
@@ -245,10 +263,16 @@ class Simulation {
   void dispatch(std::int32_t o, const Client& c, const IntakeEntry& e, OrgOutput& out);
   void route(std::int32_t o, const Client& c, int need, bool presented, int min_level,
              OrgOutput& out);
-  void hold_conference(std::int32_t o, const Client& c, OrgOutput& out);
+  std::span<const std::pair<std::int32_t, std::uint32_t>> ties_in_district(
+      std::int32_t o, int district, const std::uint32_t*& pos) const;
+  bool conference_partner(std::int32_t o, const Client& c, std::uint32_t services) const;
+  void hold_conference(std::int32_t o, const Client& c, OrgOutput& out,
+                       const std::vector<std::uint64_t>* claimed);
   bool still_queued(std::int32_t o, const QueueEntry& q) const;
-  bool allocate(std::int32_t o, int service, std::vector<Event>& events, bool pooled_only);
+  void allocate(std::int32_t o, OrgOutput& out);
+  bool allocate_pooled(std::int32_t o, int service, std::vector<Event>& events);
   void phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events);
+  void phase_waits();
   void phase_conferences(std::vector<Event>& events, TickRecord& rec);
   void phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events, TickRecord& rec);
   void apply_event(Client& c, Need& n, const Event& ev, std::vector<TieEvent>& out,
@@ -274,6 +298,8 @@ class Simulation {
   void drop_ghosts();
   void exchange_events(std::vector<Event>& events);
   void exchange_tie_events(std::vector<TieEvent>& tie_events, std::size_t pooled_from);
+  void exchange_undos(std::vector<Undo>& undos);
+  void apply_undos(std::vector<Undo>& undos);
   void sync_helpers();
   void sync_record(TickRecord& rec);
   void sync_org_counters(bool final);
@@ -331,7 +357,9 @@ class Simulation {
   std::vector<Client> ghosts_;             // by id; their needs at the end of needs_
   std::size_t ghost_needs_from_ = 0;       // where the ghosts' needs begin in needs_
   std::vector<std::uint64_t> event_keys_;  // per event of the day: its place in the order
-  std::vector<std::uint64_t> tie_keys_;    // per pooling/apply tie event: the same
+  std::vector<std::uint64_t> tie_keys_;    // per keyed tie event (organizations' queues,
+                                           // pooling, apply): the same
+  std::size_t tie_keyed_from_ = 0;         // the day's first keyed tie event
   std::vector<std::pair<float, std::uint16_t>> helper_sent_;  // load and cases last sent
   std::vector<std::int64_t> final_sizes_;  // after finish(): per organization, intake and queues
   Bytes final_clients_;                    // after finish(): the active clients' hash input

@@ -357,6 +357,8 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
       c.helper_slots.push_back(post(m, services(m) & innovative_mask_));
     c.started_at_start.push_back(orgs_[m].started);
     c.in_standard_at_start.push_back(orgs_[m].started_in_standard);
+    c.honoured_at_start.push_back(orgs_[m].agreements_honoured);
+    c.breached_at_start.push_back(orgs_[m].agreements_breached);
   }
   // The lead signs a partnership agreement with each partner (hub and spoke, as in Warsaw's
   // LSW consortia): those ties become formal; partners' ties to each other are left to grow.
@@ -378,7 +380,10 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
 
 // Consortium membership is a formal act: member ties are held at the contract's level.
 void Simulation::apply_contract_ties() {
-  for (std::size_t i = 0; i < ties_.size(); ++i) ties_[i].contract_level = 0;
+  for (std::size_t i = 0; i < ties_.size(); ++i) {
+    ties_[i].contract_level = 0;
+    ties_[i].suspended = false;  // new contracts are new acts: a suspended agreement ends
+  }
   for (std::size_t a = 0; a < authorities_.size(); ++a)
     for (const Contract& c : authorities_[a].contracts)
       for (std::uint32_t t : c.ties) {
@@ -404,11 +409,13 @@ void Simulation::monitor(int a, Contract& c) {
   const AuthorityDef& def = sc_.authorities[a];
   AuthorityState& st = authorities_[a];
   const std::string area = c.districts.size() == 1 ? sc_.districts[c.districts[0]].name : "";
-  double started = 0, in_standard = 0;
+  double started = 0, in_standard = 0, honoured = 0, breached = 0;
   for (std::size_t i = 0; i < c.members.size(); ++i) {
-    started += static_cast<double>(orgs_[c.members[i]].started - c.started_at_start[i]);
-    in_standard +=
-        static_cast<double>(orgs_[c.members[i]].started_in_standard - c.in_standard_at_start[i]);
+    const OrgState& m = orgs_[c.members[i]];
+    started += static_cast<double>(m.started - c.started_at_start[i]);
+    in_standard += static_cast<double>(m.started_in_standard - c.in_standard_at_start[i]);
+    honoured += static_cast<double>(m.agreements_honoured - c.honoured_at_start[i]);
+    breached += static_cast<double>(m.agreements_breached - c.breached_at_start[i]);
   }
   const double compliance = started > 0 ? in_standard / started : 0.0;
   double clients = 0, resolved = 0;
@@ -426,6 +433,12 @@ void Simulation::monitor(int a, Contract& c) {
                             c.name, clients > 0 ? resolved / clients : 0.0});
   steering_rows_.push_back({def.name, c.cycle, tick_, "monitor", "services_per_funded_helper", area,
                             c.name, funded > 0 ? started / funded : 0.0});
+  // Agreements (level >= 6) between the members: referrals whose guaranteed access time was
+  // honoured, and breached (waited past it), over the contract's term.
+  steering_rows_.push_back(
+      {def.name, c.cycle, tick_, "monitor", "agreements_honoured", area, c.name, honoured});
+  steering_rows_.push_back(
+      {def.name, c.cycle, tick_, "monitor", "agreements_breached", area, c.name, breached});
   const bool complies = compliance >= def.compliance_threshold;
   steering_rows_.push_back({def.name, c.cycle, tick_, "monitor",
                             complies ? "compliant" : "non_compliant", area, c.name,

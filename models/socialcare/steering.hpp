@@ -44,6 +44,7 @@ struct Contract {
   std::vector<std::uint32_t> ties;                                   // ties between members
   int start = 0, end = 0;                                            // days
   std::vector<std::int64_t> started_at_start, in_standard_at_start;  // per member
+  std::vector<std::int64_t> honoured_at_start, breached_at_start;    // agreement referrals
 };
 
 struct AuthorityState {

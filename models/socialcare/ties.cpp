@@ -108,6 +108,13 @@ void TieTable::build(const Scenario& sc) {
     t.trust = static_cast<float>(t.level == 0 ? 0.0 : 0.5 * (lo + hi));
   }
   for (auto& adj : adjacency_) std::sort(adj.begin(), adj.end());
+  // Reviews are staggered: each tie has its own day in the review period, from a hash of its
+  // two organizations (stable whatever the other ties), so levels do not all move on one day.
+  for (Tie& t : ties_) {
+    std::uint64_t x = pair_key(t.a, t.b) * 0x9E3779B97F4A7C15ull;
+    x ^= x >> 31;
+    t.review_offset = static_cast<std::uint16_t>(x % static_cast<std::uint64_t>(def.review_days));
+  }
 }
 
 std::int32_t TieTable::find(std::int32_t a, std::int32_t b) const {
@@ -122,30 +129,58 @@ int TieTable::level(std::int32_t a, std::int32_t b) const {
   return i < 0 ? 0 : ties_[i].level;
 }
 
-void TieTable::step(Tie& t, const TieDef& def, const TieEvent* events, std::size_t n_events,
-                    bool review_day, bool dynamics, double uniform_draw) {
+void TieTable::step(Tie& t, const TieDef& def, const DecisionDef& dec, const TieEvent* events,
+                    std::size_t n_events, bool review_day, bool dynamics, double uniform_draw) {
   double trust = t.trust;
+  bool joint_work = false;
   for (std::size_t i = 0; i < n_events; ++i) {
-    if (events[i].success) {
-      trust += def.trust_gain * (1.0 - trust);
-      if (t.joint_cases < 0xffff) ++t.joint_cases;
-    } else {
-      trust -= def.trust_loss * trust;
-      if (t.failed_cases < 0xffff) ++t.failed_cases;
+    switch (events[i].kind) {
+      case TieEventKind::joint_case:
+        trust += def.trust_gain * (1.0 - trust);
+        if (t.joint_cases < 0xffff) ++t.joint_cases;
+        break;
+      case TieEventKind::no_show:
+        trust -= def.trust_loss * trust;
+        if (t.failed_cases < 0xffff) ++t.failed_cases;
+        break;
+      case TieEventKind::late:
+        trust -= def.trust_loss_late * trust;
+        break;
+      case TieEventKind::dropout:
+        trust -= def.trust_loss_dropout * trust;
+        if (t.failed_cases < 0xffff) ++t.failed_cases;
+        break;
+      case TieEventKind::breach:
+        trust -= def.trust_loss_breach * trust;
+        if (t.breaches < 0xffff) ++t.breaches;
+        break;
     }
+    joint_work = true;
   }
   trust += def.personal_trust_per_day * t.personal;
-  if (n_events == 0) trust -= def.trust_decay * trust;
+  if (!joint_work) trust -= def.trust_decay * trust;
   t.trust = static_cast<float>(std::clamp(trust, 0.0, 1.0));
   if (!review_day) return;
   if (dynamics) {
     const int L = t.level;
-    const double cost = 2.0 * tie_hours_per_day(def, L) * def.review_days;
+    // Hours the tie costs its two organizations over a review window at a level, and what its
+    // joint cases of the window saved.
+    const auto cost = [&](int level) {
+      return 2.0 * tie_hours_per_day(def, level) * def.review_days;
+    };
     const double benefit = def.benefit_hours_per_joint_case * t.joint_cases;
+    if (L >= 6 && t.breaches >= dec.breach_limit) t.suspended = true;
     const int floor = t.effective_floor(), ceiling = t.effective_ceiling();
-    if (L > floor && (t.trust < def.trust_threshold[L] || benefit < cost)) {
+    const bool shortfall = t.trust < def.trust_threshold[L] || benefit < cost(L);
+    t.shortfalls = shortfall ? static_cast<std::int8_t>(std::min(t.shortfalls + 1, 100)) : 0;
+    if (L > floor && L >= 6 && t.suspended) {
+      --t.level;  // repeated breach: the agreement no longer holds the tie
+      t.shortfalls = 0;
+    } else if (L > floor && t.shortfalls >= def.reviews_to_fall) {
       --t.level;
-    } else if (L < ceiling && t.trust >= def.trust_threshold[L + 1]) {
+      t.shortfalls = 0;
+    } else if (!shortfall && L < ceiling && t.trust >= def.trust_threshold[L + 1] &&
+               benefit >= cost(L + 1)) {
       ++t.level;
     } else if (L == 0 && ceiling > 0 && uniform_draw < t.animation) {
       t.level = 1;  // the coordinator's animation links an unlinked pair
@@ -154,6 +189,7 @@ void TieTable::step(Tie& t, const TieDef& def, const TieEvent* events, std::size
   }
   t.joint_cases = 0;
   t.failed_cases = 0;
+  t.breaches = 0;
 }
 
 }  // namespace cm::care

@@ -2,10 +2,15 @@
 //
 // Each level adds a capability (signposting ≥1, warm referral ≥3, case conferences ≥4,
 // capacity pooling ≥5, reserved access ≥6, shared intake 7) and costs helper time every week.
-// Trust grows with successful joint cases and personal ties, falls with failed referrals and
-// decays without joint work. At each review a tie climbs one level when trust passes the next
-// threshold (the formal levels 6–7 need a formal act) and falls back one level when its
-// benefit in the review window did not cover its cost or trust fell below its level.
+// Trust is the memory of how a partner treated the clients sent to it: it grows with services
+// started within the standard and with personal ties, falls when a referred client never
+// arrives, waits past the standard, gives up in the partner's queue or waits past an
+// agreement's guarantee, and decays without joint work. Each tie is reviewed every review_days
+// on its own day (staggered by its pair of organizations). A tie climbs one level when trust
+// passes the next threshold and its joint cases would pay for the higher level's cost (the
+// formal levels 6–7 need a formal act); it falls one level after reviews_to_fall reviews in a
+// row with a shortfall (trust below its level's threshold, or benefit below cost), or at once
+// when agreement breaches reach the limit.
 #pragma once
 
 #include <algorithm>
@@ -30,19 +35,33 @@ struct Tie {
   std::int8_t policy_max = kMaxLevel;  // the scenario's highest level (tie_policy.max_level)
   std::int8_t contract_level = 0;      // level held by a current consortium contract, 0 none
   bool cross_territory = false;        // a metanetwork agreement: referrals across territories
+  std::int8_t shortfalls = 0;          // consecutive reviews with a shortfall (hysteresis)
+  bool suspended = false;              // agreement breached too often: formal floor lifted
+  std::uint16_t breaches = 0;          // agreement breaches in the review window
+  std::uint16_t review_offset = 0;     // its review day within the review period
 
   // A consortium contract is a formal act: it holds the tie at its level and opens the
   // formal levels, within the scenario's policy.
   int effective_floor() const {
-    return contract_level > 0 ? std::min<int>(std::max(floor, contract_level), policy_max) : floor;
+    const int f =
+        contract_level > 0 ? std::min<int>(std::max(floor, contract_level), policy_max) : floor;
+    return suspended ? std::min(f, 5) : f;  // a breached agreement holds nothing formal
   }
   int effective_ceiling() const { return contract_level > 0 ? policy_max : ceiling; }
 };
 
-// An event on a tie: a joint case that succeeded or a referral that failed.
+// What happened on a tie: what the referrer (or borrower) learns of its partner.
+enum class TieEventKind : std::uint8_t {
+  joint_case,  // a referred client's service started within the standard, or a pooled service
+  no_show,     // a referred client never arrived (the referral failed)
+  late,        // a referred client waited past standards.max_days_to_service in its queue
+  dropout,     // a referred client gave up in the partner's queue
+  breach       // an agreement referral waited past the guaranteed access time
+};
+
 struct TieEvent {
   std::uint32_t tie;
-  bool success;
+  TieEventKind kind;
 };
 
 // All ties that can exist: pairs of organizations sharing territory (Scenario::territory_ties)
@@ -62,8 +81,12 @@ class TieTable {
   int level(std::int32_t a, std::int32_t b) const;
 
   // One day of trust dynamics and, on review days, level changes. events: this tie's events.
-  static void step(Tie& t, const TieDef& def, const TieEvent* events, std::size_t n_events,
-                   bool review_day, bool dynamics, double uniform_draw);
+  static void step(Tie& t, const TieDef& def, const DecisionDef& dec, const TieEvent* events,
+                   std::size_t n_events, bool review_day, bool dynamics, double uniform_draw);
+  // Whether a tie is reviewed at the end of a day: every review_days, on its own day.
+  static bool review_due(const Tie& t, int tick, int review_days) {
+    return (tick + 1 + t.review_offset) % review_days == 0;
+  }
 
  private:
   std::vector<Tie> ties_;

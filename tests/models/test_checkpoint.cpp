@@ -257,13 +257,13 @@ TEST(Checkpoint, SavedStructsHaveTheSizesCheckpointCppKnows) {
   // scratch lists (org_outputs_, events_, tie_events_, sorted_msgs_, keep_, event_groups_:
   // emptied every day, not saved), and the state of a territory-partitioned run (comm_ to
   // final_clients_: such a run is not checkpointed)
-  EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2032u)
+  EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2040u)
       << "Simulation changed: update Checkpoint::transfer";
-  EXPECT_EQ(sizeof(OrgState), 224u) << "OrgState changed: update Checkpoint::transfer";
+  EXPECT_EQ(sizeof(OrgState), 432u) << "OrgState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(NetworkState), 40u) << "NetworkState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(Staff), 56u) << "Staff changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(AuthorityState), 80u) << "AuthorityState changed: update Checkpoint::transfer";
-  EXPECT_EQ(sizeof(Contract), 192u) << "Contract changed: update Checkpoint::transfer";
+  EXPECT_EQ(sizeof(Contract), 240u) << "Contract changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(SteeringRow), 176u) << "SteeringRow changed: update Checkpoint::transfer";
 #else
   GTEST_SKIP() << "sizes are recorded for x86-64 with libstdc++";

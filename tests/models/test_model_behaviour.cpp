@@ -208,37 +208,39 @@ TEST(PersonalTies, HelpersSignpostThroughPersonalTiesAndTakeThemAlongWhenTheyLea
 
 TEST(TieDynamics, TrustFromJointCasesLiftsAndInactivityLowersLevels) {
   TieDef def;
+  const DecisionDef dec;
   Tie t;
   t.level = 1;
   t.trust = 0.1f;
   t.ceiling = 5;
-  std::vector<TieEvent> success(20, TieEvent{0, true});
-  TieTable::step(t, def, success.data(), success.size(), true, true, 1.0);
+  std::vector<TieEvent> success(20, TieEvent{0, TieEventKind::joint_case});
+  TieTable::step(t, def, dec, success.data(), success.size(), true, true, 1.0);
   EXPECT_GT(t.trust, 0.6f);
   EXPECT_EQ(t.level, 2);  // one level per review
   for (int i = 0; i < 3; ++i) {
-    TieTable::step(t, def, success.data(), success.size(), true, true, 1.0);
+    TieTable::step(t, def, dec, success.data(), success.size(), true, true, 1.0);
   }
   EXPECT_EQ(t.level, 5);  // capped: levels 6-7 need a formal act
   // No joint work: trust decays and the tie's cost is no longer covered.
-  for (int d = 0; d < 400; ++d) TieTable::step(t, def, nullptr, 0, d % 30 == 29, true, 1.0);
+  for (int d = 0; d < 400; ++d) TieTable::step(t, def, dec, nullptr, 0, d % 30 == 29, true, 1.0);
   EXPECT_LT(t.level, 2);
   // A contract floor holds the level.
   Tie held;
   held.level = 4;
   held.floor = 4;
   held.trust = 0.5f;
-  for (int d = 0; d < 400; ++d) TieTable::step(held, def, nullptr, 0, d % 30 == 29, true, 1.0);
+  for (int d = 0; d < 400; ++d) TieTable::step(held, def, dec, nullptr, 0, d % 30 == 29, true, 1.0);
   EXPECT_EQ(held.level, 4);
 }
 
 TEST(TieDynamics, FailedReferralsCostTrust) {
   TieDef def;
+  const DecisionDef dec;
   Tie t;
   t.level = 3;
   t.trust = 0.5f;
-  std::vector<TieEvent> fail(5, TieEvent{0, false});
-  TieTable::step(t, def, fail.data(), fail.size(), false, true, 1.0);
+  std::vector<TieEvent> fail(5, TieEvent{0, TieEventKind::no_show});
+  TieTable::step(t, def, dec, fail.data(), fail.size(), false, true, 1.0);
   EXPECT_NEAR(t.trust, 0.5 * std::pow(1 - def.trust_loss, 5), 1e-6);
 }
 

@@ -67,18 +67,18 @@ struct OrgState {
   // of services started per day it rests on; the figures of the last regular meeting.
   std::vector<float> wait_now, wait_meeting, start_rate;
   std::vector<std::int32_t> started_today;  // per service, reset each day
-  std::uint32_t backlog = 0;  // services with clients still waiting after its own allocation
+  std::uint32_t backlog = 0;   // services with clients still waiting after its own allocation
   double conference_debt = 0;  // hours owed for conferences it took part in, paid next day
   std::int64_t assessments = 0, referrals_sent = 0, referrals_received = 0, served = 0,
                turned_away = 0, pooled_out = 0, conferences = 0,
-               started = 0,              // services started from its queues
-      started_in_standard = 0,           // ... within standards.max_days_to_service of queueing
-      agreement_referrals = 0,           // referrals received under an agreement (level >= 6)
-      agreements_honoured = 0,           // ... started within the guaranteed access time
-      agreements_breached = 0,           // ... that waited past it
-      referred_late = 0,                 // referred clients who waited past the standard
-      referred_dropouts = 0,             // referred clients who gave up in its queues
-      conference_minutes = 0;            // minutes given to case conferences
+               started = 0,     // services started from its queues
+      started_in_standard = 0,  // ... within standards.max_days_to_service of queueing
+      agreement_referrals = 0,  // referrals received under an agreement (level >= 6)
+      agreements_honoured = 0,  // ... started within the guaranteed access time
+      agreements_breached = 0,  // ... that waited past it
+      referred_late = 0,        // referred clients who waited past the standard
+      referred_dropouts = 0,    // referred clients who gave up in its queues
+      conference_minutes = 0;   // minutes given to case conferences
 };
 
 }  // namespace cm::care

@@ -25,10 +25,10 @@ void write_timeseries(const fs::path& file, const Simulation& sim) {
   std::vector<std::string> header = {"tick", "arrivals", "active"};
   for (int s = 0; s < kNeedStates; ++s)
     header.push_back(std::string("needs_") + to_string(static_cast<NeedState>(s)));
-  for (const char* h : {"resolved", "dropped", "queue_length", "intake_length",
-                        "conferences_waiting", "services_started", "mean_wait_days_started",
-                        "referrals", "signposts", "turned_away", "assessments",
-                        "conflicts_dropped"})
+  for (const char* h :
+       {"resolved", "dropped", "queue_length", "intake_length", "conferences_waiting",
+        "services_started", "mean_wait_days_started", "referrals", "signposts", "turned_away",
+        "assessments", "conflicts_dropped"})
     header.emplace_back(h);
   for (int l = 0; l < kLevels; ++l) header.push_back("ties_level_" + std::to_string(l));
   for (const char* h :
@@ -88,12 +88,31 @@ void write_steering(const fs::path& file, const Simulation& sim) {
 
 void write_organizations(const fs::path& file, const Simulation& sim) {
   const Scenario& sc = sim.scenario();
-  CsvWriter csv({"id", "name", "sector", "district", "services", "helpers", "network",
-                 "paid_hours_per_day", "collaboration_hours_per_day", "coordination_hours_per_day",
-                 "assessments", "referrals_sent", "turned_away", "pooled_out", "cases_now",
-                 "waiting_now", "referrals_received", "services_started",
-                 "started_within_standard", "agreement_referrals", "agreements_honoured",
-                 "agreements_breached", "referred_late", "referred_dropouts", "conference_hours"});
+  CsvWriter csv({"id",
+                 "name",
+                 "sector",
+                 "district",
+                 "services",
+                 "helpers",
+                 "network",
+                 "paid_hours_per_day",
+                 "collaboration_hours_per_day",
+                 "coordination_hours_per_day",
+                 "assessments",
+                 "referrals_sent",
+                 "turned_away",
+                 "pooled_out",
+                 "cases_now",
+                 "waiting_now",
+                 "referrals_received",
+                 "services_started",
+                 "started_within_standard",
+                 "agreement_referrals",
+                 "agreements_honoured",
+                 "agreements_breached",
+                 "referred_late",
+                 "referred_dropouts",
+                 "conference_hours"});
   for (std::size_t o = 0; o < sc.organizations.size(); ++o) {
     const Organization& org = sc.organizations[o];
     const OrgState& st = sim.organizations()[o];

@@ -113,10 +113,11 @@ struct TieDef {
   double signpost_reach = 0.9;                // chance a trying signposted client reaches it
   double warm_try = 1.0;                      // same for a warm (handed-over) referral
   double warm_reach = 0.97;
-  int signpost_days = 3;          // days to travel a signposted referral
-  int warm_days = 1;              // days to complete a warm hand-over
-  double conference_hours = 1.5;  // hours the chair (coordinator or convener) spends per conference, h
-  double reserved_share = 0.2;    // share of a partner's case slots a formal agreement reserves
+  int signpost_days = 3;  // days to travel a signposted referral
+  int warm_days = 1;      // days to complete a warm hand-over
+  double conference_hours =
+      1.5;  // hours the chair (coordinator or convener) spends per conference, h
+  double reserved_share = 0.2;  // share of a partner's case slots a formal agreement reserves
   // Trust learns from how a partner treats the clients sent to it (MODEL.md §12): relative
   // losses (x trust) when a referred client waits past standards.max_days_to_service in its
   // queue, gives up there, or waits past an agreement's guaranteed access time.
@@ -138,16 +139,16 @@ const char* to_string(QueueDiscipline d);
 // partner at each level and how it chooses; how helpers pick the next case; what agreements
 // promise; who pays for case conferences. docs/model.md gives the rules and their sources.
 struct DecisionDef {
-  int meeting_interval_days = 14;  // level 4-6 partners know each other's waits as of the last
-                                   // regular meeting, held every this many days
-  int wait_window_days = 30;       // an organization's start rate: a moving mean over ~this, days
+  int meeting_interval_days = 14;   // level 4-6 partners know each other's waits as of the last
+                                    // regular meeting, held every this many days
+  int wait_window_days = 30;        // an organization's start rate: a moving mean over ~this, days
   double trust_weight_days = 30.0;  // expected days of waiting a referrer accepts to send a
                                     // client to a fully trusted partner instead of an untrusted one
   QueueDiscipline queue_discipline = QueueDiscipline::urgency_first;
-  int agreement_access_days = 14;   // access time an agreement (level >= 6) guarantees, days
-  int reserved_release_days = 30;   // reserved slots are held while an agreement referral came
-                                    // within this many days; then released to other clients
-  int breach_limit = 2;             // breaches within a review that bring a tie down a level
+  int agreement_access_days = 14;        // access time an agreement (level >= 6) guarantees, days
+  int reserved_release_days = 30;        // reserved slots are held while an agreement referral came
+                                         // within this many days; then released to other clients
+  int breach_limit = 2;                  // breaches within a review that bring a tie down a level
   double conference_member_hours = 1.0;  // hours each taking-part organization gives, h
 };
 

@@ -142,8 +142,8 @@ std::string apply_override(YAML::Node root, const std::string& path, const YAML:
       }
       // A missing optional section of the scenario is created (it then holds only this key;
       // defaults fill the rest); any other missing key is an error.
-      static const std::set<std::string> sections = {"population", "helpers",   "ties",      "tie_policy",
-                                                     "standards",  "steering",  "decisions"};
+      static const std::set<std::string> sections = {
+          "population", "helpers", "ties", "tie_policy", "standards", "steering", "decisions"};
       if (!cur[st.key]) {
         if (s != 0 || !sections.count(st.key)) return "no key \"" + walked + "\" in the scenario";
         cur[st.key] = YAML::Node(YAML::NodeType::Map);

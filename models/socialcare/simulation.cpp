@@ -827,8 +827,7 @@ std::span<const std::pair<std::int32_t, std::uint32_t>> Simulation::ties_in_dist
   return {all.data(), pos != nullptr ? n_pos : all.size()};
 }
 
-bool Simulation::conference_partner(std::int32_t o, const Client& c,
-                                    std::uint32_t services) const {
+bool Simulation::conference_partner(std::int32_t o, const Client& c, std::uint32_t services) const {
   const std::uint32_t* pos = nullptr;
   const auto ties = ties_in_district(o, c.district, pos);
   const auto& all = ties_.of(o);
@@ -878,8 +877,8 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
       wait = orgs_[p].wait_meeting[n.service];
     if (level >= 6) wait = std::min<double>(wait, dec.agreement_access_days);
     const double travel = warm ? td.warm_days : td.signpost_days;
-    const double score =
-        (travel + wait) / completes + dec.trust_weight_days * (1.0 - static_cast<double>(tie.trust));
+    const double score = (travel + wait) / completes +
+                         dec.trust_weight_days * (1.0 - static_cast<double>(tie.trust));
     if (score < best_score) {
       best = p;
       best_level = level;
@@ -1010,7 +1009,8 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
         agreements ? std::max(0, static_cast<int>(std::floor(sc_.ties.reserved_share * slots)) -
                                      org.reserved_in_use[s])
                    : 0;
-    const bool hold = reserved_free > 0 && tick_ - org.agreement_arrival[s] <= dec.reserved_release_days;
+    const bool hold =
+        reserved_free > 0 && tick_ - org.agreement_arrival[s] <= dec.reserved_release_days;
     reserved_room[s] = reserved_free;
     general_room[s] = hold ? free_slots - reserved_free : std::numeric_limits<int>::max();
     referred.clear();
@@ -1032,8 +1032,7 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
         q.flags |= queue_flag::breach_noted;
         ++org.agreements_breached;
         const std::int32_t t = ties_.find(n.from_org, o);
-        if (t >= 0)
-          out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::breach});
+        if (t >= 0) out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::breach});
       }
       q.priority = discipline == QueueDiscipline::fifo ? 0 : base_priority(n);
       if (agreement && reserved_free > 0) referred.push_back(i);
@@ -1284,8 +1283,8 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
   // it, started it, referred or turned it away) stands, and the conference leaves it alone.
   std::vector<std::uint64_t> claimed;
   for (const Event& ev : events)
-    if (ev.type == Event::queued || ev.type == Event::referred ||
-        ev.type == Event::turned_away || ev.type == Event::service_start)
+    if (ev.type == Event::queued || ev.type == Event::referred || ev.type == Event::turned_away ||
+        ev.type == Event::service_start)
       claimed.push_back(need_key(ev.client, ev.need));
   std::sort(claimed.begin(), claimed.end());
   OrgOutput out;
@@ -1386,11 +1385,11 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
               if (who >= 0 && !same) {
                 ++dropped;
                 if (ev.type == Event::service_start)
-                  out.push_back({c.id,
-                                 {0, TieEventKind::joint_case},
-                                 {c.id, ev.need, ev.aux, needs_of(c)[ev.need].service,
-                                  static_cast<bool>(ev.flags & need_flag::reserved), ev.other,
-                                  ev.org}});
+                  out.push_back(
+                      {c.id,
+                       {0, TieEventKind::joint_case},
+                       {c.id, ev.need, ev.aux, needs_of(c)[ev.need].service,
+                        static_cast<bool>(ev.flags & need_flag::reserved), ev.other, ev.org}});
                 continue;
               }
               who = actor;
@@ -2106,9 +2105,8 @@ void Simulation::sync_record(TickRecord& rec) {
                           &rec.conferences_waiting, &rec.services_started})
     *x = v[k++];
   rec.wait_days_started = static_cast<double>(v[k++]);
-  for (std::int64_t* x :
-       {&rec.referrals, &rec.signposts, &rec.turned_away, &rec.assessments, &rec.active,
-        &rec.conflicts})
+  for (std::int64_t* x : {&rec.referrals, &rec.signposts, &rec.turned_away, &rec.assessments,
+                          &rec.active, &rec.conflicts})
     *x = v[k++];
   for (std::int64_t& x : rec.needs) x = v[k++];
   if (waiting)
@@ -2131,8 +2129,7 @@ void Simulation::sync_org_counters(bool final) {
     if (!final) continue;
     for (std::int64_t x : {st.assessments, st.referrals_sent, st.referrals_received, st.served,
                            st.turned_away, st.pooled_out, st.conferences, st.agreement_referrals,
-                           st.referred_late,
-                           st.referred_dropouts, st.conference_minutes})
+                           st.referred_late, st.referred_dropouts, st.conference_minutes})
       add(x);
     add(static_cast<std::int64_t>(st.intake.size()));
     for (const auto& q : st.queues) add(static_cast<std::int64_t>(q.size()));
@@ -2154,8 +2151,7 @@ void Simulation::sync_org_counters(bool final) {
     for (std::int64_t* x :
          {&st.assessments, &st.referrals_sent, &st.referrals_received, &st.served, &st.turned_away,
           &st.pooled_out, &st.conferences, &st.agreement_referrals, &st.referred_late,
-          &st.referred_dropouts,
-          &st.conference_minutes})
+          &st.referred_dropouts, &st.conference_minutes})
       *x = v[i++];
     for (std::size_t k = 0; k < per_org; ++k) final_sizes_[o * per_org + k] = v[i++];
   }

@@ -254,7 +254,8 @@ TEST(Checkpoint, RefusesCorruptTruncatedAndMismatchedFiles) {
 TEST(Checkpoint, SavedStructsHaveTheSizesCheckpointCppKnows) {
 #if defined(__x86_64__) && defined(__GLIBCXX__)
   // the members of Simulation besides its copy of the Scenario (not saved: rebuilt) and its
-  // scratch lists (org_outputs_, events_, tie_events_, sorted_msgs_, keep_, event_groups_:
+  // scratch lists (org_outputs_, events_, tie_events_, sorted_msgs_, keep_, event_groups_,
+  // tie_keyed_from_:
   // emptied every day, not saved), and the state of a territory-partitioned run (comm_ to
   // final_clients_: such a run is not checkpointed)
   EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2040u)

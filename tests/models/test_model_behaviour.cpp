@@ -156,8 +156,8 @@ TEST(TieCapabilities, FormalAgreementsGiveReferredClientsPriority) {
   };
   EXPECT_EQ(prioritised(five), 0);
   EXPECT_GT(prioritised(six), 100);
-  // ...and the queue order puts them first.
-  QueueEntry referred{2, 10, 99, 0}, walk_in{0, 1, 1, 0};
+  // ...and the queue order puts them (in a reserved slot) before earlier walk-ins.
+  QueueEntry referred{1, 10, 99, 0}, walk_in{0, 1, 1, 0};
   EXPECT_TRUE(referred < walk_in);
 }
 

@@ -281,7 +281,8 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.fixed(o.queues, "services", [&](auto& q) { io.records(q); });
     io.records(o.reserved_in_use);
     io.records(o.in_use);
-    io.records(o.agreement_arrival);
+    io.records(o.agreement_today);
+    io.records(o.agreement_rate);
     io.records(o.wait_now);
     io.records(o.wait_meeting);
     io.records(o.start_rate);

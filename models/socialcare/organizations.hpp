@@ -61,7 +61,10 @@ struct OrgState {
   std::vector<std::vector<QueueEntry>> queues;  // per service index (empty if not offered)
   std::vector<std::int32_t> reserved_in_use;    // per service: cases in reserved slots
   std::vector<std::int32_t> in_use;             // per service: cases of its own helpers
-  std::vector<std::int32_t> agreement_arrival;  // per service: last day an agreement referral came
+  // Per service: agreement referrals that arrived today, and their moving mean per day (over
+  // decisions.wait_window_days), from which it judges how many reserved slots to hold.
+  std::vector<std::int32_t> agreement_today;
+  std::vector<float> agreement_rate;
   // What it knows of itself and tells partners (published at the end of each day): per
   // service, the expected days until a client referred now would start, and the moving mean
   // of services started per day it rests on; the figures of the last regular meeting.

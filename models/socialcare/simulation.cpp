@@ -100,7 +100,8 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
     orgs_[o].queues.resize(n_services);
     orgs_[o].reserved_in_use.assign(n_services, 0);
     orgs_[o].in_use.assign(n_services, 0);
-    orgs_[o].agreement_arrival.assign(n_services, std::numeric_limits<std::int32_t>::min() / 2);
+    orgs_[o].agreement_today.assign(n_services, 0);
+    orgs_[o].agreement_rate.assign(n_services, 0.0f);
     orgs_[o].wait_now.assign(n_services, 0.0f);
     orgs_[o].wait_meeting.assign(n_services, 0.0f);
     orgs_[o].start_rate.assign(n_services, 0.0f);
@@ -698,7 +699,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
         ++org.referrals_received;
         if (m.priority & 1) {  // under an agreement
           ++org.agreement_referrals;
-          org.agreement_arrival[m.service] = tick_;
+          ++org.agreement_today[m.service];
         }
       }
       org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_, m.slot});
@@ -964,9 +965,10 @@ bool worse(const Candidate& a, const Candidate& b) {
 // Gives waiting clients of organization o's queues to its free helpers, across all its
 // services, in the order of the scenario's queue discipline (decisions.queue_discipline):
 // urgency, then a slot an agreement reserves, then days waited, then client id. An agreement
-// (level >= 6) reserves ties.reserved_share of the case slots for each service; while an
-// agreement referral came within decisions.reserved_release_days, the free reserved slots are
-// held for agreement referrals, else they are released to everyone. Referrals that wait past
+// (level >= 6) reserves ties.reserved_share of the case slots for each service. Of the free
+// reserved slots, as many are held for agreement referrals as those waiting now and those
+// expected within decisions.reserved_release_days at the recent rate would take; the rest are
+// released to everyone. Referrals that wait past
 // the standard, or past an agreement's access time, are noted for the referrer (tie events).
 void Simulation::allocate(std::int32_t o, OrgOutput& out) {
   OrgState& org = orgs_[o];
@@ -1009,10 +1011,7 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
         agreements ? std::max(0, static_cast<int>(std::floor(sc_.ties.reserved_share * slots)) -
                                      org.reserved_in_use[s])
                    : 0;
-    const bool hold =
-        reserved_free > 0 && tick_ - org.agreement_arrival[s] <= dec.reserved_release_days;
     reserved_room[s] = reserved_free;
-    general_room[s] = hold ? free_slots - reserved_free : std::numeric_limits<int>::max();
     referred.clear();
     for (std::size_t i = 0; i < queue.size(); ++i) {
       QueueEntry& q = queue[i];
@@ -1044,6 +1043,13 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
     });
     for (std::size_t k = 0; k < referred.size() && static_cast<int>(k) < reserved_free; ++k)
       queue[referred[k]].priority += 1;
+    // Held for agreement referrals: the free reserved slots the ones waiting now and the ones
+    // expected within decisions.reserved_release_days (at the recent rate) would take.
+    const double expected =
+        std::ceil(static_cast<double>(org.agreement_rate[s]) * dec.reserved_release_days - 1e-6);
+    const int held = static_cast<int>(
+        std::min<double>(reserved_free, static_cast<double>(referred.size()) + expected));
+    general_room[s] = held > 0 ? free_slots - held : std::numeric_limits<int>::max();
     std::sort(queue.begin(), queue.end());
     exhausted[s] = 0;
     any_waiting = true;
@@ -1558,6 +1564,9 @@ void Simulation::phase_waits() {
           float& rate = org.start_rate[s];
           rate += static_cast<float>((org.started_today[s] - rate) / window);
           org.started_today[s] = 0;
+          float& agreed = org.agreement_rate[s];
+          agreed += static_cast<float>((org.agreement_today[s] - agreed) / window);
+          org.agreement_today[s] = 0;
           const auto waiting = static_cast<double>(org.queues[s].size());
           bool free = false;
           if (waiting == 0) {

@@ -260,7 +260,7 @@ TEST(Checkpoint, SavedStructsHaveTheSizesCheckpointCppKnows) {
   // final_clients_: such a run is not checkpointed)
   EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2040u)
       << "Simulation changed: update Checkpoint::transfer";
-  EXPECT_EQ(sizeof(OrgState), 432u) << "OrgState changed: update Checkpoint::transfer";
+  EXPECT_EQ(sizeof(OrgState), 456u) << "OrgState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(NetworkState), 40u) << "NetworkState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(Staff), 56u) << "Staff changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(AuthorityState), 80u) << "AuthorityState changed: update Checkpoint::transfer";

@@ -242,7 +242,7 @@ TEST(TieDynamics, FailedReferralsCostTrust) {
 
 // Park (2006): the more intense the relationship, the fewer the ties. Measured on the exact
 // levels (a cumulative density cannot rise with the level) of Warsaw's networked variant after
-// a year (seed 5, 2026-12-03): levels 1..7 hold 40, 17, 319, 29, 41, 81, 38 ties. What emerges is
+// a year (seed 5, 2026-12-03): levels 1..7 hold 43, 21, 318, 27, 39, 80, 39 ties. What emerges is
 // the coarse form — the formal levels (6-7) hold far fewer ties than the tactical ones (3-5) —
 // not a decline level by level: referral (3) is the modal level, and consortium contracts hold
 // their hub-and-spoke ties at 6 (docs/model.md, "Tendencies").

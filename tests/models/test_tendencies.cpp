@@ -146,7 +146,7 @@ TEST(Tendencies, ProvanMilwardResourcesHelpMoreTogetherWithIntegration) {
 
 // Leutz where capacity binds: helpers paid 5 hours a day instead of 8 (utilization ~0.62
 // instead of ~0.44). Measured (12 paired replications, 2026-12-03): the networked design's
-// gain in complete packages is +0.024 for multi-need clients and -0.011 for single-need ones
+// gain in complete packages is +0.016 for multi-need clients and -0.014 for single-need ones
 // (at 8 hours: +0.107 and +0.048). Mechanism: the network's collaboration hours and conferences
 // come out of the same staff; when the queues are full, single-need clients pay for the
 // integration that multi-need clients use — "all of the services for some of the people".

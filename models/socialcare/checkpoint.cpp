@@ -309,6 +309,9 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.value(n.hours_per_day);
     io.records(n.waiting);
     io.value(n.conferences);
+    io.value(n.debt);
+    io.value(n.routed);
+    io.value(n.follow_ups);
   });
   if constexpr (IO::reading) {
     std::vector<Tie> ties;

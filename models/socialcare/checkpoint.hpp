@@ -39,7 +39,7 @@ inline constexpr const char* kCheckpointFile = "checkpoint.bin";
 // Written beside the checkpoint when a run stops before its last day (a human-readable note
 // saying how to continue); a complete result has summary.json and neither of these files.
 inline constexpr const char* kIncompleteFile = "INCOMPLETE";
-inline constexpr std::uint32_t kCheckpointFormat = 5;
+inline constexpr std::uint32_t kCheckpointFormat = 6;
 
 class CheckpointError : public std::runtime_error {
  public:

@@ -1685,6 +1685,28 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   report["factors"] = factors;
   report["metrics"] = d.metrics;
   report["analysis"] = analysis;
+  // Which elements of the network as a collaboration (Y) go with better outcomes (S): across
+  // the design points, Spearman's rank correlation of each outcome's point means with each
+  // network_evaluation measure's.
+  Json relation = Json::object();
+  for (const auto& m : d.metrics) {
+    if (metric_role(m) != MetricRole::outcome) continue;
+    const std::size_t c = column_of(m);
+    if (c >= columns.size()) continue;
+    Json rm = Json::object();
+    for (std::size_t k = 0; k < columns.size(); ++k) {
+      if (!columns[k].starts_with("network_evaluation.")) continue;
+      std::vector<double> s(n_points), y(n_points);
+      for (std::size_t p = 0; p < n_points; ++p) {
+        s[p] = point_means[p][c];
+        y[p] = point_means[p][k];
+      }
+      rm[columns[k].substr(std::string("network_evaluation.").size())] =
+          number(stats::spearman(s, y));
+    }
+    relation[m] = rm;
+  }
+  report["collaboration_relation"] = relation;
   Json rows = Json::array();
   for (std::size_t r = 0; r < plan.row_point.size(); ++r) {
     Json jr;

@@ -17,6 +17,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/input_file.hpp"
+
 namespace cm {
 
 namespace detail {
@@ -629,10 +631,6 @@ Documents load_documents(const std::string& text) {
   throw YAML::ParserException(YAML::Mark::null_mark(), "the YAML parser does not advance");
 }
 
-std::string system_message(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
 }  // namespace
 
 // ---- Diagnostics ----------------------------------------------------------------------------
@@ -680,36 +678,18 @@ ScenarioError::ScenarioError(Diagnostics d)
 // ---- Document -------------------------------------------------------------------------------
 
 Document Document::load_file(const std::string& path, Diagnostics& diags) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    diags.add({path, 0, 0}, "", "is a directory, expected a YAML file");
+  std::string error;
+  std::optional<std::string> text =
+      read_regular_file(path, kMaxScenarioBytes, "a YAML file", error);
+  if (!text) {
+    diags.add({path, 0, 0}, "", error);
     Document doc;
     doc.context_ = std::make_shared<YamlContext>();
     doc.context_->file = path;
     doc.context_->diags = &diags;
     return doc;
   }
-  std::string text;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  int err = f ? 0 : errno;
-  if (f) {
-    char buf[65536];
-    std::size_t got = 0;
-    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, got);
-    if (std::ferror(f)) err = errno ? errno : EIO;
-    std::fclose(f);
-  }
-  if (err != 0) {
-    diags.add({path, 0, 0}, "",
-              std::string(f ? "cannot read file: " : "cannot open file: ") + system_message(err) +
-                  ", expected a readable YAML file");
-    Document doc;
-    doc.context_ = std::make_shared<YamlContext>();
-    doc.context_->file = path;
-    doc.context_->diags = &diags;
-    return doc;
-  }
-  return load_string(text, path, diags);
+  return load_string(*text, path, diags);
 }
 
 Document Document::load_string(const std::string& text, const std::string& name,

@@ -40,6 +40,10 @@ int run_report(const ReportArgs& a) {
   if (!std::filesystem::is_directory(dir)) throw std::invalid_argument(a.dir + ": not a directory");
   const std::filesystem::path out =
       a.out.empty() ? dir / "report.html" : std::filesystem::path(a.out);
+  std::error_code ec;
+  if (a.out.empty() ||
+      std::filesystem::equivalent(std::filesystem::absolute(out).parent_path(), dir, ec))
+    lock_output_dir(dir);  // writes into the result's directory: not while a run writes there
   const care::Report r = care::write_report(dir, out);
   if (!a.quiet) {
     std::cout << "wrote " << out.string() << " (";

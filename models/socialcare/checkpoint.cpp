@@ -3,7 +3,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstring>
-#include <fstream>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -11,6 +11,7 @@
 
 #include "caremesh_version.hpp"
 #include "engine/hash.hpp"
+#include "engine/input_file.hpp"
 #include "engine/output.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 
@@ -460,11 +461,11 @@ Checkpoint Checkpoint::read(const fs::path& dir) {
     throw CheckpointError(dir.string() + ": no " + kCheckpointFile +
                           ", nothing to resume (a run saves one with --checkpoint-every N, or "
                           "when SIGINT or SIGTERM stops it)");
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) throw CheckpointError(file.string() + ": cannot read the checkpoint");
-  return decode(std::move(text).str(), file.string());
+  std::string error;
+  std::optional<std::string> bytes =
+      read_regular_file(file, kMaxCheckpointBytes, "a caremesh checkpoint", error);
+  if (!bytes) throw CheckpointError(file.string() + ":0:0: " + error);
+  return decode(std::move(*bytes), file.string());
 }
 
 Scenario Checkpoint::scenario() const {

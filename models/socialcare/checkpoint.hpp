@@ -40,6 +40,9 @@ inline constexpr const char* kCheckpointFile = "checkpoint.bin";
 // saying how to continue); a complete result has summary.json and neither of these files.
 inline constexpr const char* kIncompleteFile = "INCOMPLETE";
 inline constexpr std::uint32_t kCheckpointFormat = 5;
+// The largest checkpoint read (checked before reading): a run's state is bounded by the memory
+// limit (8 GiB by default), and its checkpoint is smaller than its state.
+inline constexpr std::uint64_t kMaxCheckpointBytes = 64ull << 30;
 
 class CheckpointError : public std::runtime_error {
  public:

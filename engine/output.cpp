@@ -60,25 +60,13 @@ class FdStreamBuf : public std::streambuf {
 
 namespace {
 
-// A random suffix of letters and digits from the kernel's generator (std::random_device, which
-// reads it, if getrandom is unavailable).
+// A random suffix of letters and digits.
 std::string random_suffix(std::size_t n) {
   static constexpr char kAlphabet[] =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  std::vector<unsigned char> bytes(n);
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::getrandom(bytes.data() + got, n - got, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += static_cast<std::size_t>(r);
-  }
-  if (got < n) {
-    std::random_device rd;
-    for (auto& b : bytes) b = static_cast<unsigned char>(rd());
-  }
   std::string s;
-  for (unsigned char b : bytes) s += kAlphabet[b % (sizeof kAlphabet - 1)];
+  for (char b : random_bytes(n))
+    s += kAlphabet[static_cast<unsigned char>(b) % (sizeof kAlphabet - 1)];
   return s;
 }
 
@@ -88,12 +76,30 @@ std::string error_text(int err) {
 
 }  // namespace
 
-AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)), out_(nullptr) {
+std::string random_bytes(std::size_t n) {
+  std::string bytes(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::getrandom(bytes.data() + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  if (got < n) {
+    std::random_device rd;
+    for (auto& b : bytes) b = static_cast<char>(rd());
+  }
+  return bytes;
+}
+
+AtomicFile::AtomicFile(std::filesystem::path target, unsigned mode)
+    : target_(std::move(target)), out_(nullptr) {
   int fd = -1;
   for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
     temp_ = target_;
     temp_ += ".tmp." + random_suffix(12);
-    fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                static_cast<mode_t>(mode));
     if (fd < 0 && errno != EEXIST)
       throw std::runtime_error("cannot write " + temp_.string() + ": " + error_text(errno));
   }
@@ -146,8 +152,9 @@ bool is_temporary_file_name(std::string_view name) {
   return true;
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view text) {
-  AtomicFile f(path);
+void write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                           unsigned mode) {
+  AtomicFile f(path, mode);
   f.stream().write(text.data(), static_cast<std::streamsize>(text.size()));
   f.commit();
 }

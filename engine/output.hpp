@@ -24,7 +24,8 @@ class FdStreamBuf;
 
 class AtomicFile {
  public:
-  explicit AtomicFile(std::filesystem::path target);
+  // mode: the new file's permissions (before the umask).
+  explicit AtomicFile(std::filesystem::path target, unsigned mode = 0644);
   AtomicFile(const AtomicFile&) = delete;
   AtomicFile& operator=(const AtomicFile&) = delete;
   ~AtomicFile();  // discards the temporary file if commit() was not called
@@ -45,7 +46,11 @@ class AtomicFile {
 };
 
 // Writes text to path atomically.
-void write_file_atomically(const std::filesystem::path& path, std::string_view text);
+void write_file_atomically(const std::filesystem::path& path, std::string_view text,
+                           unsigned mode = 0644);
+
+// n bytes from the kernel's random generator (getrandom; std::random_device if unavailable).
+std::string random_bytes(std::size_t n);
 
 // Whether a file name is that of an AtomicFile's temporary file (NAME.tmp.SUFFIX, the suffix
 // letters and digits: also the NAME.tmp.PID of earlier versions).

@@ -243,6 +243,7 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
   fs::remove(out / kIncompleteFile, ec);
   write_run(out, sim, metrics, info);
   fs::remove(out / kCheckpointFile, ec);
+  fs::remove(out / kKeyFile, ec);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!quiet) print_run(out, spec, sim, metrics, secs);
   return 0;

@@ -269,6 +269,11 @@ Scenario prepare_run(const RunArgs& a, bool writer) {
         "--checkpoint-every: a partitioned run (--partition) keeps no checkpoint");
   if (!writer) return sc;
   lock_output_dir(out);  // for the whole run: no other process writes there meanwhile
+  if (!a.force && !fs::exists(out / kCheckpointFile, ec) && fs::exists(out / kIncompleteFile, ec))
+    throw std::runtime_error(a.out + ": holds an interrupted run without a checkpoint (" +
+                             kIncompleteFile + " but no " + kCheckpointFile +
+                             ": a partitioned run, or one killed before its first checkpoint); "
+                             "it cannot be resumed: pass --force to run it again");
   if (!a.force && (fs::exists(out / kCheckpointFile, ec) || fs::exists(out / kIncompleteFile, ec)))
     throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
                              "); continue it with `caremesh resume " + a.out +

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "tests/support/cli.hpp"
@@ -133,4 +134,25 @@ TEST(BoundedInputs, AFifoAsTheCheckpointIsRefusedAtOnce) {
   fs::create_symlink("/dev/zero", fifo);
   const Timed z = run_with_deadline({"resume", out.string()}, tmp.path);
   expect_refused(z, fifo, "is a character device");
+}
+
+// Filesystem errors on the inputs (a loop of symlinks, a name too long) are located at the
+// path with exit status 2; `report` on such a path said "filesystem error" with exit 1.
+TEST(BoundedInputs, FilesystemErrorsOnInputsAreLocated) {
+  TempDir tmp;
+  const std::string loop = (tmp / "loop").string();
+  fs::create_symlink(tmp / "loop2", loop);
+  fs::create_symlink(tmp / "loop", tmp / "loop2");
+  const std::string long_name = (tmp / (std::string(300, 'x') + ".yaml")).string();
+  for (const auto& [args, file, why] :
+       std::vector<std::tuple<std::vector<std::string>, std::string, std::string>>{
+           {{"validate", loop}, loop, "Too many levels of symbolic links"},
+           {{"validate", long_name}, long_name, "File name too long"},
+           {{"sweep", kSmall, "--design", loop, "--out", (tmp / "o").string()},
+            loop,
+            "Too many levels of symbolic links"},
+           {{"report", loop}, loop, "not a directory"}}) {
+    const Timed t = run_with_deadline(args, tmp.path);
+    expect_refused(t, file, why);
+  }
 }

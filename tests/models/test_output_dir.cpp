@@ -187,3 +187,19 @@ TEST(OutputDir, ForceRemovesAKilledWritersTemporaryFiles) {
   EXPECT_FALSE(fs::exists(out / "clients.csv.tmp.4242"));
   EXPECT_FALSE(fs::exists(out / "summary.json.tmp.Zq81kPw0aB3c"));
 }
+
+// An INCOMPLETE note without a checkpoint (a partitioned run, or one killed before its first
+// checkpoint) is not sent to `resume`, which cannot continue it.
+TEST(OutputDir, AStrayIncompleteNoteGivesAHintThatWorks) {
+  TempDir tmp;
+  const fs::path out = tmp / "out";
+  fs::create_directories(out);
+  cm::test::write_text(out / "INCOMPLETE", "stopped\n");
+  CliResult r = run_cli({"run", kSmall, "--out", out.string(), "--ticks", "30", "--quiet"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("without a checkpoint"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("caremesh resume"), std::string::npos) << r.err;
+  r = run_cli({"run", kSmall, "--out", out.string(), "--ticks", "30", "--quiet", "--force"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_FALSE(fs::exists(out / "INCOMPLETE"));
+}

@@ -434,7 +434,9 @@ struct Server::Impl {
   // Makes room for a connection from addr: evicts the oldest idle connection (of that client
   // when it is over its own limit). False when there is none to evict.
   bool make_room(const std::string& addr) {
-    const bool client_full = per_client[addr] >= limits.max_connections_per_client;
+    const auto held = per_client.find(addr);
+    const bool client_full =
+        held != per_client.end() && held->second >= limits.max_connections_per_client;
     const bool total_full = conns.size() >= limits.max_connections;
     if (!client_full && !total_full) return true;
     for (auto& [id, c] : conns) {

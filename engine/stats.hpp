@@ -61,6 +61,11 @@ struct Summary {
 // outside (0, 1); with n == 1, sd, se and the interval are NaN.
 Summary summarize(std::span<const double> x, double level = 0.95);
 
+// Spearman's rank correlation of paired samples (average ranks for ties): the Pearson
+// correlation of the ranks. NaN with fewer than 3 pairs or a sample without spread; pairs with a
+// non-finite value are left out.
+double spearman(std::span<const double> x, std::span<const double> y);
+
 // ---------------------------------------------------------------------------------------------
 // 2. Comparing a variant with a baseline.
 

@@ -382,6 +382,9 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.value(n.hours_per_day);
     io.records(n.waiting);
     io.value(n.conferences);
+    io.value(n.debt);
+    io.value(n.routed);
+    io.value(n.follow_ups);
   });
   if constexpr (IO::reading) {
     std::vector<Tie> ties;
@@ -473,6 +476,12 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
   const auto org_or_none = [&](std::int64_t o) { return o >= -1 && o < n_orgs; };
   const auto bad = [&](const std::string& what) { p.fail(what + " out of range"); };
   const auto level_ok = [](int l) { return l >= 0 && l <= kMaxLevel; };
+  // a bool restored from raw bytes must be 0 or 1: any other byte is no value of the type
+  const auto bool_ok = [](const bool& b) {
+    unsigned char byte = 0;
+    std::memcpy(&byte, &b, 1);
+    return byte <= 1;
+  };
 
   for (const Need& n : sim.needs_) {
     if (n.helper < -1 || n.helper >= n_helpers) bad("a need's helper");
@@ -485,6 +494,7 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
     if (static_cast<int>(c.kind) > static_cast<int>(ClientKind::community)) bad("a client's kind");
     if (static_cast<int>(c.outcome) > static_cast<int>(Outcome::unmet_at_horizon))
       bad("a client's outcome");
+    if (!bool_ok(c.awaiting_conference)) bad("a client's flag");
     if (c.n_known > kMaxKnown || c.n_assessed > kMaxAssessed || c.n_providers > kMaxProviders)
       bad("a client's list length");
     for (const auto& list :
@@ -499,7 +509,7 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
       if (n.service[static_cast<std::size_t>(i)] >= n_services) bad("a client note's service");
   }
   for (const Helper& h : sim.staff_.helpers)
-    if (h.org < 0 || h.org >= n_orgs || h.n_personal > kMaxPersonalTies)
+    if (h.org < 0 || h.org >= n_orgs || h.n_personal > kMaxPersonalTies || !bool_ok(h.retired))
       bad("a helper's organization");
   for (const std::int32_t s : sim.staff_.slot_of_id)
     if (s < -1 || s >= n_helpers) bad("a helper id's slot");
@@ -522,9 +532,14 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
   for (std::size_t i = 0; i < sim.ties_.size(); ++i) {
     const Tie& t = sim.ties_[i];
     if (!level_ok(t.level) || !level_ok(t.floor) || !level_ok(t.ceiling)) bad("a tie's level");
+    if (!bool_ok(t.cross_territory) || !bool_ok(t.suspended) || !bool_ok(t.act_possible) ||
+        !bool_ok(t.act))
+      bad("a tie's flag");
   }
   for (const TieChange& c : sim.tie_history_)
-    if (c.tie >= n_ties || !level_ok(c.from) || !level_ok(c.to)) bad("a tie change");
+    if (c.tie >= n_ties || !level_ok(c.from) || !level_ok(c.to) ||
+        static_cast<int>(c.reason) > static_cast<int>(TieChangeReason::agreement_lapsed))
+      bad("a tie change");
   for (const std::int8_t l : sim.initial_levels_)
     if (!level_ok(l)) bad("an initial tie level");
   for (const auto& a : sim.authorities_)

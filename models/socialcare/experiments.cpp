@@ -549,7 +549,8 @@ MetricRole metric_role(std::string_view m) {
       "case_conferences", "pooled_services", "collaboration_hours",   "collaboration_hours_share"};
   static const std::set<std::string_view> efficiency = {"helper_utilization",
                                                         "cost_per_resolved_need"};
-  if (network.count(m) || m.starts_with("ties_level_") || m.starts_with("density_level_"))
+  if (network.count(m) || m.starts_with("ties_level_") || m.starts_with("density_level_") ||
+      m.starts_with("network_evaluation."))
     return MetricRole::network;
   if (efficiency.count(m) || m.starts_with("delivery_share_")) return MetricRole::efficiency;
   if (m == "clients" || m == "needs") return MetricRole::context;
@@ -747,6 +748,18 @@ const std::vector<std::string>& table_network() {
                                              "collaboration_hours_share"};
   return m;
 }
+const std::vector<std::string>& table_collaboration() {
+  static const std::vector<std::string> m = {"network_evaluation.mean_trust",
+                                             "network_evaluation.tie_stability",
+                                             "network_evaluation.referral_reciprocity",
+                                             "network_evaluation.agreement_compliance",
+                                             "network_evaluation.coordination_hours_per_joint_case",
+                                             "network_evaluation.benefit_hours_per_tie",
+                                             "network_evaluation.cost_hours_per_tie",
+                                             "network_evaluation.mean_density",
+                                             "network_evaluation.mean_degree_centralization"};
+  return m;
+}
 const std::vector<std::string>& table_efficiency() {
   static const std::vector<std::string> m = {"helper_utilization", "cost_per_resolved_need"};
   return m;
@@ -771,6 +784,7 @@ std::string comparison_table(const Json& report, const std::vector<std::string>&
   std::vector<std::pair<std::string, std::vector<std::string>>> sections = {
       {"client outcomes (S(Y) = difference to " + base + ")", table_outcomes()},
       {"network measures (Y)", table_network()},
+      {"the network as a collaboration (Y)", table_collaboration()},
       {"efficiency", table_efficiency()}};
   if (!extra_metric.empty()) {
     bool listed = false;
@@ -976,8 +990,12 @@ ExperimentResult run_compare(const CompareOptions& o) {
     if (reached || n >= o.max_replications || !std::isfinite(widest)) break;
     // Next batch: the estimate of replications needed, at least one initial batch more and at
     // most twice as many (an early estimate of the sd is rough).
-    const double needed =
-        static_cast<double>(stats::replications_needed(sd, o.precision_half_width));
+    double needed = static_cast<double>(o.max_replications);
+    try {
+      needed = static_cast<double>(stats::replications_needed(sd, o.precision_half_width));
+    } catch (const std::overflow_error&) {
+      // more than 2^52: as many as allowed
+    }
     const double grow =
         std::clamp(needed, static_cast<double>(n + o.replications), static_cast<double>(2 * n));
     n = static_cast<int>(std::min<double>(o.max_replications, std::max<double>(grow, n + 1)));
@@ -1669,6 +1687,28 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   report["factors"] = factors;
   report["metrics"] = d.metrics;
   report["analysis"] = analysis;
+  // Which elements of the network as a collaboration (Y) go with better outcomes (S): across
+  // the design points, Spearman's rank correlation of each outcome's point means with each
+  // network_evaluation measure's.
+  Json relation = Json::object();
+  for (const auto& m : d.metrics) {
+    if (metric_role(m) != MetricRole::outcome) continue;
+    const std::size_t c = column_of(m);
+    if (c >= columns.size()) continue;
+    Json rm = Json::object();
+    for (std::size_t k = 0; k < columns.size(); ++k) {
+      if (!columns[k].starts_with("network_evaluation.")) continue;
+      std::vector<double> s(n_points), y(n_points);
+      for (std::size_t p = 0; p < n_points; ++p) {
+        s[p] = point_means[p][c];
+        y[p] = point_means[p][k];
+      }
+      rm[columns[k].substr(std::string("network_evaluation.").size())] =
+          number(stats::spearman(s, y));
+    }
+    relation[m] = rm;
+  }
+  report["collaboration_relation"] = relation;
   Json rows = Json::array();
   for (std::size_t r = 0; r < plan.row_point.size(); ++r) {
     Json jr;

@@ -87,6 +87,95 @@ double gap_ratio(const std::vector<Tally>& groups, double min_clients) {
   return ratio(hi, lo);
 }
 
+// The network as a collaboration (its own value and quality Y; MODEL.md §7, docs/metrics.md
+// "The network as a collaboration"): trust, stability, reciprocity, compliance with agreements,
+// what coordination and ties cost against what their joint cases save, and the structure
+// averaged over the days of the run (the final ties are in the network measures).
+nlohmann::ordered_json network_evaluation(const Simulation& sim) {
+  const Scenario& sc = sim.scenario();
+  const auto& ties = sim.ties().all();
+  const auto& days = sim.timeseries();
+  const double n = static_cast<double>(sc.organizations.size());
+  const double pairs = n * (n - 1) / 2;
+  double joint = 0, trust_joint = 0, mutual = 0, flow = 0, acts = 0;
+  for (const Tie& t : ties) {
+    joint += t.joint_total;
+    trust_joint += static_cast<double>(t.trust) * t.joint_total;
+    const double ab = t.referred_by_a, ba = t.referred_by_b;
+    mutual += 2 * std::min(ab, ba);
+    flow += ab + ba;
+    acts += t.acts;
+  }
+  double honoured = 0, breached = 0;
+  for (const OrgState& o : sim.organizations()) {
+    honoured += dbl(o.agreements_honoured);
+    breached += dbl(o.agreements_breached);
+  }
+  // Day by day: ties at level >= 1, what they cost (both sides), collaboration hours.
+  double tie_days = 0, tie_cost = 0, collab = 0;
+  for (const TickRecord& r : days) {
+    for (int L = 1; L <= kMaxLevel; ++L) {
+      tie_days += dbl(r.ties_by_level[L]);
+      tie_cost += dbl(r.ties_by_level[L]) * 2.0 * tie_hours_per_day(sc.ties, L);
+    }
+    collab += r.collaboration_hours;
+  }
+  const double n_days = static_cast<double>(days.size());
+  const double mean_ties = n_days > 0 ? tie_days / n_days : kNaN;
+  // Degree centralization (Freeman, level >= 1) on each day, replaying tie_changes from the
+  // levels at the start (the final levels with the changes undone).
+  std::vector<std::int8_t> level(ties.size());
+  for (std::size_t i = 0; i < ties.size(); ++i) level[i] = ties[i].level;
+  const auto& history = sim.tie_history();
+  for (auto it = history.rbegin(); it != history.rend(); ++it) level[it->tie] = it->from;
+  std::vector<int> degree(sc.organizations.size(), 0);
+  double edges = 0;
+  for (std::size_t i = 0; i < ties.size(); ++i)
+    if (level[i] >= 1) {
+      ++degree[ties[i].a];
+      ++degree[ties[i].b];
+      ++edges;
+    }
+  auto centralization = [&] {
+    if (n < 3) return 0.0;
+    const int dmax = *std::max_element(degree.begin(), degree.end());
+    return (n * dmax - 2 * edges) / ((n - 1) * (n - 2));
+  };
+  double central_sum = 0, central = centralization();
+  std::size_t h = 0;
+  for (const TickRecord& r : days) {
+    bool changed = false;
+    for (; h < history.size() && history[h].tick <= r.tick; ++h) {
+      const TieChange& c = history[h];
+      const Tie& t = ties[c.tie];
+      const int delta = (c.to >= 1) - (c.from >= 1);
+      if (delta != 0) {
+        degree[t.a] += delta;
+        degree[t.b] += delta;
+        edges += delta;
+        changed = true;
+      }
+    }
+    if (changed) central = centralization();
+    central_sum += central;
+  }
+  nlohmann::ordered_json y;
+  y["mean_trust"] = number(ratio(trust_joint, joint));
+  y["joint_cases"] = joint;
+  y["tie_stability"] =
+      number(ratio(dbl(static_cast<std::int64_t>(history.size())), mean_ties * n_days / 365.0));
+  y["referral_reciprocity"] = number(ratio(mutual, flow));
+  y["agreement_compliance"] = number(ratio(honoured, honoured + breached));
+  y["agreements_signed"] = acts;
+  y["coordination_hours_per_joint_case"] = number(ratio(collab, joint));
+  y["benefit_hours_per_tie"] =
+      number(ratio(sc.ties.benefit_hours_per_joint_case * joint, mean_ties));
+  y["cost_hours_per_tie"] = number(ratio(tie_cost, mean_ties));
+  y["mean_density"] = number(pairs > 0 && n_days > 0 ? tie_days / n_days / pairs : kNaN);
+  y["mean_degree_centralization"] = number(ratio(central_sum, n_days));
+  return y;
+}
+
 }  // namespace
 
 nlohmann::ordered_json compute_metrics(const Simulation& sim) {
@@ -140,6 +229,7 @@ nlohmann::ordered_json compute_metrics(const Simulation& sim) {
   }
   m["case_conferences"] = conferences;
   m["pooled_services"] = pooled;
+  m["network_evaluation"] = network_evaluation(sim);
 
   // Efficiency: staff hours of every day of the run.
   double paid = 0, collab = 0, used = 0, capacity = 0;
@@ -189,6 +279,12 @@ std::vector<std::pair<std::string, double>> scalar_metrics(const nlohmann::order
     if (value.is_number()) out.emplace_back(key, value.get<double>());
     if (value.is_null()) out.emplace_back(key, kNaN);
   }
+  // The network as a collaboration, as network_evaluation.NAME.
+  if (m.contains("network_evaluation"))
+    for (const auto& [key, value] : m["network_evaluation"].items()) {
+      if (value.is_number()) out.emplace_back("network_evaluation." + key, value.get<double>());
+      if (value.is_null()) out.emplace_back("network_evaluation." + key, kNaN);
+    }
   return out;
 }
 

@@ -30,6 +30,8 @@ struct NetworkState {
   double hours_per_day = 0;                // coordinator hours for conferences
   std::vector<ConferenceRequest> waiting;  // conferences not yet held
   std::int64_t conferences = 0;
+  double debt = 0;  // coordinator hours owed for yesterday's routing and follow-ups
+  std::int64_t routed = 0, follow_ups = 0;  // referrals the coordinator routed, followed up
 };
 
 }  // namespace cm::care

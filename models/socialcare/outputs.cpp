@@ -65,11 +65,12 @@ void write_network(const fs::path& file, const Simulation& sim) {
 
 void write_tie_changes(const fs::path& file, const Simulation& sim) {
   const auto& orgs = sim.scenario().organizations;
-  CsvWriter csv({"tick", "org_a", "org_b", "name_a", "name_b", "from_level", "to_level"});
+  CsvWriter csv({"tick", "org_a", "org_b", "name_a", "name_b", "from_level", "to_level", "reason"});
   for (const TieChange& c : sim.tie_history()) {
     const Tie& t = sim.ties()[c.tie];
     csv.field(c.tick).field(t.a).field(t.b).field(orgs[t.a].name).field(orgs[t.b].name);
     csv.field(static_cast<int>(c.from)).field(static_cast<int>(c.to));
+    csv.field(to_string(c.reason));
     csv.end_row();
   }
   csv.write(file);

@@ -1722,6 +1722,33 @@ void add_sweep(Page& p, const Json& sw) {
   if (!sens.empty())
     p.section("sweep-sensitivity", "Which factors matter",
               "Sensitivity of each response to each factor, with bootstrap 95% intervals.", sens);
+  // S against Y: which elements of the network as a collaboration go with better outcomes.
+  std::string rel;
+  if (sw.contains("collaboration_relation") && sw["collaboration_relation"].is_object())
+    for (const auto& [m, rm] : sw["collaboration_relation"].items()) {
+      if (!rm.is_object() || rm.empty()) continue;
+      BarChart b;
+      b.title = pretty(m) + " against the network as a collaboration (Y)";
+      b.x_label = "Spearman rank correlation across the design points";
+      b.min = -1;
+      b.max = 1;
+      for (const auto& [y, v] : rm.items()) {
+        Bar bar;
+        bar.label = pretty(y);
+        bar.value = v.is_number() ? v.get<double>() : kNaN;
+        bar.colour = !std::isfinite(bar.value) ? "#9e9e9e" : bar.value >= 0 ? "#2e7d32" : "#c62828";
+        bar.text = std::isfinite(bar.value) ? fmt_num(bar.value) : "n/a";
+        b.bars.push_back(bar);
+      }
+      rel += render_bars(b);
+    }
+  if (!rel.empty())
+    p.section("sweep-collaboration", "Which elements of Y go with a larger S",
+              "Across the design points, the rank correlation of each outcome's mean with each "
+              "measure of the network as a collaboration (network_evaluation, "
+              "docs/metrics.md). An association across designs, not an effect: a factor may "
+              "move both.",
+              rel);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,6 +29,11 @@ enum class Sector : std::uint8_t {
 };
 enum class ClientKind : std::uint8_t { person, family, community };
 enum class Governance : std::uint8_t { shared, lead_organization, nao };
+// The ties a network starts its members with (Provan & Kenis 2008): every pair (complete), the
+// coordinator with each member (hub_and_spoke: members' ties to each other start at the
+// policy's initial_level), or only those the scenario gives (explicit ties).
+enum class TieStructure : std::uint8_t { complete, hub_and_spoke, given };
+const char* to_string(TieStructure t);
 enum class IntakePolicy : std::uint8_t { signpost, turn_away };
 
 const char* to_string(Sector s);
@@ -125,6 +130,11 @@ struct TieDef {
   double trust_loss_dropout = 0.1;
   double trust_loss_breach = 0.15;
   int reviews_to_fall = 2;  // consecutive reviews with a shortfall before a tie falls a level
+  // Formal acts: a network's members reach levels 6-7 only by signing an agreement at a
+  // review (recorded in tie_changes.csv), which costs each side agreement_act_hours once and
+  // runs agreement_term_days; renewed at its end when the tie still pays, else it lapses.
+  int agreement_term_days = 365;
+  double agreement_act_hours = 8.0;
 };
 
 // How helpers take the next case across an organization's queues.
@@ -163,8 +173,21 @@ struct NetworkDef {
   Governance governance = Governance::shared;
   int coordinator = -1;                    // organization index (lead or NAO), -1 none
   double coordinator_hours_per_day = 0.0;  // coordinator capacity for conferences, h/day
-  double animation = 0.0;                  // monthly chance an unlinked member pair forms a tie
-  bool formal_agreements = false;          // members may reach levels 6-7 (contract in force)
+  double animation = 0.0;  // the coordinator's animation: monthly chance an unlinked member
+                           // pair forms a tie, and extra trust per joint case between members
+  bool formal_agreements = false;  // members may sign agreements (levels 6-7) at reviews
+  TieStructure structure = TieStructure::complete;  // default: complete if shared, else hub
+  // shared governance: each member's coordination overhead per other member, h/week
+  double coordination_hours_per_member_week = 0.5;
+  // lead / nao: the coordinator routes referrals between members with a live view of every
+  // member's waits, each routed referral costing routing_hours of its hours
+  bool coordinator_routing = true;
+  double routing_hours = 0.1;
+  // the coordinator follows up a failed referral between members (default: nao only); a
+  // follow-up costs follow_up_hours and brings the client there with follow_up_success
+  bool follow_up = false;
+  double follow_up_success = 0.8;
+  double follow_up_hours = 0.25;
 };
 
 struct TiePolicy {
@@ -181,6 +204,13 @@ struct MetaLink {
 };
 
 enum class Allocation : std::uint8_t { by_need, by_population, equal };
+// Ensure: posts follow the diagnosed demand (demand) or the gap between demand and the
+// inventory of capacity per service (gap); fixed_posts fund the same posts in every variant.
+enum class Funding : std::uint8_t { demand, gap };
+struct FixedPost {
+  int organization = 0;
+  int helpers = 0;
+};
 
 // A steering authority (city, district or intermunicipal union) running the DPZM cycle.
 struct AuthorityDef {
@@ -215,6 +245,8 @@ struct AuthorityDef {
   // same member held under the authority's ending contract carries over, filled, with its
   // helper, cases and personal ties (SHRM 2024: mean time to fill a position, 36 days).
   int post_filling_days = 36;
+  Funding funding = Funding::gap;
+  std::vector<FixedPost> fixed_posts;  // when given: no call, these posts every period
 };
 
 struct Standards {

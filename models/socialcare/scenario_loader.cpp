@@ -54,6 +54,18 @@ const char* to_string(Governance g) {
   return "?";
 }
 
+const char* to_string(TieStructure t) {
+  switch (t) {
+    case TieStructure::complete:
+      return "complete";
+    case TieStructure::hub_and_spoke:
+      return "hub_and_spoke";
+    case TieStructure::given:
+      return "given";
+  }
+  return "?";
+}
+
 const char* to_string(QueueDiscipline d) {
   switch (d) {
     case QueueDiscipline::urgency_first:
@@ -379,6 +391,9 @@ class Reader {
     t.trust_loss_dropout = n.number("trust_loss_dropout", t.trust_loss_dropout, 0.0, 1.0);
     t.trust_loss_breach = n.number("trust_loss_breach", t.trust_loss_breach, 0.0, 1.0);
     t.reviews_to_fall = static_cast<int>(n.integer("reviews_to_fall", t.reviews_to_fall, 1, 100));
+    t.agreement_term_days =
+        static_cast<int>(n.integer("agreement_term_days", t.agreement_term_days, 1, 36500));
+    t.agreement_act_hours = n.number("agreement_act_hours", t.agreement_act_hours, 0.0, 1000.0);
     n.finish();
   }
 
@@ -597,6 +612,24 @@ class Reader {
       net.coordinator_hours_per_day = x.number("coordinator_hours_per_day", 0.0, 0.0, 1e6);
       net.animation = x.number("animation", 0.0, 0.0, 1.0);
       net.formal_agreements = x.boolean("formal_agreements", false);
+      const std::string structure =
+          x.choice("structure", net.governance == Governance::shared ? "complete" : "hub_and_spoke",
+                   {"complete", "hub_and_spoke", "given"});
+      net.structure = structure == "complete"        ? TieStructure::complete
+                      : structure == "hub_and_spoke" ? TieStructure::hub_and_spoke
+                                                     : TieStructure::given;
+      if (net.structure == TieStructure::hub_and_spoke && !c.present() &&
+          net.governance == Governance::shared)
+        x.error_at("structure", "a hub_and_spoke structure needs a \"coordinator\" (the hub)");
+      net.coordination_hours_per_member_week = x.number(
+          "coordination_hours_per_member_week", net.coordination_hours_per_member_week, 0.0, 168.0);
+      net.coordinator_routing = x.boolean("coordinator_routing", net.coordinator_routing);
+      net.routing_hours = x.number("routing_hours", net.routing_hours, 0.0, 24.0);
+      net.follow_up = x.boolean("follow_up", net.governance == Governance::nao);
+      net.follow_up_success = x.number("follow_up_success", net.follow_up_success, 0.0, 1.0);
+      net.follow_up_hours = x.number("follow_up_hours", net.follow_up_hours, 0.0, 24.0);
+      if (net.governance == Governance::shared && net.follow_up)
+        x.error_at("follow_up", "a shared network has no coordinator to follow referrals up");
       if (net.governance != Governance::shared && !c.present())
         x.error_at("governance", "governance \"" + g +
                                      "\" needs a \"coordinator\" (the lead organization or NAO)");
@@ -835,6 +868,17 @@ class Reader {
       d.innovation_share = a.number("innovation_share", 0.0, 0.0, 1.0);
       d.post_filling_days =
           static_cast<int>(a.integer("post_filling_days", d.post_filling_days, 0, 3650));
+      d.funding =
+          a.choice("funding", "gap", {"gap", "demand"}) == "gap" ? Funding::gap : Funding::demand;
+      for (const Node& f : a.child("fixed_posts").items()) {
+        FixedPost post;
+        const Node o = f.child("organization");
+        if (!o.present()) f.error("expected key \"organization\" (an organization's name)");
+        post.organization = o.present() ? org_ref(o, o.as_string()) : -1;
+        post.helpers = static_cast<int>(f.integer("helpers", 0, 1, 100000));
+        f.finish();
+        if (post.organization >= 0) d.fixed_posts.push_back(post);
+      }
       if (d.outreach_share + d.self_help_share > 1.0)
         a.error_at("self_help_share", "outreach_share + self_help_share must not exceed 1");
       a.finish();

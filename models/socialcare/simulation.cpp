@@ -87,9 +87,20 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   }
   orgs_.resize(n_orgs);
   nets_.resize(sc_.networks.size());
+  routing_net_.assign(n_orgs, -1);
   for (std::size_t k = 0; k < sc_.networks.size(); ++k) {
     const NetworkDef& net = sc_.networks[k];
-    if (net.coordinator < 0) continue;
+    if (net.coordinator < 0) {
+      // Shared governance: every member coordinates with every other member (Provan & Kenis
+      // 2008: its cost grows with the number of members).
+      const double others = static_cast<double>(net.members.size()) - 1.0;
+      for (int m : net.members)
+        orgs_[m].coordination_hours += net.coordination_hours_per_member_week * others / 7.0;
+      continue;
+    }
+    if (net.coordinator_hours_per_day > 0 && (net.coordinator_routing || net.follow_up))
+      for (int m : net.members)
+        if (routing_net_[m] < 0) routing_net_[m] = static_cast<std::int32_t>(k);
     nets_[k].hours_per_day = net.coordinator_hours_per_day;
     orgs_[net.coordinator].coordination_hours += net.coordinator_hours_per_day;
     for (int m : net.members)
@@ -494,8 +505,21 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
         if (--n.days_left <= 0) {
           const bool warm = n.flags & need_flag::warm;
           const bool tried = rng.bernoulli(warm ? tdef.warm_try : tdef.signpost_try);
-          const bool reached = tried && rng.bernoulli(warm ? tdef.warm_reach : tdef.signpost_reach);
-          c.referrals_tried += tried;
+          bool reached = tried && rng.bernoulli(warm ? tdef.warm_reach : tdef.signpost_reach);
+          // A network's coordinator that follows referrals up (NAO by default) calls a client
+          // who did not arrive and brings it there with follow_up_success (Boyum et al. 2016:
+          // continuation rose from 45% to 89% when referrers heard of no-shows).
+          if (!reached && n.from_org >= 0 && n.org >= 0 && routed_between(n.from_org, n.org)) {
+            const NetworkDef& net = sc_.networks[routing_net_[n.from_org]];
+            if (net.follow_up) {
+              Msg f{Msg::follow_up};
+              f.org = n.from_org;
+              f.client = c.id;
+              out.push_back(f);
+              reached = rng.bernoulli(net.follow_up_success);
+            }
+          }
+          c.referrals_tried += tried || reached;
           c.referrals_reached += reached;
           if (reached) {
             n.state = NeedState::intake;
@@ -629,6 +653,12 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
   // Bucket messages by organization, keeping client order within each bucket.
   std::vector<std::size_t> start(n_orgs + 1, 0);
   for (const Msg& m : msgs) {
+    if (m.type == Msg::follow_up) {
+      NetworkState& net = nets_[routing_net_[m.org]];
+      ++net.follow_ups;
+      net.debt += sc_.networks[routing_net_[m.org]].follow_up_hours;
+      continue;
+    }
     if (m.type == Msg::tie_failure) {
       const std::int32_t t = ties_.find(m.org, m.from_org);
       if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), m.tie_kind});
@@ -642,7 +672,7 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
   sorted.resize(start[n_orgs]);
   std::vector<std::size_t> fill(start.begin(), start.end() - 1);
   for (const Msg& m : msgs)
-    if (m.type != Msg::tie_failure) sorted[fill[m.org]++] = m;
+    if (m.type != Msg::tie_failure && m.type != Msg::follow_up) sorted[fill[m.org]++] = m;
 
   std::vector<OrgOutput>& outputs = org_outputs_;  // reused from day to day (no reallocation)
   outputs.resize(n_orgs);
@@ -671,6 +701,11 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
       orgs_[p].conference_minutes += std::llround(h * 60);
     }
     if (comm_ != nullptr) event_keys_.insert(event_keys_.end(), out.events.size(), o);
+    if (out.routed > 0) {
+      NetworkState& rn = nets_[routing_net_[o]];
+      rn.routed += out.routed;
+      rn.debt += static_cast<double>(out.routed) * sc_.networks[routing_net_[o]].routing_hours;
+    }
     const std::int32_t net = orgs_[o].network;
     for (const auto& r : out.conferences) nets_[net].waiting.push_back(r);
     rec.assessments += out.assessments;
@@ -697,6 +732,13 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
     } else {
       if (m.mode != ArrivalMode::walk_in) {
         ++org.referrals_received;
+        if (m.from_org >= 0) {
+          const std::int32_t t = ties_.find(m.from_org, o);
+          if (t >= 0)
+            out.tie_events.push_back(
+                {static_cast<std::uint32_t>(t),
+                 m.from_org < o ? TieEventKind::referred_by_a : TieEventKind::referred_by_b});
+        }
         if (m.priority & 1) {  // under an agreement
           ++org.agreement_referrals;
           ++org.agreement_today[m.service];
@@ -835,7 +877,9 @@ bool Simulation::conference_partner(std::int32_t o, const Client& c, std::uint32
   for (std::size_t k = 0; k < ties.size(); ++k) {
     const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
     const Tie& tie = ties_[t];
-    if (tie.level < 4 || (sc_.organizations[p].services & services) == 0) continue;
+    // Through a coordinator (lead organization, NAO) every member can take part.
+    const int level = routed_between(o, p) ? std::max<int>(tie.level, 4) : tie.level;
+    if (level < 4 || (sc_.organizations[p].services & services) == 0) continue;
     if (serves(p, c.district) || tie.cross_territory) return true;
   }
   return false;
@@ -857,6 +901,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   const bool signpost_ok = sc_.organizations[o].intake_policy == IntakePolicy::signpost;
   std::int32_t best = -1;
   int best_level = -1;
+  bool best_formal = false, best_routed = false;
   double best_score = std::numeric_limits<double>::infinity();
   const std::uint32_t* pos = nullptr;
   const auto ties = ties_in_district(o, c.district, pos);
@@ -864,7 +909,10 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   for (std::size_t k = 0; k < ties.size(); ++k) {
     const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
     const Tie& tie = ties_[t];
-    const int level = tie.level;
+    // Members of a network whose coordinator routes (lead organization, NAO) are referred
+    // through it: warm, with its live view of every member's waits.
+    const bool routed = routed_between(o, p) && sc_.networks[routing_net_[o]].coordinator_routing;
+    const int level = routed ? std::max<int>(tie.level, 3) : tie.level;
     if (level < min_level && !(min_level <= 1 && tie.personal > 0)) continue;
     if (level < 3 && !signpost_ok) continue;
     if (!offers(p, n.service) || (!serves(p, c.district) && !tie.cross_territory)) continue;
@@ -872,21 +920,24 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
     const double completes =
         std::max(1e-6, warm ? td.warm_try * td.warm_reach : td.signpost_try * td.signpost_reach);
     double wait = 0;
-    if (level >= 7)
+    if (level >= 7 || routed)
       wait = orgs_[p].wait_now[n.service];
     else if (level >= 4)
       wait = orgs_[p].wait_meeting[n.service];
-    if (level >= 6) wait = std::min<double>(wait, dec.agreement_access_days);
+    if (tie.level >= 6) wait = std::min<double>(wait, dec.agreement_access_days);
     const double travel = warm ? td.warm_days : td.signpost_days;
     const double score = (travel + wait) / completes +
                          dec.trust_weight_days * (1.0 - static_cast<double>(tie.trust));
     if (score < best_score) {
       best = p;
       best_level = level;
+      best_formal = tie.level >= 6;
+      best_routed = routed;
       best_score = score;
     }
   }
   if (best >= 0) {
+    out.routed += best_routed;
     Event ev{Event::referred};
     ev.client = c.id;
     ev.slot = slot_of(c);
@@ -895,7 +946,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
     ev.other = o;
     const bool warm = best_level >= 3;
     ev.flags = static_cast<std::uint8_t>((warm ? need_flag::warm : 0) |
-                                         (best_level >= 6 ? need_flag::priority : 0));
+                                         (best_formal ? need_flag::priority : 0));
     ev.value = warm ? sc_.ties.warm_days : sc_.ties.signpost_days;
     out.events.push_back(ev);
     ++(warm ? out.referrals : out.signposts);
@@ -1283,7 +1334,11 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
 
 void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) {
   bool any = false;
-  for (const NetworkState& net : nets_) any = any || !net.waiting.empty();
+  for (NetworkState& net : nets_) {
+    any = any || !net.waiting.empty();
+    // Routing and follow-ups come out of the coordinator's hours first.
+    if (net.waiting.empty()) net.debt = std::max(0.0, net.debt - net.hours_per_day);
+  }
   if (!any) return;
   // One action per need a day: what the organizations already did today with a need (queued
   // it, started it, referred or turned it away) stands, and the conference leaves it alone.
@@ -1297,7 +1352,11 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
   for (NetworkState& net : nets_) {
     if (net.waiting.empty()) continue;
     std::sort(net.waiting.begin(), net.waiting.end());
-    double left = net.hours_per_day;
+    // Routing and follow-ups come out of the coordinator's hours first.
+    double left = net.hours_per_day - net.debt;
+    net.debt = std::max(0.0, -left);
+    left = std::max(0.0, left);
+    const double routing_hours = sc_.networks[&net - nets_.data()].routing_hours;
     std::size_t kept = 0;  // requests still waiting move to the front, in order
     for (const ConferenceRequest& r : net.waiting) {
       const Client* found = find_client(r.slot, r.client);
@@ -1311,6 +1370,8 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       ++net.conferences;
       out.clear();
       hold_conference(r.org, c, out, &claimed);
+      net.routed += out.routed;
+      left = std::max(0.0, left - static_cast<double>(out.routed) * routing_hours);
       // The convening organization takes part too.
       if (!out.events.empty() && sc_.decisions.conference_member_hours > 0)
         out.conference_hours.emplace_back(r.org, sc_.decisions.conference_member_hours);
@@ -1528,18 +1589,31 @@ void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
   std::partial_sum(start.begin(), start.end(), start.begin());
   const int period = sc_.ties.review_days;
   std::vector<std::int8_t> before(n);
+  std::vector<TieChangeReason> why(n);
+  std::vector<std::uint8_t> acted(n);
   parallel_for_each(n, [&](std::size_t i) {
     Tie& t = ties_[i];
     before[i] = t.level;
     const bool review = TieTable::review_due(t, tick_, period);
     double draw = 1.0;
     if (review) draw = streams_(kTieReview, i, static_cast<std::uint32_t>(tick_)).uniform();
-    TieTable::step(t, sc_.ties, sc_.decisions, tie_events.data() + start[i],
-                   start[i + 1] - start[i], review, sc_.tie_policy.dynamics, draw);
+    bool signed_act = false;
+    why[i] = TieTable::step(t, sc_.ties, sc_.decisions, tie_events.data() + start[i],
+                            start[i + 1] - start[i], review, sc_.tie_policy.dynamics, draw, tick_,
+                            signed_act);
+    acted[i] = signed_act;
   });
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
     if (ties_[i].level != before[i])
-      tie_history_.push_back({tick_, static_cast<std::uint32_t>(i), before[i], ties_[i].level});
+      tie_history_.push_back(
+          {tick_, static_cast<std::uint32_t>(i), before[i], ties_[i].level, why[i]});
+    // Signing (or renewing) an agreement costs both organizations hours, owed from the next
+    // day's intake hours as conference hours are.
+    if (acted[i] && sc_.ties.agreement_act_hours > 0)
+      for (const std::int32_t o : {ties_[i].a, ties_[i].b})
+        if (comm_ == nullptr || owns_org(o))
+          orgs_[o].conference_debt += sc_.ties.agreement_act_hours;
+  }
 }
 
 // What each organization knows of its own queues at the end of the day, published for its

@@ -61,6 +61,7 @@ struct TieChange {
   std::int32_t tick;
   std::uint32_t tie;
   std::int8_t from, to;
+  TieChangeReason reason = TieChangeReason::none;
 };
 
 // What a steering authority may look back on of a client (kept only when the scenario has
@@ -134,7 +135,8 @@ class Simulation {
   friend class Checkpoint;  // saves and restores the state (checkpoint.hpp)
 
   struct Msg {
-    enum Type : std::uint8_t { arrival, release, tie_failure } type;
+    // follow_up: the coordinator of the network of org followed a failed referral up
+    enum Type : std::uint8_t { arrival, release, tie_failure, follow_up } type;
     ArrivalMode mode = ArrivalMode::walk_in;
     std::uint8_t need = 0;
     std::uint8_t priority = 0;
@@ -188,7 +190,9 @@ class Simulation {
     std::vector<std::pair<std::int32_t, double>> conference_hours;  // partners' hours owed
     std::int64_t assessments = 0, referrals = 0, signposts = 0, turned_away = 0;
     std::int64_t queue_length = 0, intake_length = 0;
-    void clear() {  // empty, keeping the lists' room
+    std::int64_t routed = 0;  // referrals its network's coordinator routed
+    void clear() {            // empty, keeping the lists' room
+      routed = 0;
       events.clear();
       conferences.clear();
       assessed_today.clear();
@@ -243,6 +247,7 @@ class Simulation {
   void phase_steering();  // steering.cpp
   void diagnose(int a, std::vector<double>& need, std::vector<std::vector<double>>& demand);
   void monitor(int a, Contract& contract);
+  void fund_fixed_posts(int a, std::vector<std::int32_t>& ending);
   void ensure(int a, const std::vector<int>& districts, int helpers, int innovative_helpers,
               const std::vector<std::vector<double>>& demand, std::vector<std::int32_t>& ending);
   std::int32_t add_contract_helper(std::int32_t org, std::uint32_t skills, std::int32_t starts);
@@ -352,7 +357,13 @@ class Simulation {
   std::int32_t rank_ = 0;
   bool remote_clients_ = false;  // another process's client came to one of its organizations
   Partition part_;
-  std::vector<std::int32_t> own_orgs_;     // ascending
+  std::vector<std::int32_t> own_orgs_;  // ascending
+  // Per organization: the network (index) whose coordinator routes its referrals to other
+  // members and follows them up (lead organization or NAO with coordinator hours), or -1.
+  std::vector<std::int32_t> routing_net_;
+  bool routed_between(std::int32_t a, std::int32_t b) const {
+    return routing_net_[a] >= 0 && routing_net_[a] == routing_net_[b];
+  }
   std::vector<std::uint16_t> id_rank_;     // client id -> owning process
   std::vector<Client> ghosts_;             // by id; their needs at the end of needs_
   std::size_t ghost_needs_from_ = 0;       // where the ghosts' needs begin in needs_

@@ -2,6 +2,7 @@
 #include "models/socialcare/steering.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <boost/random/normal_distribution.hpp>
 #include <cmath>
 #include <numeric>
@@ -122,8 +123,11 @@ void Simulation::phase_steering() {
       steering_rows_.push_back(
           {def.name, st.cycle, tick_, "plan", "self_help_groups", "", "helpers", self_help_fte});
 
-    // Ensure: calls for proposals, bids, contracts.
-    if (def.call_per_district) {
+    // Ensure: calls for proposals, bids, contracts — or the scenario's fixed posts, the same in
+    // every variant.
+    if (!def.fixed_posts.empty()) {
+      fund_fixed_posts(a, ending);
+    } else if (def.call_per_district) {
       for (std::size_t i = 0; i < def.territory.size(); ++i) {
         const int innovative = static_cast<int>(std::lround(helpers[i] * def.innovation_share));
         ensure(a, {def.territory[i]}, helpers[i], innovative, demand, ending);
@@ -214,6 +218,48 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   std::vector<double> share(n_services, 0.0);
   for (int d : districts)
     for (int s = 0; s < n_services; ++s) share[s] += demand[d][s];
+  if (def.funding == Funding::gap) {
+    // The inventory of resources: what the area's organizations can give each service now
+    // (direct hours of their staff, split evenly over the services they offer and the
+    // districts they serve; posts of ending contracts not counted), against the load the
+    // diagnosed demand brings (needs per day x mean days x hours a day: Little's law). Posts
+    // fill the gap; with no gap anywhere they follow the demand.
+    std::vector<double> capacity(n_services, 0.0), gap(n_services, 0.0);
+    std::vector<std::int32_t> leaving;
+    for (std::int32_t slot : ending)
+      if (slot >= 0) leaving.push_back(slot);
+    std::sort(leaving.begin(), leaving.end());
+    std::vector<std::int32_t> area_orgs;
+    for (int d : districts)
+      for (std::int32_t o : serving_by_district_[d]) area_orgs.push_back(o);
+    std::sort(area_orgs.begin(), area_orgs.end());
+    area_orgs.erase(std::unique(area_orgs.begin(), area_orgs.end()), area_orgs.end());
+    for (std::int32_t o : area_orgs) {
+      const Organization& org = sc_.organizations[o];
+      const int offered = std::popcount(org.services);
+      if (offered == 0 || org.serves.empty()) continue;
+      int in_area = 0;
+      for (int d : org.serves) in_area += std::count(districts.begin(), districts.end(), d) > 0;
+      double hours = 0;
+      for_each_staff(o, [&](std::int32_t x) {
+        if (!std::binary_search(leaving.begin(), leaving.end(), x))
+          hours += staff_.helpers[x].capacity_hours;
+      });
+      const double part = hours / offered * in_area / static_cast<double>(org.serves.size());
+      for (int s = 0; s < n_services; ++s)
+        if ((org.services >> s) & 1u) capacity[s] += part;
+    }
+    double total_gap = 0;
+    for (int s = 0; s < n_services; ++s) {
+      const ServiceType& sv = sc_.services[s];
+      const double load = share[s] / def.period_days * sv.mean_days * sv.hours_per_day;
+      gap[s] = std::max(0.0, load - capacity[s]);
+      total_gap += gap[s];
+      steering_rows_.push_back(
+          {def.name, st.cycle, tick_, "diagnose", "capacity_gap", area, sv.name, gap[s]});
+    }
+    if (total_gap > 0) share = gap;
+  }
   const double total = std::accumulate(share.begin(), share.end(), 0.0);
   std::uint32_t demanded = 0;
   for (int s = 0; s < n_services; ++s) {
@@ -378,6 +424,57 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   st.contracts.push_back(std::move(c));
 }
 
+// Fixed posts (AuthorityDef::fixed_posts): the scenario names which organizations get how
+// many posts, so every variant funds the same staff. One contract per period holds them; it
+// formalizes no tie (a funding decision, not a consortium). Posts carry over from period to
+// period like a consortium's.
+void Simulation::fund_fixed_posts(int a, std::vector<std::int32_t>& ending) {
+  const AuthorityDef& def = sc_.authorities[a];
+  AuthorityState& st = authorities_[a];
+  Contract c;
+  c.authority = a;
+  c.cycle = st.cycle;
+  c.name = "Fixed posts of " + def.name;
+  c.districts = def.territory;
+  c.start = tick_;
+  c.end = tick_ + def.period_days;
+  int carried = 0, to_fill = 0, total = 0;
+  for (const FixedPost& p : def.fixed_posts) {
+    const std::int32_t m = p.organization;
+    if (std::find(c.members.begin(), c.members.end(), m) == c.members.end()) {
+      c.members.push_back(m);
+      c.started_at_start.push_back(orgs_[m].started);
+      c.in_standard_at_start.push_back(orgs_[m].started_in_standard);
+      c.honoured_at_start.push_back(orgs_[m].agreements_honoured);
+      c.breached_at_start.push_back(orgs_[m].agreements_breached);
+    }
+    const std::uint32_t skills = sc_.organizations[m].services & ~innovative_mask_;
+    for (int k = 0; k < p.helpers; ++k, ++total) {
+      std::int32_t kept = -1;
+      for (std::int32_t& slot : ending)
+        if (slot >= 0 && staff_.helpers[slot].org == m && staff_.helpers[slot].skills == skills) {
+          kept = slot;
+          slot = -1;
+          break;
+        }
+      if (kept >= 0) {
+        ++carried;
+        c.helper_slots.push_back(kept);
+      } else {
+        ++to_fill;
+        c.helper_slots.push_back(add_contract_helper(m, skills, tick_ + def.post_filling_days));
+      }
+    }
+  }
+  steering_rows_.push_back(
+      {def.name, st.cycle, tick_, "ensure", "fixed_posts", "", c.name, static_cast<double>(total)});
+  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_carried_over", "", c.name,
+                            static_cast<double>(carried)});
+  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_to_fill", "", c.name,
+                            static_cast<double>(to_fill)});
+  st.contracts.push_back(std::move(c));
+}
+
 // Consortium membership is a formal act: member ties are held at the contract's level.
 void Simulation::apply_contract_ties() {
   for (std::size_t i = 0; i < ties_.size(); ++i) {
@@ -395,8 +492,8 @@ void Simulation::apply_contract_ties() {
     Tie& t = ties_[i];
     const int floor = t.effective_floor();
     if (t.level < floor) {
-      tie_history_.push_back(
-          {tick_, static_cast<std::uint32_t>(i), t.level, static_cast<std::int8_t>(floor)});
+      tie_history_.push_back({tick_, static_cast<std::uint32_t>(i), t.level,
+                              static_cast<std::int8_t>(floor), TieChangeReason::contract});
       t.level = static_cast<std::int8_t>(floor);
     }
   }

@@ -24,10 +24,15 @@ void TieTable::build(const Scenario& sc) {
         for (std::size_t j = i + 1; j < orgs.size(); ++j)
           keys.push_back(pair_key(orgs[i], orgs[j]));
   for (const auto& [a, b] : sc.tie_pairs) keys.push_back(pair_key(a, b));
-  for (const auto& net : sc.networks)
+  for (const auto& net : sc.networks) {
     for (std::size_t i = 0; i < net.members.size(); ++i)
       for (std::size_t j = i + 1; j < net.members.size(); ++j)
         keys.push_back(pair_key(net.members[i], net.members[j]));
+    // A hub that is not a member (an NAO) is tied to every member.
+    if (net.structure == TieStructure::hub_and_spoke && net.coordinator >= 0)
+      for (int m : net.members)
+        if (m != net.coordinator) keys.push_back(pair_key(net.coordinator, m));
+  }
   for (const auto& t : sc.explicit_ties) keys.push_back(pair_key(t.a, t.b));
   // Metanetwork agreements tie the members of linked networks across their territories.
   std::map<std::uint64_t, int> meta;
@@ -44,6 +49,8 @@ void TieTable::build(const Scenario& sc) {
 
   // What the networks say about each member pair: common membership, formal agreements,
   // and the coordinator's animation.
+  // member: the pair starts at the members' level (by the network's structure: every pair,
+  // the hub with each member, or only explicit ties); formal: may sign agreements.
   struct PairInfo {
     bool member = false, formal = false;
     float animation = 0;
@@ -53,11 +60,17 @@ void TieTable::build(const Scenario& sc) {
     const bool coordinated = net.coordinator >= 0;
     for (std::size_t i = 0; i < net.members.size(); ++i)
       for (std::size_t j = i + 1; j < net.members.size(); ++j) {
-        PairInfo& p = info[pair_key(net.members[i], net.members[j])];
-        p.member = true;
+        const int x = net.members[i], y = net.members[j];
+        PairInfo& p = info[pair_key(x, y)];
+        const bool hub = x == net.coordinator || y == net.coordinator;
+        p.member = p.member || net.structure == TieStructure::complete ||
+                   (net.structure == TieStructure::hub_and_spoke && hub);
         p.formal = p.formal || net.formal_agreements;
         if (coordinated) p.animation = std::max(p.animation, static_cast<float>(net.animation));
       }
+    if (net.structure == TieStructure::hub_and_spoke && net.coordinator >= 0)
+      for (int m : net.members)
+        if (m != net.coordinator) info[pair_key(net.coordinator, m)].member = true;
   }
 
   const TiePolicy& pol = sc.tie_policy;
@@ -70,7 +83,8 @@ void TieTable::build(const Scenario& sc) {
     t.b = static_cast<std::int32_t>(k & 0xffffffffu);
     const auto it = info.find(k);
     const PairInfo p = it == info.end() ? PairInfo{} : it->second;
-    t.ceiling = static_cast<std::int8_t>(std::min(pol.max_level, p.formal ? kMaxLevel : 5));
+    t.ceiling = static_cast<std::int8_t>(std::min(pol.max_level, 5));
+    t.act_possible = p.formal && pol.max_level >= 6;
     t.level = static_cast<std::int8_t>(p.member ? pol.initial_level_members : pol.initial_level);
     t.floor = static_cast<std::int8_t>(p.member ? pol.min_level_members : 0);
     t.animation = p.animation;
@@ -129,15 +143,48 @@ int TieTable::level(std::int32_t a, std::int32_t b) const {
   return i < 0 ? 0 : ties_[i].level;
 }
 
-void TieTable::step(Tie& t, const TieDef& def, const DecisionDef& dec, const TieEvent* events,
-                    std::size_t n_events, bool review_day, bool dynamics, double uniform_draw) {
+const char* to_string(TieChangeReason r) {
+  switch (r) {
+    case TieChangeReason::none:
+      return "";
+    case TieChangeReason::climbed:
+      return "climbed";
+    case TieChangeReason::fell:
+      return "fell";
+    case TieChangeReason::breach:
+      return "breach";
+    case TieChangeReason::animation:
+      return "animation";
+    case TieChangeReason::contract:
+      return "contract";
+    case TieChangeReason::agreement_signed:
+      return "agreement_signed";
+    case TieChangeReason::agreement_lapsed:
+      return "agreement_lapsed";
+  }
+  return "";
+}
+
+TieChangeReason TieTable::step(Tie& t, const TieDef& def, const DecisionDef& dec,
+                               const TieEvent* events, std::size_t n_events, bool review_day,
+                               bool dynamics, double uniform_draw, int tick, bool& signed_act) {
+  signed_act = false;
+  TieChangeReason reason = TieChangeReason::none;
   double trust = t.trust;
   bool joint_work = false;
   for (std::size_t i = 0; i < n_events; ++i) {
     switch (events[i].kind) {
+      case TieEventKind::referred_by_a:
+        if (t.referred_by_a < 0xffffffffu) ++t.referred_by_a;
+        continue;  // counted: the outcome (joint case, late, dropout) is what teaches trust
+      case TieEventKind::referred_by_b:
+        if (t.referred_by_b < 0xffffffffu) ++t.referred_by_b;
+        continue;
       case TieEventKind::joint_case:
-        trust += def.trust_gain * (1.0 - trust);
+        // The coordinator's animation strengthens the ties of members who share clients.
+        trust += def.trust_gain * (1.0 + t.animation) * (1.0 - trust);
         if (t.joint_cases < 0xffff) ++t.joint_cases;
+        if (t.joint_total < 0xffffffffu) ++t.joint_total;
         break;
       case TieEventKind::no_show:
         trust -= def.trust_loss * trust;
@@ -160,7 +207,7 @@ void TieTable::step(Tie& t, const TieDef& def, const DecisionDef& dec, const Tie
   trust += def.personal_trust_per_day * t.personal;
   if (!joint_work) trust -= def.trust_decay * trust;
   t.trust = static_cast<float>(std::clamp(trust, 0.0, 1.0));
-  if (!review_day) return;
+  if (!review_day) return reason;
   if (dynamics) {
     const int L = t.level;
     // Hours the tie costs its two organizations over a review window at a level, and what its
@@ -170,26 +217,60 @@ void TieTable::step(Tie& t, const TieDef& def, const DecisionDef& dec, const Tie
     };
     const double benefit = def.benefit_hours_per_joint_case * t.joint_cases;
     if (L >= 6 && t.breaches >= dec.breach_limit) t.suspended = true;
-    const int floor = t.effective_floor(), ceiling = t.effective_ceiling();
     const bool shortfall = t.trust < def.trust_threshold[L] || benefit < cost(L);
     t.shortfalls = shortfall ? static_cast<std::int8_t>(std::min(t.shortfalls + 1, 100)) : 0;
-    if (L > floor && L >= 6 && t.suspended) {
+    // A signed agreement runs its term; at its end it is renewed (a new act) when the tie
+    // still pays at its level, else it lapses. A suspended agreement ends at once.
+    bool lapsed = false;
+    if (t.act && (t.suspended || tick >= t.act_until)) {
+      if (!t.suspended && !shortfall) {
+        t.act_until = tick + def.agreement_term_days;
+        signed_act = true;
+      } else {
+        t.act = false;
+        lapsed = true;
+      }
+    }
+    const int floor = t.effective_floor(), ceiling = t.effective_ceiling();
+    const bool qualifies = !shortfall && L < kMaxLevel && t.trust >= def.trust_threshold[L + 1] &&
+                           benefit >= cost(L + 1);
+    if (L > ceiling && L > floor) {
+      t.level = static_cast<std::int8_t>(std::max(ceiling, floor));
+      t.shortfalls = 0;
+      reason = t.suspended ? TieChangeReason::breach : TieChangeReason::agreement_lapsed;
+    } else if (L > floor && L >= 6 && t.suspended) {
       --t.level;  // repeated breach: the agreement no longer holds the tie
       t.shortfalls = 0;
+      reason = TieChangeReason::breach;
     } else if (L > floor && t.shortfalls >= def.reviews_to_fall) {
       --t.level;
       t.shortfalls = 0;
-    } else if (!shortfall && L < ceiling && t.trust >= def.trust_threshold[L + 1] &&
-               benefit >= cost(L + 1)) {
-      ++t.level;
+      reason = TieChangeReason::fell;
+    } else if (qualifies) {
+      if (L < ceiling) {
+        ++t.level;
+        reason = TieChangeReason::climbed;
+      } else if (L + 1 == 6 && t.act_possible && !t.act && !t.suspended && !lapsed &&
+                 t.policy_max >= 6) {
+        // The formal act: the members sign an agreement, which opens levels 6-7 for its term.
+        t.act = true;
+        t.act_until = tick + def.agreement_term_days;
+        if (t.acts < 0xffff) ++t.acts;
+        signed_act = true;
+        ++t.level;
+        reason = TieChangeReason::agreement_signed;
+      }
     } else if (L == 0 && ceiling > 0 && uniform_draw < t.animation) {
       t.level = 1;  // the coordinator's animation links an unlinked pair
       t.trust = std::max(t.trust, static_cast<float>(def.trust_threshold[1]));
+      reason = TieChangeReason::animation;
     }
+    if (signed_act && reason != TieChangeReason::agreement_signed && t.acts < 0xffff) ++t.acts;
   }
   t.joint_cases = 0;
   t.failed_cases = 0;
   t.breaches = 0;
+  return reason;
 }
 
 }  // namespace cm::care

@@ -39,6 +39,13 @@ struct Tie {
   bool suspended = false;              // agreement breached too often: formal floor lifted
   std::uint16_t breaches = 0;          // agreement breaches in the review window
   std::uint16_t review_offset = 0;     // its review day within the review period
+  bool act_possible = false;           // a common network lets them sign agreements (6-7)
+  bool act = false;                    // a signed agreement is in force
+  std::uint16_t acts = 0;              // agreements signed or renewed over the run
+  std::int32_t act_until = 0;          // the day the agreement in force ends
+  std::uint32_t joint_total = 0;       // joint cases over the run
+  std::uint32_t referred_by_a = 0;     // referred clients that arrived at b from a, over the run
+  std::uint32_t referred_by_b = 0;     // ... at a from b
 
   // A consortium contract is a formal act: it holds the tie at its level and opens the
   // formal levels, within the scenario's policy.
@@ -47,17 +54,32 @@ struct Tie {
         contract_level > 0 ? std::min<int>(std::max(floor, contract_level), policy_max) : floor;
     return suspended ? std::min(f, 5) : f;  // a breached agreement holds nothing formal
   }
-  int effective_ceiling() const { return contract_level > 0 ? policy_max : ceiling; }
+  int effective_ceiling() const { return contract_level > 0 || act ? policy_max : ceiling; }
 };
 
 // What happened on a tie: what the referrer (or borrower) learns of its partner.
 enum class TieEventKind : std::uint8_t {
-  joint_case,  // a referred client's service started within the standard, or a pooled service
-  no_show,     // a referred client never arrived (the referral failed)
-  late,        // a referred client waited past standards.max_days_to_service in its queue
-  dropout,     // a referred client gave up in the partner's queue
-  breach       // an agreement referral waited past the guaranteed access time
+  joint_case,     // a referred client's service started within the standard, or a pooled service
+  no_show,        // a referred client never arrived (the referral failed)
+  late,           // a referred client waited past standards.max_days_to_service in its queue
+  dropout,        // a referred client gave up in the partner's queue
+  breach,         // an agreement referral waited past the guaranteed access time
+  referred_by_a,  // a referred client arrived at b from a (counted, not joint work)
+  referred_by_b   // ... at a from b
 };
+
+// Why a tie's level changed (tie_changes.csv, column reason).
+enum class TieChangeReason : std::uint8_t {
+  none,
+  climbed,           // a review: trust above the next threshold and the higher level pays
+  fell,              // reviews_to_fall reviews in a row with a shortfall
+  breach,            // agreement breaches reached decisions.breach_limit: suspended
+  animation,         // the coordinator's animation linked an unlinked pair
+  contract,          // a consortium contract holds the tie at its level
+  agreement_signed,  // the members signed an agreement (a formal act) and the tie rose to 6
+  agreement_lapsed   // the agreement's term ended without renewal (or was suspended)
+};
+const char* to_string(TieChangeReason r);
 
 struct TieEvent {
   std::uint32_t tie;
@@ -81,8 +103,18 @@ class TieTable {
   int level(std::int32_t a, std::int32_t b) const;
 
   // One day of trust dynamics and, on review days, level changes. events: this tie's events.
-  static void step(Tie& t, const TieDef& def, const DecisionDef& dec, const TieEvent* events,
-                   std::size_t n_events, bool review_day, bool dynamics, double uniform_draw);
+  // Returns why the level changed (none if it did not); signed_act: an agreement was signed or
+  // renewed today (its two organizations owe TieDef::agreement_act_hours each).
+  static TieChangeReason step(Tie& t, const TieDef& def, const DecisionDef& dec,
+                              const TieEvent* events, std::size_t n_events, bool review_day,
+                              bool dynamics, double uniform_draw, int tick, bool& signed_act);
+  // The same on day 0, not telling whether an agreement was signed (for unit tests).
+  static TieChangeReason step(Tie& t, const TieDef& def, const DecisionDef& dec,
+                              const TieEvent* events, std::size_t n_events, bool review_day,
+                              bool dynamics, double uniform_draw) {
+    bool signed_act = false;
+    return step(t, def, dec, events, n_events, review_day, dynamics, uniform_draw, 0, signed_act);
+  }
   // Whether a tie is reviewed at the end of a day: every review_days, on its own day.
   static bool review_due(const Tie& t, int tick, int review_days) {
     return (tick + 1 + t.review_offset) % review_days == 0;

@@ -23,6 +23,19 @@ std::vector<double> responses(const Eigen::MatrixXd& x, double (*f)(const Eigen:
 // ---------------------------------------------------------------------------------------------
 // Samples.
 
+TEST(Stats, SpearmanRanksWithTiesAndLeavesOutNonFinitePairs) {
+  const std::vector<double> x = {1, 2, 3, 4, 5}, up = {10, 20, 30, 40, 50}, down = {5, 4, 3, 2, 1};
+  EXPECT_NEAR(spearman(x, up), 1.0, 1e-12);
+  EXPECT_NEAR(spearman(x, down), -1.0, 1e-12);
+  // ties get average ranks: ranks of y = 1.5, 1.5, 3, 4 -> rho = 0.9487
+  EXPECT_NEAR(spearman(std::vector<double>{1, 2, 3, 4}, std::vector<double>{7, 7, 8, 9}),
+              3.0 / std::sqrt(10.0), 1e-9);
+  const std::vector<double> with_nan = {1, 2, kNaN, 4}, y = {1, 2, 3, 4};
+  EXPECT_NEAR(spearman(with_nan, y), 1.0, 1e-12);  // three finite pairs
+  EXPECT_TRUE(std::isnan(spearman(std::vector<double>{1, 2}, std::vector<double>{1, 2})));
+  EXPECT_TRUE(std::isnan(spearman(x, std::vector<double>{3, 3, 3, 3, 3})));  // no spread
+}
+
 TEST(Stats, TQuantilesMatchTables) {
   EXPECT_NEAR(t_quantile(0.975, 1), 12.7062047, 1e-6);
   EXPECT_NEAR(t_quantile(0.975, 10), 2.2281389, 1e-6);

@@ -473,6 +473,16 @@ class SweepTest : public ExperimentsTest {
 
 TEST_F(SweepTest, GridGivesMainEffectsAndIntegralSettings) {
   const Json j = sweep("grid.yaml", dir_ / "out");
+  // S against Y: each outcome's rank correlation with each network_evaluation measure.
+  const Json& rel = j["collaboration_relation"]["complete_package_share"];
+  ASSERT_TRUE(rel.is_object());
+  EXPECT_TRUE(rel.contains("mean_trust"));
+  EXPECT_TRUE(rel.contains("mean_degree_centralization"));
+  for (const auto& [y, v] : rel.items())
+    if (v.is_number()) {
+      EXPECT_GE(v.get<double>(), -1.0) << y;
+      EXPECT_LE(v.get<double>(), 1.0) << y;
+    }
   EXPECT_EQ(j["method"], "grid");
   EXPECT_EQ(j["points"], 6);
   EXPECT_EQ(csv_rows(dir_ / "out" / "points.csv"), 6u);

@@ -942,8 +942,10 @@ void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnosti
                           : "one of: " + declared);
     if (variants.exists())
       root.error_at("variants", message);
-    else
-      diags.add({name, 0, 0}, "variants", message);
+    else  // nothing in the file to point at: the command line's --variant is what is wrong
+      diags.add({"--variant " + opt.variant, 1, 1}, "variants",
+                "no variant named \"" + opt.variant + "\" in " + name +
+                    ", expected none (the scenario declares no variants)");
   }
   for (const auto& [path, text] : opt.sets) {
     const YAML::Node value = parse_value(text);  // tags and control characters refused, located

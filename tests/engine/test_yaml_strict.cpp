@@ -87,3 +87,19 @@ TEST(StrictYaml, UnderflowIsReportedAsUnderflow) {
   opt.sets = {{"population.annual_incidence", "1e400"}};
   EXPECT_NE(load_error(opt).find("(too large)"), std::string::npos) << load_error(opt);
 }
+
+// A variant asked of a scenario that declares none was reported at FILE:0:0; it is the
+// command line's --variant that is wrong.
+TEST(StrictYaml, AnUnknownVariantOfAScenarioWithoutVariantsIsLocatedOnTheCommandLine) {
+  const std::string file = std::string(CAREMESH_SCENARIO_DIR) + "/queue-check.yaml";
+  cm::care::LoadOptions opt;
+  opt.variant = "nosuch";
+  try {
+    (void)cm::care::load_scenario(file, opt);
+    ADD_FAILURE() << "accepted";
+  } catch (const cm::ScenarioError& e) {
+    EXPECT_EQ(e.diagnostics().report(),
+              "--variant nosuch:1:1: variants: no variant named \"nosuch\" in " + file +
+                  ", expected none (the scenario declares no variants)\n");
+  }
+}

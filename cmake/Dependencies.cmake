@@ -10,6 +10,8 @@ find_package(Threads REQUIRED)
 # Debian's cpp-httplib is a compiled library with pkg-config metadata only.
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Nettle (nettle-dev): SHA-256 and HMAC-SHA-256 for the checkpoints' authenticated digest.
+pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)
 add_library(random123 INTERFACE)

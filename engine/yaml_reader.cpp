@@ -9,13 +9,17 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
+
+#include "engine/input_file.hpp"
 
 namespace cm {
 
@@ -237,7 +241,7 @@ std::optional<std::string> closest(std::string_view word, const Range& candidate
 
 // ---- scalar conversion ----------------------------------------------------------------------
 
-enum class Parse { ok, syntax, nan, inf, too_large, fractional };
+enum class Parse { ok, syntax, nan, inf, too_large, too_small, fractional };
 
 std::string hint(Parse p) {
   switch (p) {
@@ -247,6 +251,8 @@ std::string hint(Parse p) {
       return " (infinity is not allowed)";
     case Parse::too_large:
       return " (too large)";
+    case Parse::too_small:
+      return " (too small: it underflows to zero; write 0 if zero is meant)";
     case Parse::fractional:
       return " (not a whole number)";
     case Parse::ok:
@@ -275,7 +281,13 @@ Parse parse_double(std::string_view s, double& out) {
   if (res.ec == std::errc::invalid_argument || res.ptr != t.data() + t.size()) {
     return Parse::syntax;
   }
-  if (res.ec == std::errc::result_out_of_range) return Parse::too_large;
+  if (res.ec == std::errc::result_out_of_range) {
+    // from_chars says out of range for both ends: strtod tells an underflow (a tiny result)
+    // from an overflow (HUGE_VAL)
+    const std::string copy(t);
+    const double x = std::strtod(copy.c_str(), nullptr);
+    return std::fabs(x) < 1.0 ? Parse::too_small : Parse::too_large;
+  }
   if (std::isnan(v)) return Parse::nan;  // "nan", "NAN(...)"
   if (std::isinf(v)) return Parse::inf;  // "inf", "infinity"
   out = v;
@@ -450,6 +462,29 @@ bool check_encoding(const std::string& text, const std::string& file, Diagnostic
 
 // Walks the whole document with aliases expanded: duplicate keys, depth, recursive aliases
 // and the size after expansion.
+// What is wrong with one node's own text, if anything: an explicit tag (`!!str 7`, `!!binary`,
+// `!custom`: yaml-cpp keeps them but nothing here would honour them, so they are refused rather
+// than ignored) or a control character in a scalar's value (which quoted escapes such as "\0" or
+// "\x01" produce after the file's bytes were checked). Tab, LF and CR are allowed.
+std::string value_problem(const YAML::Node& n) {
+  const std::string& tag = n.Tag();
+  if (!tag.empty() && tag != "?" && tag != "!") {
+    static const std::string core = "tag:yaml.org,2002:";
+    const std::string shown = tag.rfind(core, 0) == 0 ? "!!" + tag.substr(core.size()) : tag;
+    return "the YAML tag " + quote(shown) +
+           " is not supported, expected an untagged value (remove the tag; types come from the "
+           "key)";
+  }
+  if (n.IsScalar())
+    for (const char ch : n.Scalar()) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
+        return "control character " + hex_byte(c) +
+               " in the value (written as an escape?) is not allowed, expected printable text";
+    }
+  return {};
+}
+
 class Walker {
  public:
   explicit Walker(YamlContext& ctx) : ctx_(ctx) {}
@@ -486,6 +521,11 @@ class Walker {
     if (++visited_ > Document::kMaxExpandedNodes) {
       halt(Stop::too_large, n);
       return;
+    }
+    if (n.IsDefined()) {
+      const std::string problem = value_problem(n);
+      if (!problem.empty() && ctx_.first_time("value:" + std::to_string(n.Mark().pos)))
+        ctx_.diags->add(ctx_.at(n.Mark()), path(), problem);
     }
     if (!n.IsDefined() || !(n.IsMap() || n.IsSequence())) return;
     for (const auto& open : open_) {
@@ -629,10 +669,6 @@ Documents load_documents(const std::string& text) {
   throw YAML::ParserException(YAML::Mark::null_mark(), "the YAML parser does not advance");
 }
 
-std::string system_message(int err) {
-  return std::error_code(err, std::generic_category()).message();
-}
-
 }  // namespace
 
 // ---- Diagnostics ----------------------------------------------------------------------------
@@ -680,36 +716,18 @@ ScenarioError::ScenarioError(Diagnostics d)
 // ---- Document -------------------------------------------------------------------------------
 
 Document Document::load_file(const std::string& path, Diagnostics& diags) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    diags.add({path, 0, 0}, "", "is a directory, expected a YAML file");
+  std::string error;
+  std::optional<std::string> text =
+      read_regular_file(path, kMaxScenarioBytes, "a YAML file", error);
+  if (!text) {
+    diags.add({path, 0, 0}, "", error);
     Document doc;
     doc.context_ = std::make_shared<YamlContext>();
     doc.context_->file = path;
     doc.context_->diags = &diags;
     return doc;
   }
-  std::string text;
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  int err = f ? 0 : errno;
-  if (f) {
-    char buf[65536];
-    std::size_t got = 0;
-    while ((got = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, got);
-    if (std::ferror(f)) err = errno ? errno : EIO;
-    std::fclose(f);
-  }
-  if (err != 0) {
-    diags.add({path, 0, 0}, "",
-              std::string(f ? "cannot read file: " : "cannot open file: ") + system_message(err) +
-                  ", expected a readable YAML file");
-    Document doc;
-    doc.context_ = std::make_shared<YamlContext>();
-    doc.context_->file = path;
-    doc.context_->diags = &diags;
-    return doc;
-  }
-  return load_string(text, path, diags);
+  return load_string(*text, path, diags);
 }
 
 Document Document::load_string(const std::string& text, const std::string& name,
@@ -723,9 +741,19 @@ Document Document::load_string(const std::string& text, const std::string& name,
 
   if (!check_encoding(text, name, diags)) return doc;
 
+  // Old Mac line ends (CR only): yaml-cpp sees one line; read them as line ends.
+  std::string cr_only;
+  const bool cr_lines =
+      text.find('\r') != std::string::npos && text.find('\n') == std::string::npos;
+  if (cr_lines) {
+    cr_only = text;
+    std::replace(cr_only.begin(), cr_only.end(), '\r', '\n');
+  }
+  const std::string& source = cr_lines ? cr_only : text;
+
   Documents docs;
   try {
-    docs = load_documents(text);
+    docs = load_documents(source);
   } catch (const YAML::DeepRecursion& e) {
     diags.add(ctx.at(e.mark), "",
               "nesting is too deep for the YAML parser (it stops at " + std::to_string(e.depth()) +
@@ -785,6 +813,26 @@ Document Document::load_string(const std::string& text, const std::string& name,
   }
   doc.ok_ = doc.readable_ && diags.size() == before;
   return doc;
+}
+
+void check_value_tree(const YAML::Node& value, const Location& where, const std::string& path,
+                      Diagnostics& diags) {
+  std::size_t visited = 0;
+  std::string first;
+  const std::function<void(const YAML::Node&, int)> visit = [&](const YAML::Node& n, int depth) {
+    if (!first.empty() || !n.IsDefined() || ++visited > 10'000 || depth > Document::kMaxDepth)
+      return;
+    first = value_problem(n);
+    if (n.IsSequence())
+      for (const auto& item : n) visit(item, depth + 1);
+    if (n.IsMap())
+      for (const auto& kv : n) {
+        visit(kv.first, depth + 1);
+        visit(kv.second, depth + 1);
+      }
+  };
+  visit(value, 1);
+  if (!first.empty()) diags.add(where, path, first);
 }
 
 Node Document::root() {

@@ -64,6 +64,12 @@ class ScenarioError : public std::runtime_error {
 
 class Node;
 
+// Reports (once, at where) an explicit YAML tag or a control character in the scalars of a
+// value that did not come from a file, e.g. a --set override's value. Values read from files
+// are checked the same way as they are loaded.
+void check_value_tree(const YAML::Node& value, const Location& where, const std::string& path,
+                      Diagnostics& diags);
+
 namespace detail {
 struct YamlContext;  // file name, diagnostics sink and used-key bookkeeping of one document
 }  // namespace detail

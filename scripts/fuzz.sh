@@ -3,8 +3,8 @@
 # UndefinedBehaviorSanitizer) and runs each for a bounded time (docs/reliability.md).
 #
 # Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
-#   SECONDS  time per target (default 60); TARGET: scenario, design, workshop (default: all
-#            that are built).
+#   SECONDS  time per target (default 60); TARGET: scenario, design, checkpoint, http, workshop
+#            (default: all that are built).
 # Environment: CXX (default clang++), JOBS (build jobs, default nproc), BUILD_DIR (default
 #              build-fuzz).
 # New interesting inputs go to BUILD_DIR/fuzz-work/TARGET (not committed); the committed seeds
@@ -30,7 +30,7 @@ cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDeb
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(scenario design)
+  targets=(scenario design checkpoint http)
   [ -f fuzz/fuzz_workshop.cpp ] && [ -f models/socialcare/workshop.hpp ] && targets+=(workshop)
 fi
 cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"

@@ -33,7 +33,7 @@ esac
 # Not ServeCli.*: TSan defers a signal handler until the receiving thread next passes through
 # certain interceptors, and a SIGTERM that lands on the thread blocked in accept() is then
 # never handled (the server runs on; without TSan it stops at once: release and asan stages).
-TSAN_TESTS='Determinism|Partition\.|Thread|Parallel|Concurrent|SameSeedSameState|Signals|WorkshopServer|WorkshopLoad|Workshop\.|ExperimentsTest|SweepTest'
+TSAN_TESTS='Determinism|Partition\.|Thread|Parallel|Concurrent|SameSeedSameState|Signals|WorkshopServer|WorkshopLoad|WorkshopHttp|Workshop\.|ExperimentsTest|SweepTest'
 
 configure_and_build() {  # dir, flags
   local dir=$1 flags=$2

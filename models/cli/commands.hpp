@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "models/socialcare/result_dir.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 
 namespace cm::cli {
@@ -28,5 +29,11 @@ int run_serve_commands(CLI::App& app);
 std::filesystem::path scenario_dir();
 std::string resolve_scenario(const std::string& arg);
 care::LoadOptions load_options(const std::string& variant, const std::vector<std::string>& sets);
+// Locks dir for the rest of the process (engine/directory_lock.hpp; creating it if needed):
+// throws cm::DirectoryBusy (exit status 2) when another process holds it. Locking a directory
+// this process already holds does nothing.
+void lock_output_dir(const std::filesystem::path& dir);
+// Locks dir, then readies it for a result of this kind (models/socialcare/result_dir.hpp).
+void claim_output_dir(const std::filesystem::path& dir, care::ResultKind kind, bool force);
 
 }  // namespace cm::cli

@@ -41,7 +41,7 @@ std::string shell_quote(const std::string& s) {
 struct CommonArgs {
   std::string scenario, out;
   int threads = 0, ticks = 0;
-  bool quiet = false, coordinator_only = false;
+  bool quiet = false, coordinator_only = false, force = false;
   std::size_t stop_after = 0;
 };
 
@@ -86,6 +86,9 @@ void add_common(CLI::App* cmd, CommonArgs& a) {
   cmd->add_option("--ticks", a.ticks, "Days per run (default: the scenario's horizon_days)")
       ->check(CLI::Range(1, 36500));
   cmd->add_flag("--quiet,-q", a.quiet, "Print no progress and no table");
+  cmd->add_flag("--force", a.force,
+                "Replace the results already in the output directory (another experiment's, or "
+                "a run's: every file of them is removed first) instead of resuming or refusing");
   cmd->add_flag("--coordinator-only", a.coordinator_only,
                 "Under mpirun: rank 0 hands out runs and writes the store but runs none itself");
   // For tests: behave as if interrupted after K runs were launched.
@@ -211,6 +214,7 @@ int run_compare_command(const CompareArgs& a) {
     o.out = a.out;
     o.command = command;
     o.control = c;
+    o.claim_output = [&] { claim_output_dir(o.out, ResultKind::compare, a.force); };
     return run_compare(o);
   });
 }
@@ -226,11 +230,17 @@ int run_sweep_command(const SweepArgs& a) {
   o.command = command_line("sweep", a, extra);
   return run_experiment(a, o.command, "sweep.json or points.csv", [&](const ExecutionControl& c) {
     o.control = c;
+    o.claim_output = [&] { claim_output_dir(o.out, ResultKind::sweep, a.force); };
     return run_sweep(o);
   });
 }
 
 int run_export_command(const ExportArgs& a) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(a.dir, ec) &&
+      (a.out.empty() || fs::equivalent(fs::absolute(a.out).parent_path(), a.dir, ec)))
+    lock_output_dir(a.dir);  // writes into the experiment's directory
   const auto file = export_results(a.dir, a.out);
   std::cout << "wrote " << file.string() << "\n";
   return 0;

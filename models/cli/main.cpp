@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "caremesh_version.hpp"
+#include "engine/directory_lock.hpp"
 #include "engine/output.hpp"
 #include "engine/parallel.hpp"
 #include "engine/signals.hpp"
@@ -28,6 +29,7 @@
 #include "models/socialcare/network_export.hpp"
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/partition.hpp"
+#include "models/socialcare/result_dir.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
 
@@ -43,9 +45,13 @@ fs::path scenario_dir() {
 
 // A path as given, or the name of a built-in scenario ("warsaw" → scenarios/warsaw.yaml).
 std::string resolve_scenario(const std::string& arg) {
-  if (fs::exists(arg) || arg.find('/') != std::string::npos || arg.ends_with(".yaml")) return arg;
+  // error_code overloads: a name too long or a loop of symlinks is reported where the file is
+  // read, located, not thrown from here.
+  std::error_code ec;
+  if (fs::exists(arg, ec) || arg.find('/') != std::string::npos || arg.ends_with(".yaml"))
+    return arg;
   const fs::path builtin = scenario_dir() / (arg + ".yaml");
-  return fs::exists(builtin) ? builtin.string() : arg;
+  return fs::exists(builtin, ec) ? builtin.string() : arg;
 }
 
 LoadOptions load_options(const std::string& variant, const std::vector<std::string>& sets) {
@@ -53,6 +59,20 @@ LoadOptions load_options(const std::string& variant, const std::vector<std::stri
   opt.variant = variant;
   for (const auto& s : sets) opt.sets.push_back(parse_override(s));
   return opt;
+}
+
+void lock_output_dir(const fs::path& dir) {
+  // Held until the process exits: the kernel releases the locks however it ends.
+  static std::vector<cm::DirectoryLock> held;
+  std::error_code ec;
+  for (const auto& l : held)
+    if (fs::equivalent(l.dir(), dir, ec)) return;
+  held.emplace_back(dir);
+}
+
+void claim_output_dir(const fs::path& dir, ResultKind kind, bool force) {
+  lock_output_dir(dir);
+  claim_result_dir(dir, kind, force);
 }
 
 namespace {
@@ -223,6 +243,7 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
   fs::remove(out / kIncompleteFile, ec);
   write_run(out, sim, metrics, info);
   fs::remove(out / kCheckpointFile, ec);
+  fs::remove(out / kKeyFile, ec);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!quiet) print_run(out, spec, sim, metrics, secs);
   return 0;
@@ -247,11 +268,18 @@ Scenario prepare_run(const RunArgs& a, bool writer) {
     throw std::invalid_argument(
         "--checkpoint-every: a partitioned run (--partition) keeps no checkpoint");
   if (!writer) return sc;
+  lock_output_dir(out);  // for the whole run: no other process writes there meanwhile
+  if (!a.force && !fs::exists(out / kCheckpointFile, ec) && fs::exists(out / kIncompleteFile, ec))
+    throw std::runtime_error(a.out + ": holds an interrupted run without a checkpoint (" +
+                             kIncompleteFile + " but no " + kCheckpointFile +
+                             ": a partitioned run, or one killed before its first checkpoint); "
+                             "it cannot be resumed: pass --force to run it again");
   if (!a.force && (fs::exists(out / kCheckpointFile, ec) || fs::exists(out / kIncompleteFile, ec)))
     throw std::runtime_error(a.out + ": holds an interrupted run (" + kCheckpointFile +
                              "); continue it with `caremesh resume " + a.out +
                              "` (a partitioned run cannot be resumed), or pass --force to "
                              "replace it");
+  claim_result_dir(out, ResultKind::run, a.force);
   prepare_output_dir(out, a.force);
   if (a.force) {
     fs::remove(out / kCheckpointFile, ec);
@@ -320,17 +348,12 @@ int cmd_resume(const ResumeArgs& a) {
     throw std::invalid_argument(a.dir + ": not a directory (give the --out directory of the run)");
   if (fs::exists(dir / "summary.json", ec))
     throw std::invalid_argument(a.dir + ": the run is complete (summary.json); nothing to resume");
+  lock_output_dir(dir);                      // for the whole run
+  if (fs::exists(dir / "summary.json", ec))  // finished while this process waited for the lock
+    throw std::invalid_argument(a.dir + ": the run is complete (summary.json); nothing to resume");
   const Checkpoint cp = Checkpoint::read(dir);
-  // Temporary files of a process killed while writing (engine/output.hpp: NAME.tmp.PID).
-  std::vector<fs::path> stale;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string name = e.path().filename().string();
-    const auto at = name.rfind(".tmp.");
-    if (at != std::string::npos && at + 5 < name.size() &&
-        name.find_first_not_of("0123456789", at + 5) == std::string::npos)
-      stale.push_back(e.path());
-  }
-  for (const auto& f : stale) fs::remove(f, ec);
+  // Temporary files of a process killed while writing (engine/output.hpp).
+  claim_result_dir(dir, ResultKind::run, false);
   const Scenario sc = cp.scenario();
   RunSpec spec = cp.spec();
   if (a.checkpoint_every >= 0) spec.checkpoint_every = a.checkpoint_every;
@@ -433,7 +456,9 @@ int main(int argc, char** argv) {
   r->add_option("--network-format", run.network_format,
                 "Also write the network as graphml and/or gexf, comma-separated "
                 "(DIR/network.graphml, DIR/network.gexf; see caremesh export-network)");
-  r->add_flag("--force", run.force, "Replace results already in the output directory");
+  r->add_flag("--force", run.force,
+              "Replace results already in the output directory (removes every file of the earlier "
+              "result, of any kind)");
   r->add_flag("--quiet,-q", run.quiet, "Print nothing on success");
   r->add_option("--checkpoint-every", run.checkpoint_every,
                 "Save the state to OUT/checkpoint.bin every N days, for `caremesh resume` "
@@ -512,6 +537,9 @@ int main(int argc, char** argv) {
     return run_registered(app);
   } catch (const cm::ScenarioError& e) {
     std::cerr << e.diagnostics().report();
+    return 2;
+  } catch (const cm::DirectoryBusy& e) {
+    std::cerr << "caremesh: " << e.what() << "\n";
     return 2;
   } catch (const CheckpointError& e) {
     std::cerr << "caremesh: " << e.what() << "\n";

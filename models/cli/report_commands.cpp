@@ -37,9 +37,15 @@ ReportCommands& commands() {
 
 int run_report(const ReportArgs& a) {
   const std::filesystem::path dir = a.dir;
-  if (!std::filesystem::is_directory(dir)) throw std::invalid_argument(a.dir + ": not a directory");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw std::invalid_argument(a.dir + ":0:0: not a directory" +
+                                (ec ? " (" + ec.message() + ")" : std::string()));
   const std::filesystem::path out =
       a.out.empty() ? dir / "report.html" : std::filesystem::path(a.out);
+  if (a.out.empty() ||
+      std::filesystem::equivalent(std::filesystem::absolute(out).parent_path(), dir, ec))
+    lock_output_dir(dir);  // writes into the result's directory: not while a run writes there
   const care::Report r = care::write_report(dir, out);
   if (!a.quiet) {
     std::cout << "wrote " << out.string() << " (";
@@ -53,8 +59,10 @@ int run_report(const ReportArgs& a) {
 int run_export_network(const ExportNetworkArgs& a) {
   const auto formats = care::parse_network_formats(a.format);
   if (formats.empty()) throw std::invalid_argument("--format: no format given");
-  if (!std::filesystem::is_directory(a.dir))
-    throw std::invalid_argument(a.dir + ": not a directory");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(a.dir, ec))
+    throw std::invalid_argument(a.dir + ":0:0: not a directory" +
+                                (ec ? " (" + ec.message() + ")" : std::string()));
   const care::NetworkData net = care::read_network_data(a.dir);
   const auto files = care::write_network_exports(a.dir, net, formats);
   if (!a.quiet)

@@ -1,9 +1,15 @@
 #include "models/socialcare/checkpoint.hpp"
 
+#include <nettle/hmac.h>
+#include <nettle/memops.h>
+#include <nettle/sha2.h>
+
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstring>
-#include <fstream>
+#include <optional>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -11,6 +17,7 @@
 
 #include "caremesh_version.hpp"
 #include "engine/hash.hpp"
+#include "engine/input_file.hpp"
 #include "engine/output.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 
@@ -46,11 +53,27 @@ class Out {
     bytes(s.data(), s.size());
   }
   // A vector of plain records, copied as they are in memory.
+  // Padding bytes are written as zeros (__builtin_clear_padding, GCC 11+; clang builds without
+  // it copy them as they are), so the same state always gives the same bytes.
   template <class T>
   void records(const std::vector<T>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
     value<std::uint64_t>(v.size());
-    if (!v.empty()) bytes(v.data(), v.size() * sizeof(T));
+    if (v.empty()) return;
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_clear_padding)
+    if constexpr (!std::has_unique_object_representations_v<T> && !std::is_arithmetic_v<T>) {
+      for (const T& x : v) {
+        T copy;
+        std::memcpy(static_cast<void*>(&copy), static_cast<const void*>(&x), sizeof(T));
+        __builtin_clear_padding(&copy);
+        bytes(&copy, sizeof(T));
+      }
+      return;
+    }
+#endif
+#endif
+    bytes(v.data(), v.size() * sizeof(T));
   }
   // A vector of structured items, each through f.
   template <class T, class F>
@@ -68,7 +91,9 @@ class Out {
   void same(const std::vector<T>& v, const char*) {
     records(v);
   }
-  std::string& str() { return buf_; }
+  std::string& str() {
+    return buf_;
+  }
 
  private:
   std::string buf_;
@@ -214,6 +239,54 @@ std::uint64_t checksum(std::string_view header, std::string_view payload) {
   h.bytes(header.data(), header.size());
   h.bytes(payload.data(), payload.size());
   return h.value();
+}
+
+constexpr std::size_t kTagSize = SHA256_DIGEST_SIZE;  // the HMAC-SHA-256 at the payload's end
+constexpr std::size_t kDirectoryKeySize = 32;
+
+void sha256_update_text(sha256_ctx& ctx, std::string_view s) {
+  const std::uint64_t n = s.size();
+  sha256_update(&ctx, sizeof n, reinterpret_cast<const std::uint8_t*>(&n));
+  sha256_update(&ctx, s.size(), reinterpret_cast<const std::uint8_t*>(s.data()));
+}
+
+// The run's key: SHA-256 of the directory's key, the SHA-256 of the effective scenario, the
+// variant, the overrides and the seed. A checkpoint verifies only under the key of the run
+// (and directory) that wrote it.
+std::array<std::uint8_t, SHA256_DIGEST_SIZE> run_key(const RunSpec& spec,
+                                                     std::string_view dir_key) {
+  std::array<std::uint8_t, SHA256_DIGEST_SIZE> scenario_hash{}, key{};
+  sha256_ctx ctx;
+  sha256_init(&ctx);
+  sha256_update_text(ctx, spec.effective_yaml);
+  sha256_digest(&ctx, scenario_hash.size(), scenario_hash.data());
+  sha256_init(&ctx);
+  sha256_update_text(ctx, "caremesh checkpoint key 1");
+  sha256_update_text(ctx, dir_key);
+  sha256_update(&ctx, scenario_hash.size(), scenario_hash.data());
+  sha256_update_text(ctx, spec.variant);
+  for (const auto& [k, v] : spec.sets) {
+    sha256_update_text(ctx, k);
+    sha256_update_text(ctx, v);
+  }
+  sha256_update(&ctx, sizeof spec.seed, reinterpret_cast<const std::uint8_t*>(&spec.seed));
+  sha256_digest(&ctx, key.size(), key.data());
+  return key;
+}
+
+// HMAC-SHA-256 under the run's key of the header (without its checksum) and the payload (without
+// the tag).
+std::array<std::uint8_t, kTagSize> authentication_tag(const RunSpec& spec, std::string_view dir_key,
+                                                      std::string_view header,
+                                                      std::string_view payload) {
+  const auto key = run_key(spec, dir_key);
+  hmac_sha256_ctx ctx;
+  hmac_sha256_set_key(&ctx, key.size(), key.data());
+  hmac_sha256_update(&ctx, header.size(), reinterpret_cast<const std::uint8_t*>(header.data()));
+  hmac_sha256_update(&ctx, payload.size(), reinterpret_cast<const std::uint8_t*>(payload.data()));
+  std::array<std::uint8_t, kTagSize> tag{};
+  hmac_sha256_digest(&ctx, tag.size(), tag.data());
+  return tag;
 }
 
 }  // namespace
@@ -367,7 +440,137 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
   io.records(sim.tie_history_);
 }
 
-std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim) {
+// The lengths the scenario fixes, taken from a fresh Simulation before the state is laid over
+// it: a restored list of another length would be indexed past its end.
+struct Checkpoint::Shape {
+  std::vector<std::vector<std::size_t>> org_lists;  // per organization, its per-service lists
+  std::size_t district_lists = 0, outreach = 0, self_help = 0;
+};
+
+std::vector<std::size_t> Checkpoint::org_list_sizes(const OrgState& o) {
+  return {o.queues.size(),          o.reserved_in_use.size(), o.in_use.size(),
+          o.agreement_today.size(), o.agreement_rate.size(),  o.wait_now.size(),
+          o.wait_meeting.size(),    o.start_rate.size(),      o.started_today.size()};
+}
+
+Checkpoint::Shape Checkpoint::shape_of(const Simulation& sim) {
+  Shape s;
+  for (const OrgState& o : sim.orgs_) s.org_lists.push_back(org_list_sizes(o));
+  s.district_lists = sim.scenario().districts.size();
+  s.outreach = sim.outreach_boost_.size();
+  s.self_help = sim.self_help_boost_.size();
+  return s;
+}
+
+// Every index and count of the restored state is checked before the Simulation uses one: a
+// checkpoint whose digest verifies (written by this run) holds none out of range, but the
+// checks keep a damaged or hand-made one from reading or writing past an array's end.
+template <class IO>
+void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) {
+  const auto n_orgs = static_cast<std::int64_t>(sim.orgs_.size());
+  const auto n_helpers = static_cast<std::int64_t>(sim.staff_.helpers.size());
+  const auto n_services = static_cast<std::int64_t>(sim.scenario().services.size());
+  const auto n_districts = static_cast<std::int64_t>(sim.scenario().districts.size());
+  const auto n_ties = static_cast<std::int64_t>(sim.ties_.size());
+  const auto n_nets = static_cast<std::int64_t>(sim.nets_.size());
+  const auto org_or_none = [&](std::int64_t o) { return o >= -1 && o < n_orgs; };
+  const auto bad = [&](const std::string& what) { p.fail(what + " out of range"); };
+  const auto level_ok = [](int l) { return l >= 0 && l <= kMaxLevel; };
+  // a bool restored from raw bytes must be 0 or 1: any other byte is no value of the type
+  const auto bool_ok = [](const bool& b) {
+    unsigned char byte = 0;
+    std::memcpy(&byte, &b, 1);
+    return byte <= 1;
+  };
+
+  for (const Need& n : sim.needs_) {
+    if (n.helper < -1 || n.helper >= n_helpers) bad("a need's helper");
+    if (!org_or_none(n.org) || !org_or_none(n.from_org)) bad("a need's organization");
+    if (n.service >= n_services) bad("a need's service");
+    if (static_cast<int>(n.state) >= kNeedStates) bad("a need's state");
+  }
+  for (const Client& c : sim.clients_) {
+    if (c.district >= n_districts) bad("a client's district");
+    if (static_cast<int>(c.kind) > static_cast<int>(ClientKind::community)) bad("a client's kind");
+    if (static_cast<int>(c.outcome) > static_cast<int>(Outcome::unmet_at_horizon))
+      bad("a client's outcome");
+    if (!bool_ok(c.awaiting_conference)) bad("a client's flag");
+    if (c.n_known > kMaxKnown || c.n_assessed > kMaxAssessed || c.n_providers > kMaxProviders)
+      bad("a client's list length");
+    for (const auto& list :
+         {std::span<const OrgId16>(c.known), std::span<const OrgId16>(c.assessed_by),
+          std::span<const OrgId16>(c.provider)})
+      for (const OrgId16 o : list)
+        if (!org_or_none(o)) bad("a client's organization");
+  }
+  for (const ClientNote& n : sim.notes_) {
+    if (n.district >= n_districts || n.n_needs > kMaxNeeds) bad("a client note");
+    for (int i = 0; i < n.n_needs; ++i)
+      if (n.service[static_cast<std::size_t>(i)] >= n_services) bad("a client note's service");
+  }
+  for (const Helper& h : sim.staff_.helpers)
+    if (h.org < 0 || h.org >= n_orgs || h.n_personal > kMaxPersonalTies || !bool_ok(h.retired))
+      bad("a helper's organization");
+  for (const std::int32_t s : sim.staff_.slot_of_id)
+    if (s < -1 || s >= n_helpers) bad("a helper id's slot");
+  if (sim.staff_.slot_of_id.size() > sim.staff_.next_id) bad("the helper ids");
+  for (std::size_t i = 0; i < sim.orgs_.size(); ++i) {
+    const OrgState& o = sim.orgs_[i];
+    if (org_list_sizes(o) != fresh.org_lists[i]) p.mismatch("an organization's per-service lists");
+    if (o.network < -1 || o.network >= n_nets) bad("an organization's network");
+    for (const IntakeEntry& e : o.intake)
+      if (e.need >= kMaxNeeds || !org_or_none(e.from_org) ||
+          static_cast<int>(e.mode) > static_cast<int>(ArrivalMode::warm))
+        bad("an intake entry");
+    for (const auto& q : o.queues)
+      for (const QueueEntry& e : q)
+        if (e.need >= kMaxNeeds) bad("a queue entry");
+  }
+  for (const NetworkState& net : sim.nets_)
+    for (const ConferenceRequest& r : net.waiting)
+      if (r.org < 0 || r.org >= n_orgs) bad("a conference request's organization");
+  for (std::size_t i = 0; i < sim.ties_.size(); ++i) {
+    const Tie& t = sim.ties_[i];
+    if (!level_ok(t.level) || !level_ok(t.floor) || !level_ok(t.ceiling)) bad("a tie's level");
+    if (!bool_ok(t.cross_territory) || !bool_ok(t.suspended) || !bool_ok(t.act_possible) ||
+        !bool_ok(t.act))
+      bad("a tie's flag");
+  }
+  for (const TieChange& c : sim.tie_history_)
+    if (c.tie >= n_ties || !level_ok(c.from) || !level_ok(c.to) ||
+        static_cast<int>(c.reason) > static_cast<int>(TieChangeReason::agreement_lapsed))
+      bad("a tie change");
+  for (const std::int8_t l : sim.initial_levels_)
+    if (!level_ok(l)) bad("an initial tie level");
+  for (const auto& a : sim.authorities_)
+    for (const Contract& c : a.contracts) {
+      if (c.authority < 0 || c.authority >= static_cast<int>(sim.authorities_.size()))
+        bad("a contract's authority");
+      for (int d : c.districts)
+        if (d < 0 || d >= n_districts) bad("a contract's district");
+      for (std::int32_t m : c.members)
+        if (m < 0 || m >= n_orgs) bad("a contract's member");
+      for (std::int32_t h : c.helper_slots)
+        if (h < 0 || h >= n_helpers) bad("a contract's helper");
+      for (std::uint32_t t : c.ties)
+        if (t >= n_ties) bad("a contract's tie");
+      const std::size_t m = c.members.size();
+      if (c.started_at_start.size() != m || c.in_standard_at_start.size() != m ||
+          c.honoured_at_start.size() != m || c.breached_at_start.size() != m)
+        bad("a contract's per-member lists");
+    }
+  for (const auto& day : sim.district_arrivals_)
+    if (static_cast<std::int64_t>(day.size()) != n_districts) bad("a day's arrivals by district");
+  for (const auto& day : sim.district_waiting_)
+    if (!day.empty() && static_cast<std::int64_t>(day.size()) != n_districts)
+      bad("a day's waiting by district");
+  if (sim.outreach_boost_.size() != fresh.outreach ||
+      sim.self_help_boost_.size() != fresh.self_help)
+    p.mismatch("the per-district boosts");
+}
+
+std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim,
+                               std::string_view dir_key) {
   if (sim.partitioned())  // its state is spread over processes
     throw std::invalid_argument("a territory-partitioned run cannot be checkpointed");
   Out p;  // payload
@@ -384,7 +587,9 @@ std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim) {
   const std::string_view version = kVersion;
   h.value(static_cast<std::uint32_t>(version.size()));
   h.bytes(version.data(), version.size());
-  h.value<std::uint64_t>(p.str().size());
+  h.value<std::uint64_t>(p.str().size() + kTagSize);
+  const auto tag = authentication_tag(spec, dir_key, h.str(), p.str());
+  p.bytes(tag.data(), tag.size());
   const std::uint64_t sum = checksum(h.str(), p.str());
   h.value(sum);
   std::string out = std::move(h.str());
@@ -392,11 +597,32 @@ std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim) {
   return out;
 }
 
-void Checkpoint::write(const fs::path& dir, const RunSpec& spec, const Simulation& sim) {
-  write_file_atomically(dir / kCheckpointFile, encode(spec, sim));
+std::string Checkpoint::directory_key(const fs::path& dir, bool create) {
+  const fs::path file = dir / kKeyFile;
+  std::string error;
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(file, ec))) {
+    std::optional<std::string> key = read_regular_file(file, 4096, "a checkpoint key", error);
+    if (key && key->size() == kDirectoryKeySize) return *key;
+    if (!create)
+      throw CheckpointError(
+          file.string() + ":0:0: " +
+          (key ? "not a caremesh checkpoint key (" + std::to_string(key->size()) + " bytes)"
+               : error));
+  } else if (!create) {
+    return {};  // the checkpoint then verifies only if it was written for no directory
+  }
+  std::string key = random_bytes(kDirectoryKeySize);
+  write_file_atomically(file, key, 0600);
+  return key;
 }
 
-Checkpoint Checkpoint::decode(std::string bytes, const std::string& name) {
+void Checkpoint::write(const fs::path& dir, const RunSpec& spec, const Simulation& sim) {
+  write_file_atomically(dir / kCheckpointFile, encode(spec, sim, directory_key(dir, true)));
+}
+
+Checkpoint Checkpoint::decode(std::string bytes, const std::string& name,
+                              std::string_view dir_key) {
   Checkpoint cp;
   cp.name_ = name;
   In h(bytes, name);
@@ -439,7 +665,9 @@ Checkpoint Checkpoint::decode(std::string bytes, const std::string& name) {
     throw CheckpointError(name + ": written by caremesh " + cp.version_ + ", this is caremesh " +
                           kVersion + "; resume it with caremesh " + cp.version_);
 
-  In p(payload, name);
+  if (payload.size() < kTagSize) h.fail("truncated: no digest");
+  const std::string_view signed_part = payload.substr(0, payload.size() - kTagSize);
+  In p(signed_part, name);
   std::vector<std::uint32_t> sizes;
   p.records(sizes);
   if (sizes != layout())
@@ -447,13 +675,54 @@ Checkpoint Checkpoint::decode(std::string bytes, const std::string& name) {
                           " with another memory layout (compiler or platform); resume it with "
                           "the build that wrote it");
   transfer_spec(cp.spec_, p);
+  // Everything after this point is authenticated first: a forged or damaged checkpoint whose
+  // plain checksum was recomputed, or one copied from another run or directory, stops here.
+  const auto tag = authentication_tag(cp.spec_, dir_key,
+                                      std::string_view(bytes).substr(0, header_size), signed_part);
+  if (!nettle_memeql_sec(tag.data(), payload.data() + signed_part.size(), kTagSize))
+    throw CheckpointError(
+        name +
+        ": not authentic: its digest does not verify under the key of this run and directory "
+        "(the file was changed after it was written, or it was copied from another run's "
+        "directory); only the directory that wrote a checkpoint can resume it");
   if (cp.spec_.target_ticks < 0 || cp.spec_.checkpoint_every < 0) p.fail("negative day count");
   const std::size_t state_at = p.pos();
   cp.tick_ = p.get<std::int32_t>();
   if (cp.tick_ < 0 || cp.tick_ > cp.spec_.target_ticks)
     p.fail("day " + std::to_string(cp.tick_) + " of " + std::to_string(cp.spec_.target_ticks));
-  cp.state_ = std::string(payload.substr(state_at));
+  cp.state_ = std::string(signed_part.substr(state_at));
   return cp;
+}
+
+std::string Checkpoint::reseal(std::string bytes, std::string_view dir_key) {
+  const std::string name = "reseal";
+  In h(bytes, name);
+  char magic[sizeof kMagic] = {};
+  h.bytes(magic, sizeof magic);
+  (void)h.get<std::uint32_t>();
+  (void)h.get<std::uint32_t>();
+  const auto version_size = h.get<std::uint32_t>();
+  if (version_size > kMaxVersionText) h.fail("version text too long");
+  std::string version(version_size, '\0');
+  h.bytes(version.data(), version_size);
+  (void)h.u64();
+  const std::size_t header_size = h.pos();
+  (void)h.u64();
+  const std::string_view payload = h.rest();
+  if (payload.size() < kTagSize) h.fail("truncated: no digest");
+  const std::string_view signed_part = payload.substr(0, payload.size() - kTagSize);
+  In p(signed_part, name);
+  std::vector<std::uint32_t> sizes;
+  p.records(sizes);
+  RunSpec spec;
+  transfer_spec(spec, p);
+  const auto tag = authentication_tag(spec, dir_key, std::string_view(bytes).substr(0, header_size),
+                                      signed_part);
+  std::memcpy(bytes.data() + header_size + 8 + signed_part.size(), tag.data(), tag.size());
+  const std::uint64_t sum = checksum(std::string_view(bytes).substr(0, header_size),
+                                     std::string_view(bytes).substr(header_size + 8));
+  std::memcpy(bytes.data() + header_size, &sum, sizeof sum);
+  return bytes;
 }
 
 Checkpoint Checkpoint::read(const fs::path& dir) {
@@ -463,11 +732,11 @@ Checkpoint Checkpoint::read(const fs::path& dir) {
     throw CheckpointError(dir.string() + ": no " + kCheckpointFile +
                           ", nothing to resume (a run saves one with --checkpoint-every N, or "
                           "when SIGINT or SIGTERM stops it)");
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof()) throw CheckpointError(file.string() + ": cannot read the checkpoint");
-  return decode(std::move(text).str(), file.string());
+  std::string error;
+  std::optional<std::string> bytes =
+      read_regular_file(file, kMaxCheckpointBytes, "a caremesh checkpoint", error);
+  if (!bytes) throw CheckpointError(file.string() + ":0:0: " + error);
+  return decode(std::move(*bytes), file.string(), directory_key(dir, false));
 }
 
 Scenario Checkpoint::scenario() const {
@@ -482,6 +751,7 @@ void Checkpoint::restore(Simulation& sim) const {
   if (sim.tick_ != 0 || !sim.clients_.empty())
     throw std::logic_error("Checkpoint::restore needs a Simulation that has not stepped");
   In p(state_, name_);
+  const Shape fresh = shape_of(sim);
   transfer(sim, p);
   const std::uint64_t saved_hash = p.u64();
   if (p.remaining() != 0) p.fail(std::to_string(p.remaining()) + " bytes after the state");
@@ -518,6 +788,7 @@ void Checkpoint::restore(Simulation& sim) const {
     for (std::int32_t s : o.contract_staff)
       if (s < 0 || s >= n_helpers) p.fail("helper slots out of range");
   }
+  check_bounds(sim, fresh, p);
   if (sim.state_hash() != saved_hash) p.mismatch("the restored state hash differs from the saved");
 }
 

@@ -941,6 +941,7 @@ ExperimentResult run_compare(const CompareOptions& o) {
   const std::uint64_t base_seed = o.seed.value_or(points[0].scenario.seed);
   if (o.control.cluster && !o.control.cluster->coordinator())
     return serve_runs(o.control, points, base_seed);
+  if (o.claim_output) o.claim_output();
   ResultsStore store =
       ResultsStore::open(o.out / ResultsStore::kFileName,
                          make_info("compare", o.command, text, ResultsStore::sha256_hex(hashed),
@@ -1595,6 +1596,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   identity["ticks"] = ticks;
   if (o.control.cluster && !o.control.cluster->coordinator())
     return serve_runs(o.control, points, seed);
+  if (o.claim_output) o.claim_output();
   ResultsStore store = ResultsStore::open(
       o.out / ResultsStore::kFileName,
       make_info("sweep", o.command, text, ResultsStore::sha256_hex(text), identity.dump(), seed));

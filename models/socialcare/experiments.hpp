@@ -155,6 +155,9 @@ struct CompareOptions {
   std::filesystem::path out;
   std::string command;  // for provenance in the store
   ExecutionControl control;
+  // Called once everything is validated, just before the store in out is opened (the command
+  // line locks the directory and readies it for this kind of result there); may throw.
+  std::function<void()> claim_output;
 };
 
 struct ExperimentResult {
@@ -244,6 +247,9 @@ struct SweepOptions {
   int replications = 0;  // 0: the design's
   std::string command;
   ExecutionControl control;
+  // Called once everything is validated, just before the store in out is opened (the command
+  // line locks the directory and readies it for this kind of result there); may throw.
+  std::function<void()> claim_output;
 };
 
 // Runs (or resumes) a sweep into options.out: results.sqlite, and sweep.json and points.csv

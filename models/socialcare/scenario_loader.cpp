@@ -942,11 +942,15 @@ void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnosti
                           : "one of: " + declared);
     if (variants.exists())
       root.error_at("variants", message);
-    else
-      diags.add({name, 0, 0}, "variants", message);
+    else  // nothing in the file to point at: the command line's --variant is what is wrong
+      diags.add({"--variant " + opt.variant, 1, 1}, "variants",
+                "no variant named \"" + opt.variant + "\" in " + name +
+                    ", expected none (the scenario declares no variants)");
   }
   for (const auto& [path, text] : opt.sets) {
-    const std::string err = apply_override(raw, path, parse_value(text));
+    const YAML::Node value = parse_value(text);  // tags and control characters refused, located
+    check_value_tree(value, {set_location_name(path, text), 1, 1}, path, diags);
+    const std::string err = apply_override(raw, path, value);
     if (!err.empty())
       diags.add({set_location_name(path, text), 1, 1}, path, "cannot apply override: " + err);
     origins.push_back({path, {set_location_name(path, text), 1, 1}, true});

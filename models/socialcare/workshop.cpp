@@ -22,16 +22,13 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/http_server.hpp"
 #include "engine/stats.hpp"
 #include "engine/tsan.hpp"
 #include "engine/yaml_reader.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
-
-// After every header that may include Eigen: httplib.h brings <resolv.h>, whose `_res` macro
-// breaks Eigen's parameters of that name.
-#include <httplib.h>
 
 namespace cm::care::workshop {
 
@@ -1090,57 +1087,6 @@ HttpReply handle_index(const Workshop&) {
 
 namespace {
 
-// A fixed set of threads serving accepted connections; when max_queued connections already
-// wait, accepting pauses (back-pressure: further clients wait in the kernel's backlog).
-class BoundedPool : public httplib::TaskQueue {
- public:
-  BoundedPool(std::size_t threads, std::size_t max_queued) : max_queued_(max_queued) {
-    for (std::size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
-  }
-  ~BoundedPool() override = default;
-
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock lock(mu_);
-    not_full_.wait(lock, [&] { return jobs_.size() < max_queued_ || shutdown_; });
-    jobs_.push_back(std::move(fn));
-    lock.unlock();
-    has_job_.notify_one();
-  }
-
-  void shutdown() override {
-    {
-      std::lock_guard lock(mu_);
-      shutdown_ = true;
-    }
-    has_job_.notify_all();
-    not_full_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-
- private:
-  void work() {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::unique_lock lock(mu_);
-        has_job_.wait(lock, [&] { return !jobs_.empty() || shutdown_; });
-        if (jobs_.empty()) return;  // shut down and drained
-        fn = std::move(jobs_.front());
-        jobs_.pop_front();
-      }
-      not_full_.notify_one();
-      fn();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable has_job_, not_full_;
-  std::deque<std::function<void()>> jobs_;
-  std::vector<std::thread> threads_;
-  const std::size_t max_queued_;
-  bool shutdown_ = false;
-};
-
 // A token bucket per client address: `burst` requests at once, refilled at `rate` per second.
 class RateLimiter {
  public:
@@ -1195,18 +1141,28 @@ bool is_loopback_name(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]";
 }
 
-// "127.0.0.1:8080" → "127.0.0.1"; "[::1]:8080" → "[::1]".
-std::string host_part(const std::string& host_header) {
-  if (!host_header.empty() && host_header.front() == '[') {
-    const auto close = host_header.find(']');
-    return close == std::string::npos ? host_header : host_header.substr(0, close + 1);
-  }
-  return host_header.substr(0, host_header.find(':'));
+http::Response to_response(const HttpReply& r) {
+  http::Response res;
+  res.status = r.status;
+  res.content_type = r.content_type;
+  res.body = r.body;
+  return res;
 }
 
-void send(httplib::Response& res, const HttpReply& r) {
-  res.status = r.status;
-  res.set_content(r.body, r.content_type.c_str());
+http::Response error_page(int status, const std::string& message) {
+  const std::string code = status == 404   ? "not_found"
+                           : status == 405 ? "method_not_allowed"
+                           : status == 408 ? "request_timeout"
+                           : status == 413 ? "body_too_large"
+                           : status == 431 ? "headers_too_large"
+                           : status == 501 ? "not_implemented"
+                           : status == 503 ? "busy"
+                           : status == 505 ? "http_version_not_supported"
+                           : status >= 500 ? "internal_error"
+                                           : "bad_request";
+  http::Response r = to_response(error_reply(status, code, message));
+  if (status == 503) r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 }  // namespace
@@ -1214,119 +1170,90 @@ void send(httplib::Response& res, const HttpReply& r) {
 struct WorkshopServer::Impl {
   const Workshop& workshop;
   ServerOptions opt;
-  httplib::Server server;
   RateLimiter limiter;
+  std::unique_ptr<http::Server> server;
   int port = -1;
   bool bound = false;
-  std::atomic<bool> stop_requested{false};
 
   Impl(const Workshop& w, ServerOptions o)
       : workshop(w), opt(std::move(o)), limiter(opt.rate_per_second, opt.rate_burst) {}
+
+  // The routes, after the checks every request passes: the rate limit, on a loopback address a
+  // loopback Host (no DNS rebinding from web pages), and no Origin of another site.
+  http::Response handle(const http::Request& req) {
+    int retry = 1;
+    if (!limiter.allow(req.remote_addr, retry)) {
+      http::Response r = to_response(error_reply(
+          429, "rate_limited", "too many requests; wait " + std::to_string(retry) + " s"));
+      r.headers.emplace_back("Retry-After", std::to_string(retry));
+      return r;
+    }
+    std::string host;
+    int host_port = -1;
+    const std::string* host_header = req.header("host");
+    if (host_header && !http::parse_authority(*host_header, host, host_port))
+      return error_page(400, "malformed Host header");
+    if (is_loopback_name(opt.host) && host_header && !is_loopback_name(host))
+      return to_response(error_reply(403, "forbidden_host", "this server answers localhost only"));
+    if (const std::string* origin = req.header("origin")) {
+      // "http://" + an authority equal to the Host header's, nothing after it
+      std::string o_host;
+      int o_port = -1;
+      const bool same =
+          origin->rfind("http://", 0) == 0 &&
+          http::parse_authority(std::string_view(*origin).substr(7), o_host, o_port) &&
+          host_header && o_host == host && o_port == host_port;
+      if (!same)
+        return to_response(
+            error_reply(403, "forbidden_origin", "requests from other web pages are refused"));
+    }
+    const bool get = req.method == "GET";
+    if (req.path == "/" && get) return to_response(handle_index(workshop));
+    if (req.path == "/api/levers" && get) return to_response(handle_levers(workshop));
+    if (req.path == "/api/status" && get) {
+      HttpReply r;
+      r.body = OJson{{"ok", true},
+                     {"scenario", workshop.scenario_name()},
+                     {"replications", workshop.replications()}}
+                   .dump(-1, ' ', false, Json::error_handler_t::replace);
+      return to_response(r);
+    }
+    if (req.path == "/api/compare" && req.method == "POST") {
+      http::Response r =
+          to_response(handle_compare(workshop, req.body, req.header_or("content-type")));
+      if (r.status == 503) r.headers.emplace_back("Retry-After", "1");
+      return r;
+    }
+    if (req.path == "/" || req.path == "/api/levers" || req.path == "/api/status" ||
+        req.path == "/api/compare")
+      return error_page(405, "method not allowed");
+    return error_page(404, "no such page; the API is GET /api/levers and POST /api/compare");
+  }
 };
 
 WorkshopServer::WorkshopServer(const Workshop& workshop, ServerOptions options)
     : impl_(std::make_unique<Impl>(workshop, std::move(options))) {
   Impl& s = *impl_;
-  auto& svr = s.server;
-  const std::size_t threads = static_cast<std::size_t>(std::max(2, s.opt.http_threads));
-  const std::size_t queued = std::max<std::size_t>(1, s.opt.max_queued_connections);
-  svr.new_task_queue = [threads, queued] { return new BoundedPool(threads, queued); };
-  svr.set_payload_max_length(s.opt.max_body_bytes);
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second server
-  // share the port instead of failing to bind.
-  svr.set_socket_options([](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  svr.set_read_timeout(std::max(1, s.opt.read_timeout_seconds), 0);
-  svr.set_write_timeout(5, 0);
-  svr.set_keep_alive_timeout(std::max(1, s.opt.keep_alive_seconds));
-  svr.set_keep_alive_max_count(50);
-  svr.set_default_headers({
-      {"Cache-Control", "no-store"},
-      {"X-Content-Type-Options", "nosniff"},
-      {"Referrer-Policy", "no-referrer"},
-      {"X-Frame-Options", "DENY"},
-      {"Content-Security-Policy",
-       "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-       "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
-       "frame-ancestors 'none'"},
-  });
-  const bool loopback = is_loopback_name(s.opt.host);
-
-  svr.set_pre_routing_handler([&s, loopback](const httplib::Request& req, httplib::Response& res) {
-    int retry = 1;
-    if (!s.limiter.allow(req.remote_addr, retry)) {
-      res.set_header("Retry-After", std::to_string(retry));
-      send(res, error_reply(429, "rate_limited",
-                            "too many requests; wait " + std::to_string(retry) + " s"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // On a loopback address, only loopback host names (no DNS rebinding from web pages), and
-    // requests from other web origins are refused everywhere.
-    const std::string host = req.get_header_value("Host");
-    if (loopback && !host.empty() && !is_loopback_name(host_part(host))) {
-      send(res, error_reply(403, "forbidden_host", "this server answers localhost only"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    // a body announced too large is refused before httplib would read (and drop) it
-    const std::string length = req.get_header_value("Content-Length");
-    if (!length.empty() &&
-        (length.size() > 18 || length.find_first_not_of("0123456789") != std::string::npos ||
-         std::stoull(length) > s.opt.max_body_bytes)) {
-      res.set_header("Connection", "close");
-      send(res, error_reply(
-                    413, "body_too_large",
-                    "request body larger than " + std::to_string(s.opt.max_body_bytes) + " bytes"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    const std::string origin = req.get_header_value("Origin");
-    if (!origin.empty() && origin != "http://" + host) {
-      send(res, error_reply(403, "forbidden_origin", "requests from other web pages are refused"));
-      return httplib::Server::HandlerResponse::Handled;
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-
-  svr.Get("/", [&s](const httplib::Request&, httplib::Response& res) {
-    send(res, handle_index(s.workshop));
-  });
-  svr.Get("/api/levers", [&s](const httplib::Request&, httplib::Response& res) {
-    send(res, handle_levers(s.workshop));
-  });
-  svr.Get("/api/status", [&s](const httplib::Request&, httplib::Response& res) {
-    HttpReply r;
-    r.body = OJson{{"ok", true},
-                   {"scenario", s.workshop.scenario_name()},
-                   {"replications", s.workshop.replications()}}
-                 .dump(-1, ' ', false, Json::error_handler_t::replace);
-    send(res, r);
-  });
-  svr.Post("/api/compare", [&s](const httplib::Request& req, httplib::Response& res) {
-    const HttpReply r = handle_compare(s.workshop, req.body, req.get_header_value("Content-Type"));
-    if (r.status == 503) res.set_header("Retry-After", "1");
-    send(res, r);
-  });
-
-  // Every error without a body of its own (404, 413, 400 from a malformed request...) as JSON.
-  svr.set_error_handler(
-      httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        const int st = res.status;
-        const std::string code = st == 404   ? "not_found"
-                                 : st == 413 ? "body_too_large"
-                                 : st == 405 ? "method_not_allowed"
-                                             : "bad_request";
-        const std::string msg = st == 404   ? "no such page; the API is GET /api/levers and POST "
-                                              "/api/compare"
-                                : st == 413 ? "request body too large"
-                                            : "malformed request";
-        send(res, error_reply(st, code, msg));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  svr.set_exception_handler(
-      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        send(res, error_reply(500, "internal_error", "internal error"));
+  http::Limits limits;
+  limits.workers = static_cast<std::size_t>(std::max(2, s.opt.http_threads));
+  limits.max_pending = std::max<std::size_t>(1, s.opt.max_queued_connections);
+  limits.max_body_bytes = s.opt.max_body_bytes;
+  limits.request_deadline = std::chrono::seconds(std::max(1, s.opt.read_timeout_seconds));
+  limits.idle_timeout = std::chrono::seconds(std::max(1, s.opt.keep_alive_seconds));
+  limits.write_deadline = std::chrono::seconds(5);
+  limits.max_connections = std::max<std::size_t>(1, s.opt.max_connections);
+  limits.max_connections_per_client = std::max<std::size_t>(1, s.opt.max_connections_per_client);
+  s.server = std::make_unique<http::Server>(
+      limits, [&s](const http::Request& req) { return s.handle(req); }, error_page,
+      std::vector<std::pair<std::string, std::string>>{
+          {"Cache-Control", "no-store"},
+          {"X-Content-Type-Options", "nosniff"},
+          {"Referrer-Policy", "no-referrer"},
+          {"X-Frame-Options", "DENY"},
+          {"Content-Security-Policy",
+           "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+           "connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; "
+           "frame-ancestors 'none'"},
       });
 }
 
@@ -1338,14 +1265,7 @@ int WorkshopServer::bind() {
   Impl& s = *impl_;
   if (s.bound) return s.port;
   if (s.opt.port < 0 || s.opt.port > 65535) throw std::runtime_error("port must be 0..65535");
-  if (s.opt.port == 0) {
-    s.port = s.server.bind_to_any_port(s.opt.host);
-  } else {
-    s.port = s.server.bind_to_port(s.opt.host, s.opt.port) ? s.opt.port : -1;
-  }
-  if (s.port <= 0)
-    throw std::runtime_error("cannot listen on " + s.opt.host + ":" + std::to_string(s.opt.port) +
-                             " (address in use or not available)");
+  s.port = s.server->bind(s.opt.host, s.opt.port);
   s.bound = true;
   return s.port;
 }
@@ -1357,26 +1277,15 @@ int WorkshopServer::port() const {
 void WorkshopServer::run() {
   Impl& s = *impl_;
   if (!s.bound) bind();
-  // stop() only raises a flag; this watcher stops the listening loop once it runs, so a stop
-  // requested before or while the loop starts is never lost.
-  std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    while (!done) {
-      const bool asked = s.stop_requested || (s.opt.stop_flag && s.opt.stop_flag->load());
-      if (asked && s.server.is_running()) {
-        s.server.stop();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  });
-  s.server.listen_after_bind();
-  done = true;
-  watcher.join();
+  s.server->run(s.opt.stop_flag);
 }
 
 void WorkshopServer::stop() {
-  if (impl_) impl_->stop_requested = true;
+  if (impl_) impl_->server->stop();
+}
+
+http::Stats WorkshopServer::stats() const {
+  return impl_->server->stats();
 }
 
 }  // namespace cm::care::workshop

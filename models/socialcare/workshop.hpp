@@ -7,9 +7,12 @@
 //                   comparison (runs, means, paired differences). No sockets; thread-safe.
 //   handle_*        the HTTP handlers as plain functions of (workshop, request text) → reply,
 //                   so that validation is testable without a server.
-//   WorkshopServer  cpp-httplib server around them: loopback by default, body size limit,
-//                   per-client token-bucket rate limit (429), a bounded worker pool and a
-//                   bounded queue for simulation work (503 when full), clean stop().
+//   WorkshopServer  the HTTP server around them (engine/http_server.hpp: one poll loop, a
+//                   deadline per whole request, connection limits per client and in total,
+//                   strict parsing): loopback by default, Host and Origin checked as parsed
+//                   authorities, body size limit, per-client token-bucket rate limit (429),
+//                   a bounded worker pool and queue for simulation work (503 when full),
+//                   clean stop().
 #pragma once
 
 #include <atomic>
@@ -22,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/http_server.hpp"
 #include "models/socialcare/scenario.hpp"
 
 namespace cm::care::workshop {
@@ -151,8 +155,10 @@ struct ServerOptions {
   double rate_burst = 40.0;                 // token bucket capacity per client
   int http_threads = 8;                     // bounded worker pool for connections
   std::size_t max_queued_connections = 64;  // accepted connections waiting for a worker
-  int read_timeout_seconds = 5;             // a client silent this long is dropped
-  int keep_alive_seconds = 2;               // an idle kept-alive connection is closed after
+  int read_timeout_seconds = 5;             // deadline for a whole request, from its first byte
+  int keep_alive_seconds = 2;         // an idle connection (kept alive, or silent) is closed after
+  std::size_t max_connections = 256;  // open connections in total
+  std::size_t max_connections_per_client = 32;  // per client address (idle ones evicted first)
   // Polled by run() as well as stop(): when it becomes true the server stops (e.g. the flag
   // of engine/signals.hpp, set by SIGINT/SIGTERM). May be null.
   const std::atomic<bool>* stop_flag = nullptr;
@@ -175,6 +181,8 @@ class WorkshopServer {
   // Asks run() to return, from any thread, before or during run(); it only sets a lock-free
   // atomic flag, so a signal handler may call it too. Idempotent.
   void stop();
+  // The connection counters (accepted, answered, timed out, idle evicted, refused).
+  http::Stats stats() const;
 
  private:
   struct Impl;

@@ -3,6 +3,7 @@
 // scenario and seed without client records, for every built-in scenario and variant, at 2 and 3
 // processes. (The same under mpirun: test_distributed.cpp.)
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <exception>
 #include <filesystem>
@@ -38,7 +39,9 @@ std::map<std::string, std::string> read_dir(const fs::path& dir) {
 }
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("cm_partition_" + name);
+  // Per process: two test runs at once (a sanitizer build beside a release one) must not share.
+  const fs::path dir =
+      fs::temp_directory_path() / ("cm_partition_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

@@ -6,6 +6,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 QUIET CONFIG)
 find_package(SQLite3 REQUIRED)
+find_package(ICU REQUIRED COMPONENTS uc)  # Unicode normalization of scenario names (NFC)
 find_package(Threads REQUIRED)
 # Debian's cpp-httplib is a compiled library with pkg-config metadata only.
 find_package(PkgConfig REQUIRED)

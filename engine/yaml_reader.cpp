@@ -1,5 +1,7 @@
 #include "engine/yaml_reader.hpp"
 
+#include <unicode/normalizer2.h>
+#include <unicode/unistr.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/parser.h>
@@ -371,10 +373,32 @@ struct BoolSpec {
   }
 };
 
+// Unicode normalization form C (ICU): two spellings of one name (a precomposed "ó" and "o" with
+// a combining accent) read as one string, so names compare as a reader sees them. Text that is
+// not valid UTF-8 is left as it is (its own checks refuse it).
+std::string nfc(const std::string& s) {
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return s;
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::Normalizer2* nfc = icu::Normalizer2::getNFCInstance(status);
+  if (U_FAILURE(status)) return s;
+  const icu::UnicodeString u = icu::UnicodeString::fromUTF8(s);
+  std::string back;
+  u.toUTF8String(back);
+  if (back != s) return s;  // not valid UTF-8
+  if (nfc->isNormalized(u, status) || U_FAILURE(status)) return s;
+  status = U_ZERO_ERROR;
+  const icu::UnicodeString normal = nfc->normalize(u, status);
+  if (U_FAILURE(status)) return s;
+  std::string out;
+  normal.toUTF8String(out);
+  return out;
+}
+
 struct StringSpec {
   std::string describe() const { return "a string"; }
   std::optional<std::string> convert(const YAML::Node& n, std::string& error) const {
-    if (n.IsScalar()) return n.Scalar();
+    if (n.IsScalar()) return nfc(n.Scalar());
     error = "expected " + describe() + ", got " + ::cm::describe(n);
     return std::nullopt;
   }

@@ -2449,6 +2449,51 @@ std::uint64_t Simulation::state_hash() const {
     h.add(t.level);
     h.add(t.trust);
     h.add(t.personal);
+    h.add(t.floor);
+    h.add(t.ceiling);
+    h.add(t.contract_level);
+    h.add(t.shortfalls);
+    h.add(t.suspended);
+    h.add(t.act);
+    h.add(t.act_until);
+    h.add(t.acts);
+    h.add(t.joint_cases);
+    h.add(t.failed_cases);
+    h.add(t.breaches);
+    h.add(t.joint_total);
+    h.add(t.referred_by_a);
+    h.add(t.referred_by_b);
+  }
+  // The past a checkpoint carries: every day's record and every change of a tie's level.
+  for (const TickRecord& r : series_) {
+    h.add(r.tick);
+    h.add(r.arrivals);
+    h.add(r.active);
+    for (std::int64_t n : r.needs) h.add(n);
+    h.add(r.resolved);
+    h.add(r.dropped);
+    h.add(r.queue_length);
+    h.add(r.intake_length);
+    h.add(r.conferences_waiting);
+    h.add(r.services_started);
+    h.add(r.wait_days_started);
+    h.add(r.referrals);
+    h.add(r.signposts);
+    h.add(r.turned_away);
+    h.add(r.assessments);
+    h.add(r.conflicts);
+    for (std::int64_t n : r.ties_by_level) h.add(n);
+    h.add(r.collaboration_hours);
+    h.add(r.direct_hours_used);
+    h.add(r.direct_hours_capacity);
+    h.add(r.paid_hours);
+  }
+  for (const TieChange& c : tie_history_) {
+    h.add(c.tick);
+    h.add(c.tie);
+    h.add(c.from);
+    h.add(c.to);
+    h.add(c.reason);
   }
   if (!final_sizes_.empty()) {
     for (std::int64_t n : final_sizes_) h.add(static_cast<std::size_t>(n));

@@ -878,7 +878,7 @@ bool Simulation::conference_partner(std::int32_t o, const Client& c, std::uint32
     const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
     const Tie& tie = ties_[t];
     // Through a coordinator (lead organization, NAO) every member can take part.
-    const int level = routed_between(o, p) ? std::max<int>(tie.level, 4) : tie.level;
+    const int level = coordinator_routes(o, p) ? std::max<int>(tie.level, 4) : tie.level;
     if (level < 4 || (sc_.organizations[p].services & services) == 0) continue;
     if (serves(p, c.district) || tie.cross_territory) return true;
   }
@@ -911,7 +911,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
     const Tie& tie = ties_[t];
     // Members of a network whose coordinator routes (lead organization, NAO) are referred
     // through it: warm, with its live view of every member's waits.
-    const bool routed = routed_between(o, p) && sc_.networks[routing_net_[o]].coordinator_routing;
+    const bool routed = coordinator_routes(o, p);
     const int level = routed ? std::max<int>(tie.level, 3) : tie.level;
     if (level < min_level && !(min_level <= 1 && tie.personal > 0)) continue;
     if (level < 3 && !signpost_ok) continue;

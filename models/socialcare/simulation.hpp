@@ -364,6 +364,10 @@ class Simulation {
   bool routed_between(std::int32_t a, std::int32_t b) const {
     return routing_net_[a] >= 0 && routing_net_[a] == routing_net_[b];
   }
+  // ... and that coordinator routes referrals (and so conferences) between them.
+  bool coordinator_routes(std::int32_t a, std::int32_t b) const {
+    return routed_between(a, b) && sc_.networks[routing_net_[a]].coordinator_routing;
+  }
   std::vector<std::uint16_t> id_rank_;     // client id -> owning process
   std::vector<Client> ghosts_;             // by id; their needs at the end of needs_
   std::size_t ghost_needs_from_ = 0;       // where the ghosts' needs begin in needs_

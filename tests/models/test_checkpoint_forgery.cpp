@@ -16,6 +16,7 @@
 #include "models/socialcare/checkpoint.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "tests/support/cli.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace cm::care;
@@ -27,20 +28,8 @@ namespace {
 
 const std::string kSmall = std::string(CAREMESH_SCENARIO_DIR) + "/training-small.yaml";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("caremesh_forgery_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& n) const { return path / n; }
+struct TempDir : cm::test::TempDir {
+  TempDir() : cm::test::TempDir("caremesh_forgery") {}
 };
 
 // An interrupted run of training-small: 60 days, stopped after day 30.

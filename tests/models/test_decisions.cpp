@@ -14,6 +14,7 @@
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
+#include "tests/support/run.hpp"
 
 namespace cm::care {
 namespace {
@@ -56,11 +57,7 @@ explicit_ties: [{a: A, b: B, level: )" +
 }
 
 Simulation run_text(const std::string& text, std::uint64_t seed = 3) {
-  const Scenario sc = load_scenario_text(text, "test.yaml");
-  Simulation sim(sc, seed);
-  with_threads(2, [&] { sim.run(sc.horizon_days); });
-  sim.finish();
-  return sim;
+  return test::run_scenario_text(text, seed);
 }
 
 // A service's measure; a mean over no served need (null) counts as never: +infinity.

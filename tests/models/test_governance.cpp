@@ -10,6 +10,7 @@
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
+#include "tests/support/run.hpp"
 
 namespace cm::care {
 namespace {
@@ -19,10 +20,7 @@ std::string scenario(const char* name) {
 }
 
 Simulation run(const Scenario& sc, std::uint64_t seed, int days = -1) {
-  Simulation sim(sc, seed);
-  with_threads(2, [&] { sim.run(days < 0 ? sc.horizon_days : days); });
-  sim.finish();
-  return sim;
+  return test::run_scenario(sc, seed, days);
 }
 
 double metric(const Simulation& sim, const std::string& path) {
@@ -72,8 +70,7 @@ tie_policy: {initial_level: )" +
 }
 
 Simulation run_text(const std::string& text, std::uint64_t seed = 3) {
-  const Scenario sc = load_scenario_text(text, "test.yaml");
-  return run(sc, seed);
+  return test::run_scenario_text(text, seed);
 }
 
 TEST(SharedGovernance, EachMembersOverheadGrowsWithTheNumberOfMembers) {

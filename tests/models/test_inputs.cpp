@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/support/cli.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using cm::test::read_text;
@@ -53,20 +54,8 @@ Timed run_with_deadline(const std::vector<std::string>& args, const fs::path& di
   return t;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("caremesh_inputs_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& n) const { return path / n; }
+struct TempDir : cm::test::TempDir {
+  TempDir() : cm::test::TempDir("caremesh_inputs") {}
 };
 
 void expect_refused(const Timed& t, const std::string& file, const std::string& why) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tests/support/cli.hpp"
+#include "tests/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using cm::test::CliResult;
@@ -22,20 +23,8 @@ namespace {
 const std::string kSmall = std::string(CAREMESH_SCENARIO_DIR) + "/training-small.yaml";
 const std::string kBusy = "in use by another caremesh process";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = fs::temp_directory_path() /
-           ("caremesh_outdir_" + std::to_string(::getpid()) + "_" + info->name());
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& n) const { return path / n; }
+struct TempDir : cm::test::TempDir {
+  TempDir() : cm::test::TempDir("caremesh_outdir") {}
 };
 
 std::map<std::string, std::string> files_of(const fs::path& d) {

@@ -213,6 +213,8 @@ std::vector<std::uint32_t> layout() {
           static_cast<std::uint32_t>(sizeof(OutcomeTally)),
           static_cast<std::uint32_t>(sizeof(ServiceTally)),
           static_cast<std::uint32_t>(sizeof(ClientNote)),
+          static_cast<std::uint32_t>(sizeof(MonitorTally)),
+          static_cast<std::uint32_t>(sizeof(MonitorRow)),
           static_cast<std::uint32_t>(kMaxNeeds),
           static_cast<std::uint32_t>(kLevels),
           static_cast<std::uint32_t>(kNeedStates)};
@@ -385,6 +387,8 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.value(n.debt);
     io.value(n.routed);
     io.value(n.follow_ups);
+    io.records(n.tally);
+    io.value(n.reports);
   });
   if constexpr (IO::reading) {
     std::vector<Tie> ties;
@@ -438,6 +442,7 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
   io.records(sim.outreach_boost_);
   io.records(sim.self_help_boost_);
   io.records(sim.tie_history_);
+  io.records(sim.monitoring_rows_);
 }
 
 // The lengths the scenario fixes, taken from a fresh Simulation before the state is laid over
@@ -445,6 +450,7 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
 struct Checkpoint::Shape {
   std::vector<std::vector<std::size_t>> org_lists;  // per organization, its per-service lists
   std::size_t district_lists = 0, outreach = 0, self_help = 0;
+  std::vector<std::size_t> tallies;  // per network: members its monitoring tallies
 };
 
 std::vector<std::size_t> Checkpoint::org_list_sizes(const OrgState& o) {
@@ -459,6 +465,7 @@ Checkpoint::Shape Checkpoint::shape_of(const Simulation& sim) {
   s.district_lists = sim.scenario().districts.size();
   s.outreach = sim.outreach_boost_.size();
   s.self_help = sim.self_help_boost_.size();
+  for (const NetworkState& n : sim.nets_) s.tallies.push_back(n.tally.size());
   return s;
 }
 
@@ -529,6 +536,11 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
   for (const NetworkState& net : sim.nets_)
     for (const ConferenceRequest& r : net.waiting)
       if (r.org < 0 || r.org >= n_orgs) bad("a conference request's organization");
+  for (std::size_t k = 0; k < sim.nets_.size(); ++k)
+    if (sim.nets_[k].tally.size() != fresh.tallies[k]) bad("a network's monitoring tally");
+  for (const MonitorRow& r : sim.monitoring_rows_)
+    if (r.network < 0 || r.network >= n_nets || r.org < 0 || r.org >= n_orgs)
+      bad("a monitoring report's row");
   for (std::size_t i = 0; i < sim.ties_.size(); ++i) {
     const Tie& t = sim.ties_[i];
     if (!level_ok(t.level) || !level_ok(t.floor) || !level_ok(t.ceiling)) bad("a tie's level");

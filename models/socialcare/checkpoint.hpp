@@ -51,8 +51,9 @@ inline constexpr const char* kIncompleteFile = "INCOMPLETE";
 // and removed with it when the run completes. Part of the key of the checkpoint's digest, so a
 // checkpoint resumes only in the directory that wrote it.
 inline constexpr const char* kKeyFile = ".caremesh.key";
-// 7: the authenticated digest (6: the networks' debt, routed and follow-ups).
-inline constexpr std::uint32_t kCheckpointFormat = 7;
+// 8: the networks' monitoring (7: the authenticated digest; 6: the networks' debt, routed and
+// follow-ups).
+inline constexpr std::uint32_t kCheckpointFormat = 8;
 // The largest checkpoint read (checked before reading): a run's state is bounded by the memory
 // limit (8 GiB by default), and its checkpoint is smaller than its state.
 inline constexpr std::uint64_t kMaxCheckpointBytes = 64ull << 30;

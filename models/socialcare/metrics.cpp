@@ -167,6 +167,9 @@ nlohmann::ordered_json network_evaluation(const Simulation& sim) {
   y["referral_reciprocity"] = number(ratio(mutual, flow));
   y["agreement_compliance"] = number(ratio(honoured, honoured + breached));
   y["agreements_signed"] = acts;
+  double reports = 0;
+  for (const NetworkState& net : sim.networks()) reports += dbl(net.reports);
+  y["monitoring_reports"] = reports;
   y["coordination_hours_per_joint_case"] = number(ratio(collab, joint));
   y["benefit_hours_per_tie"] =
       number(ratio(sc.ties.benefit_hours_per_joint_case * joint, mean_ties));

@@ -3,7 +3,9 @@
 // case conferences for multi-need clients out of the coordinator's limited hours, first come
 // first served by priority; when those hours run out, clients wait — the administrative
 // bottleneck of Bitterman & Koliba (2020). A shared (participant-governed) network has no
-// coordinator: members pay for conferences out of their own intake hours.
+// coordinator: members pay for conferences out of their own intake hours. A coordinator may run
+// the network's monitoring (default: NAO): a periodic report on how each member treated the
+// clients referred to it, which every member reads (docs/model.md "Network monitoring").
 #pragma once
 
 #include <cstdint>
@@ -26,12 +28,34 @@ struct ConferenceRequest {
   }
 };
 
+// What a network's monitoring counts of one member since its last report: the outcomes of the
+// clients other members referred to it (MODEL.md §12: what trust remembers).
+struct MonitorTally {
+  std::uint32_t joint = 0;     // started within the standard
+  std::uint32_t late = 0;      // waited past the standard in its queue
+  std::uint32_t dropouts = 0;  // gave up in its queue
+  std::uint32_t no_shows = 0;  // never arrived
+  std::uint32_t breaches = 0;  // waited past an agreement's guaranteed access time
+  std::uint32_t outcomes() const { return joint + late + dropouts + no_shows + breaches; }
+};
+
+// One member's line of a monitoring report (network_monitoring.csv).
+struct MonitorRow {
+  std::int32_t tick;
+  std::int32_t network;
+  std::int32_t org;
+  MonitorTally tally;
+  float record;  // the trust the tally would teach (TieDef's gains and losses), NaN if none
+};
+
 struct NetworkState {
   double hours_per_day = 0;                // coordinator hours for conferences
   std::vector<ConferenceRequest> waiting;  // conferences not yet held
   std::int64_t conferences = 0;
   double debt = 0;  // coordinator hours owed for yesterday's routing and follow-ups
   std::int64_t routed = 0, follow_ups = 0;  // referrals the coordinator routed, followed up
+  std::vector<MonitorTally> tally;          // monitoring: per member, since the last report
+  std::int64_t reports = 0;                 // monitoring reports made
 };
 
 }  // namespace cm::care

@@ -1,5 +1,6 @@
 #include "models/socialcare/outputs.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
@@ -11,9 +12,10 @@ namespace cm::care {
 namespace fs = std::filesystem;
 
 namespace {
-const char* const kResultFiles[] = {
-    "summary.json", "timeseries.csv", "network.csv",     "tie_changes.csv", "organizations.csv",
-    "clients.csv",  "steering.csv",   "network.graphml", "network.gexf",    "report.html"};
+const char* const kResultFiles[] = {"summary.json",    "timeseries.csv",        "network.csv",
+                                    "tie_changes.csv", "organizations.csv",     "clients.csv",
+                                    "steering.csv",    "network.graphml",       "network.gexf",
+                                    "report.html",     "network_monitoring.csv"};
 
 std::string hex(std::uint64_t v) {
   char buf[17];
@@ -82,6 +84,26 @@ void write_steering(const fs::path& file, const Simulation& sim) {
   for (const SteeringRow& r : sim.steering_rows()) {
     csv.field(r.authority).field(r.cycle).field(r.tick).field(r.phase).field(r.decision);
     csv.field(r.district).field(r.subject).field(r.value);
+    csv.end_row();
+  }
+  csv.write(file);
+}
+
+// The networks' monitoring reports: per report, per member, what became of the clients other
+// members referred to it since the last report, and the trust that record teaches.
+void write_network_monitoring(const fs::path& file, const Simulation& sim) {
+  const Scenario& sc = sim.scenario();
+  CsvWriter csv({"tick", "network", "org", "name", "joint_cases", "late", "dropouts", "no_shows",
+                 "breaches", "record"});
+  for (const MonitorRow& r : sim.monitoring_rows()) {
+    csv.field(r.tick).field(sc.networks[r.network].name).field(r.org);
+    csv.field(sc.organizations[r.org].name);
+    csv.field(r.tally.joint).field(r.tally.late).field(r.tally.dropouts).field(r.tally.no_shows);
+    csv.field(r.tally.breaches);
+    if (std::isnan(r.record))
+      csv.field(std::string_view());
+    else
+      csv.field(static_cast<double>(r.record));
     csv.end_row();
   }
   csv.write(file);
@@ -236,6 +258,9 @@ void write_run(const fs::path& dir, const Simulation& sim, const nlohmann::order
   write_network(dir / "network.csv", sim);
   write_tie_changes(dir / "tie_changes.csv", sim);
   if (!sim.scenario().authorities.empty()) write_steering(dir / "steering.csv", sim);
+  bool monitored = false;
+  for (const NetworkState& n : sim.networks()) monitored = monitored || !n.tally.empty();
+  if (monitored) write_network_monitoring(dir / "network_monitoring.csv", sim);
   write_organizations(dir / "organizations.csv", sim);
   if (info.client_records) write_clients(dir / "clients.csv", sim);
   write_file_atomically(dir / "summary.json", run_summary(sim, metrics, info).dump(2) + "\n");

@@ -12,10 +12,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kRunFiles[] = {"summary.json",    "timeseries.csv",    "network.csv",
-                                 "tie_changes.csv", "organizations.csv", "clients.csv",
-                                 "steering.csv",    "network.graphml",   "network.gexf",
-                                 "checkpoint.bin",  "INCOMPLETE",        ".caremesh.key"};
+const char* const kRunFiles[] = {"summary.json",          "timeseries.csv",    "network.csv",
+                                 "tie_changes.csv",       "organizations.csv", "clients.csv",
+                                 "steering.csv",          "network.graphml",   "network.gexf",
+                                 "checkpoint.bin",        "INCOMPLETE",        ".caremesh.key",
+                                 "network_monitoring.csv"};
 const char* const kCompareFiles[] = {"comparison.json"};
 const char* const kSweepFiles[] = {"sweep.json", "points.csv"};
 // Files of either experiment kind, and those report and export write from any result.

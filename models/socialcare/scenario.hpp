@@ -188,6 +188,14 @@ struct NetworkDef {
   bool follow_up = false;
   double follow_up_success = 0.8;
   double follow_up_hours = 0.25;
+  // the coordinator runs the network's monitoring (default: nao only): every
+  // monitoring_interval_days it reports how each member treated the clients members referred to
+  // it, each member's figures costing monitoring_hours_per_member of its hours; members' trust in
+  // each other moves monitoring_weight of the way toward the trust those records would teach
+  bool monitoring = false;
+  int monitoring_interval_days = 30;
+  double monitoring_hours_per_member = 0.5;
+  double monitoring_weight = 0.25;
 };
 
 struct TiePolicy {

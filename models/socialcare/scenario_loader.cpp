@@ -630,6 +630,14 @@ class Reader {
       net.follow_up_hours = x.number("follow_up_hours", net.follow_up_hours, 0.0, 24.0);
       if (net.governance == Governance::shared && net.follow_up)
         x.error_at("follow_up", "a shared network has no coordinator to follow referrals up");
+      net.monitoring = x.boolean("monitoring", net.governance == Governance::nao);
+      net.monitoring_interval_days = static_cast<int>(
+          x.integer("monitoring_interval_days", net.monitoring_interval_days, 1, 3650));
+      net.monitoring_hours_per_member =
+          x.number("monitoring_hours_per_member", net.monitoring_hours_per_member, 0.0, 24.0);
+      net.monitoring_weight = x.number("monitoring_weight", net.monitoring_weight, 0.0, 1.0);
+      if (net.governance == Governance::shared && net.monitoring)
+        x.error_at("monitoring", "a shared network has no coordinator to run its monitoring");
       if (net.governance != Governance::shared && !c.present())
         x.error_at("governance", "governance \"" + g +
                                      "\" needs a \"coordinator\" (the lead organization or NAO)");

@@ -88,6 +88,7 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   orgs_.resize(n_orgs);
   nets_.resize(sc_.networks.size());
   routing_net_.assign(n_orgs, -1);
+  monitored_in_.assign(n_orgs, {});
   for (std::size_t k = 0; k < sc_.networks.size(); ++k) {
     const NetworkDef& net = sc_.networks[k];
     if (net.coordinator < 0) {
@@ -103,6 +104,12 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
         if (routing_net_[m] < 0) routing_net_[m] = static_cast<std::int32_t>(k);
     nets_[k].hours_per_day = net.coordinator_hours_per_day;
     orgs_[net.coordinator].coordination_hours += net.coordinator_hours_per_day;
+    if (net.monitoring && net.coordinator_hours_per_day > 0) {
+      nets_[k].tally.resize(net.members.size());
+      for (std::size_t i = 0; i < net.members.size(); ++i)
+        monitored_in_[net.members[i]].emplace_back(static_cast<std::int32_t>(k),
+                                                   static_cast<std::uint32_t>(i));
+    }
     for (int m : net.members)
       if (orgs_[m].network < 0) orgs_[m].network = static_cast<std::int32_t>(k);
   }
@@ -661,7 +668,7 @@ void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>&
     }
     if (m.type == Msg::tie_failure) {
       const std::int32_t t = ties_.find(m.org, m.from_org);
-      if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), m.tie_kind});
+      if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), m.tie_kind, m.from_org});
       if (m.tie_kind == TieEventKind::dropout) ++orgs_[m.from_org].referred_dropouts;
       continue;
     }
@@ -737,7 +744,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
           if (t >= 0)
             out.tie_events.push_back(
                 {static_cast<std::uint32_t>(t),
-                 m.from_org < o ? TieEventKind::referred_by_a : TieEventKind::referred_by_b});
+                 m.from_org < o ? TieEventKind::referred_by_a : TieEventKind::referred_by_b, o});
         }
         if (m.priority & 1) {  // under an agreement
           ++org.agreement_referrals;
@@ -1075,14 +1082,16 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
         q.flags |= queue_flag::late_noted;
         ++org.referred_late;
         const std::int32_t t = ties_.find(n.from_org, o);
-        if (t >= 0) out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::late});
+        if (t >= 0)
+          out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::late, o});
       }
       if (agreement && !(q.flags & queue_flag::breach_noted) &&
           waited > dec.agreement_access_days) {
         q.flags |= queue_flag::breach_noted;
         ++org.agreements_breached;
         const std::int32_t t = ties_.find(n.from_org, o);
-        if (t >= 0) out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::breach});
+        if (t >= 0)
+          out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::breach, o});
       }
       q.priority = discipline == QueueDiscipline::fifo ? 0 : base_priority(n);
       if (agreement && reserved_free > 0) referred.push_back(i);
@@ -1324,7 +1333,7 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
       for (std::size_t k = before; k < events.size(); ++k) {
         const std::int32_t t = ties_.find(o, staff_.helpers[events[k].other].org);
         if (t >= 0) {
-          tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case});
+          tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case, -1});
           if (comm_ != nullptr) tie_keys_.push_back(key);
         }
       }
@@ -1454,7 +1463,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
                 if (ev.type == Event::service_start)
                   out.push_back(
                       {c.id,
-                       {0, TieEventKind::joint_case},
+                       {0, TieEventKind::joint_case, -1},
                        {c.id, ev.need, ev.aux, needs_of(c)[ev.need].service,
                         static_cast<bool>(ev.flags & need_flag::reserved), ev.other, ev.org}});
                 continue;
@@ -1566,7 +1575,7 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
         // late start was noted as late when it passed the standard, and earns nothing).
         const std::int32_t t = ties_.find(n.from_org, home);
         if (t >= 0 && waited <= sc_.standards.max_days_to_service)
-          out.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case});
+          out.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case, home});
         n.from_org = -1;
       }
       break;
@@ -1613,6 +1622,97 @@ void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
       for (const std::int32_t o : {ties_[i].a, ties_[i].b})
         if (comm_ == nullptr || owns_org(o))
           orgs_[o].conference_debt += sc_.ties.agreement_act_hours;
+  }
+  network_monitoring(tie_events);
+}
+
+namespace {
+// The trust a referrer would settle at if it sent the tallied clients itself: the fixed point of
+// TieTable::step's updates over that mix of outcomes (gain x (1 - T) per joint case = the
+// losses x T per failure), NaN without outcomes.
+double taught_trust(const MonitorTally& m, const TieDef& def) {
+  const double gain = def.trust_gain * m.joint;
+  const double loss = def.trust_loss_late * m.late + def.trust_loss_dropout * m.dropouts +
+                      def.trust_loss * m.no_shows + def.trust_loss_breach * m.breaches;
+  return gain + loss > 0 ? gain / (gain + loss) : std::numeric_limits<double>::quiet_NaN();
+}
+}  // namespace
+
+// The network's monitoring (docs/model.md "Network monitoring"): the coordinator tallies, for
+// each member, what became of the clients other members referred to it; every
+// monitoring_interval_days it reports the tallies to all members, at monitoring_hours_per_member
+// of its hours per member. Each tie between two members (level >= 1) then moves
+// monitoring_weight of the way from its trust toward the trust the two members' records would
+// teach (their tallies pooled), so a member learns from the network's experience of a partner,
+// not only from its own. Ties and their events are every process's, so every process makes the
+// same report; the coordinator's process pays its hours.
+void Simulation::network_monitoring(const std::vector<TieEvent>& tie_events) {
+  bool any = false;
+  for (const NetworkState& net : nets_) any = any || !net.tally.empty();
+  if (!any) return;
+  for (const TieEvent& e : tie_events) {
+    if (e.at < 0 || monitored_in_[e.at].empty()) continue;
+    const Tie& t = ties_[e.tie];
+    const std::int32_t from = t.a == e.at ? t.b : t.a;
+    for (const auto& [k, place] : monitored_in_[e.at]) {
+      const std::vector<int>& members = sc_.networks[k].members;
+      if (!std::binary_search(members.begin(), members.end(), from)) continue;
+      MonitorTally& m = nets_[k].tally[place];
+      switch (e.kind) {
+        case TieEventKind::joint_case:
+          ++m.joint;
+          break;
+        case TieEventKind::late:
+          ++m.late;
+          break;
+        case TieEventKind::dropout:
+          ++m.dropouts;
+          break;
+        case TieEventKind::no_show:
+          ++m.no_shows;
+          break;
+        case TieEventKind::breach:
+          ++m.breaches;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+  for (std::size_t k = 0; k < nets_.size(); ++k) {
+    NetworkState& st = nets_[k];
+    const NetworkDef& def = sc_.networks[k];
+    if (st.tally.empty() || (tick_ + 1) % def.monitoring_interval_days != 0) continue;
+    ++st.reports;
+    if (comm_ == nullptr || owns_org(def.coordinator))
+      st.debt += def.monitoring_hours_per_member * static_cast<double>(def.members.size());
+    const auto ticks = static_cast<std::int32_t>(tick_);
+    for (std::size_t i = 0; i < def.members.size(); ++i)
+      monitoring_rows_.push_back({ticks, static_cast<std::int32_t>(k), def.members[i], st.tally[i],
+                                  static_cast<float>(taught_trust(st.tally[i], sc_.ties))});
+    if (def.monitoring_weight > 0) {
+      for (std::size_t i = 0; i < def.members.size(); ++i)
+        for (const auto& [p, ti] : ties_.of(def.members[i])) {
+          if (p <= def.members[i]) continue;  // each pair once, from its lower member
+          const auto it = std::lower_bound(def.members.begin(), def.members.end(), p);
+          if (it == def.members.end() || *it != p) continue;
+          Tie& t = ties_[ti];
+          if (t.level < 1) continue;
+          MonitorTally both = st.tally[i];
+          const MonitorTally& other = st.tally[static_cast<std::size_t>(it - def.members.begin())];
+          both.joint += other.joint;
+          both.late += other.late;
+          both.dropouts += other.dropouts;
+          both.no_shows += other.no_shows;
+          both.breaches += other.breaches;
+          const double target = taught_trust(both, sc_.ties);
+          if (std::isnan(target)) continue;
+          const double trust = t.trust;
+          t.trust = static_cast<float>(
+              std::clamp(trust + def.monitoring_weight * (target - trust), 0.0, 1.0));
+        }
+    }
+    std::fill(st.tally.begin(), st.tally.end(), MonitorTally{});
   }
 }
 
@@ -2494,6 +2594,23 @@ std::uint64_t Simulation::state_hash() const {
     h.add(c.from);
     h.add(c.to);
     h.add(c.reason);
+  }
+  const auto hash_tally = [&h](const MonitorTally& m) {
+    h.add(m.joint);
+    h.add(m.late);
+    h.add(m.dropouts);
+    h.add(m.no_shows);
+    h.add(m.breaches);
+  };
+  for (const NetworkState& n : nets_) {
+    for (const MonitorTally& m : n.tally) hash_tally(m);
+    h.add(n.reports);
+  }
+  for (const MonitorRow& r : monitoring_rows_) {
+    h.add(r.tick);
+    h.add(r.network);
+    h.add(r.org);
+    hash_tally(r.tally);
   }
   if (!final_sizes_.empty()) {
     for (std::int64_t n : final_sizes_) h.add(static_cast<std::size_t>(n));

@@ -120,6 +120,8 @@ class Simulation {
   const std::vector<std::int8_t>& initial_tie_levels() const { return initial_levels_; }
   const std::vector<TieChange>& tie_history() const { return tie_history_; }
   const std::vector<SteeringRow>& steering_rows() const { return steering_rows_; }
+  // The networks' monitoring reports, a row per member per report, in (day, network) order.
+  const std::vector<MonitorRow>& monitoring_rows() const { return monitoring_rows_; }
   const std::vector<AuthorityState>& authorities() const { return authorities_; }
   std::size_t active_clients() const { return active_.size(); }  // this process's
   // Needs waiting now in the organization's queues (after finish(), in a partitioned run too).
@@ -283,6 +285,7 @@ class Simulation {
   void apply_event(Client& c, Need& n, const Event& ev, std::vector<TieEvent>& out,
                    std::atomic<std::int64_t>& started, std::atomic<std::int64_t>& wait_days);
   void phase_ties(std::vector<TieEvent>& tie_events);
+  void network_monitoring(const std::vector<TieEvent>& tie_events);
   void phase_staff();
   void drop_departed_partners(Helper& h) const;
   void recount_personal_ties();
@@ -338,6 +341,9 @@ class Simulation {
   std::vector<std::vector<std::int32_t>> district_waiting_;   // per day (empty: not diagnosed)
   std::vector<double> outreach_boost_, self_help_boost_;      // per district
   std::vector<TieChange> tie_history_;
+  std::vector<MonitorRow> monitoring_rows_;
+  // Per organization: (network, place among its members) of the networks that monitor it.
+  std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> monitored_in_;
   // The day's scratch lists, kept from day to day so that a day allocates little.
   std::vector<OrgOutput> org_outputs_;  // phase_organizations' per-organization output
   std::vector<Event> events_;

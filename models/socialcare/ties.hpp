@@ -84,6 +84,9 @@ const char* to_string(TieChangeReason r);
 struct TieEvent {
   std::uint32_t tie;
   TieEventKind kind;
+  // The organization whose treatment of a referred client the event reports (the one it was
+  // referred to), -1 when none (pooling); a network's monitoring reads it.
+  std::int32_t at;
 };
 
 // All ties that can exist: pairs of organizations sharing territory (Scenario::territory_ties)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/parallel.hpp"
+#include "engine/yaml_reader.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
@@ -120,6 +121,70 @@ TEST(Nao, FollowUpRaisesReferralCompletion) {
   EXPECT_GT(followed, 0);
   EXPECT_EQ(none, 0);
   EXPECT_GT(with, without + 0.05) << "with " << with << ", without " << without;
+}
+
+// The NAO's monitoring: a monthly report on how each member treated the clients other members
+// referred to it. B and C receive A's clients but never refer to each other; their tie learns
+// nothing of its own and only decays, unless the report tells each how the other treated A's
+// clients. With the scenario's trust losses restored, understaffed partners (one helper each:
+// clients wait past the standard) are reported as such and trusted less than well-staffed ones.
+std::string monitored_town(bool monitoring, int helpers) {
+  std::string text = town(
+      "networks: [{name: N, members: [A, B, C], governance: nao, coordinator: A, "
+      "coordinator_hours_per_day: 8, coordinator_routing: false, follow_up: false, monitoring: " +
+          std::string(monitoring ? "true" : "false") + "}]\n",
+      helpers, helpers, 1);
+  const std::string losses =
+      "ties: {trust_loss: 0, trust_loss_late: 0, trust_loss_dropout: 0, trust_loss_breach: 0}";
+  text.replace(text.find(losses), losses.size(), "ties: {}");
+  return text;
+}
+
+float tie_trust(const Simulation& sim, int a, int b) {
+  return sim.ties()[static_cast<std::size_t>(sim.ties().find(a, b))].trust;
+}
+
+TEST(Nao, MonitoringTellsMembersHowEachPartnerTreatedTheNetworksClients) {
+  const Simulation off = run_text(monitored_town(false, 4));
+  const Simulation good = run_text(monitored_town(true, 4));
+  const Simulation poor = run_text(monitored_town(true, 1));
+  EXPECT_EQ(off.networks()[0].reports, 0);
+  EXPECT_TRUE(off.monitoring_rows().empty());
+  EXPECT_EQ(good.networks()[0].reports, 10);  // every 30 days of 300
+  // Without the report the B-C tie (no referrals of its own) only decays from its start.
+  EXPECT_LT(tie_trust(off, 1, 2), 0.1f);
+  EXPECT_GT(tie_trust(good, 1, 2), tie_trust(off, 1, 2) + 0.3f);
+  EXPECT_LT(tie_trust(poor, 1, 2), tie_trust(good, 1, 2) - 0.2f)
+      << "poor " << tie_trust(poor, 1, 2) << ", good " << tie_trust(good, 1, 2);
+  // The report counts exactly what the A-B tie saw: every referral to B comes from A.
+  std::uint64_t joint = 0, late = 0;
+  for (const MonitorRow& r : poor.monitoring_rows())
+    if (r.org == 1) {
+      joint += r.tally.joint;
+      late += r.tally.late;
+    }
+  EXPECT_EQ(joint, poor.ties()[static_cast<std::size_t>(poor.ties().find(0, 1))].joint_total);
+  EXPECT_GT(late, 0u);
+  EXPECT_EQ(metric(good, "network_evaluation.monitoring_reports"), 10.0);
+}
+
+TEST(Nao, MonitoringIsTheNaosByDefaultAndNeedsACoordinator) {
+  const auto monitors = [](const std::string& net) {
+    return load_scenario_text(town("networks: [" + net + "]\n"), "t.yaml").networks[0].monitoring;
+  };
+  EXPECT_TRUE(monitors("{name: N, members: [A, B], governance: nao, coordinator: A}"));
+  EXPECT_FALSE(
+      monitors("{name: N, members: [A, B], governance: lead_organization, coordinator: A}"));
+  EXPECT_TRUE(
+      monitors("{name: N, members: [A, B], governance: lead_organization, coordinator: A, "
+               "monitoring: true}"));
+  try {
+    monitors("{name: N, members: [A, B], governance: shared, monitoring: true}");
+    FAIL() << "a shared network ran monitoring";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.yaml:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("monitoring"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Animation, StrengthensTheTiesOfMembersWhoShareClients) {

@@ -209,7 +209,7 @@ TEST(TieDynamics, TrustFromJointCasesLiftsAndInactivityLowersLevels) {
   t.level = 1;
   t.trust = 0.1f;
   t.ceiling = 5;
-  std::vector<TieEvent> success(20, TieEvent{0, TieEventKind::joint_case});
+  std::vector<TieEvent> success(20, TieEvent{0, TieEventKind::joint_case, -1});
   TieTable::step(t, def, dec, success.data(), success.size(), true, true, 1.0);
   EXPECT_GT(t.trust, 0.6f);
   EXPECT_EQ(t.level, 2);  // one level per review
@@ -235,7 +235,7 @@ TEST(TieDynamics, FailedReferralsCostTrust) {
   Tie t;
   t.level = 3;
   t.trust = 0.5f;
-  std::vector<TieEvent> fail(5, TieEvent{0, TieEventKind::no_show});
+  std::vector<TieEvent> fail(5, TieEvent{0, TieEventKind::no_show, -1});
   TieTable::step(t, def, dec, fail.data(), fail.size(), false, true, 1.0);
   EXPECT_NEAR(t.trust, 0.5 * std::pow(1 - def.trust_loss, 5), 1e-6);
 }

@@ -8,10 +8,9 @@ find_package(CLI11 QUIET CONFIG)
 find_package(SQLite3 REQUIRED)
 find_package(ICU REQUIRED COMPONENTS uc)  # Unicode normalization of scenario names (NFC)
 find_package(Threads REQUIRED)
-# Debian's cpp-httplib is a compiled library with pkg-config metadata only.
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
-# Nettle (nettle-dev): SHA-256 and HMAC-SHA-256 for the checkpoints' authenticated digest.
+# Nettle (nettle-dev): SHA-256 (the results store's content digest) and HMAC-SHA-256 (the
+# checkpoints' authenticated digest).
 pkg_check_modules(NETTLE REQUIRED IMPORTED_TARGET nettle)
 
 find_path(RANDOM123_INCLUDE_DIR Random123/philox.h REQUIRED)

@@ -1,5 +1,6 @@
 #include "engine/results_store.hpp"
 
+#include <nettle/sha2.h>
 #include <sqlite3.h>
 
 #include <array>
@@ -227,96 +228,28 @@ std::string iso_utc(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-// ---------------------------------------------------------------------------------------------
-// SHA-256 (FIPS 180-4).
+// SHA-256 (Nettle).
 
 class Sha256 {
  public:
+  Sha256() { sha256_init(&ctx_); }
   void update(std::string_view data) {
-    total_ += data.size();
-    for (char c : data) {
-      buf_[len_++] = static_cast<unsigned char>(c);
-      if (len_ == 64) {
-        block(buf_.data());
-        len_ = 0;
-      }
-    }
+    sha256_update(&ctx_, data.size(), reinterpret_cast<const std::uint8_t*>(data.data()));
   }
-
   std::string hex_digest() {
-    const std::uint64_t bits = total_ * 8;
-    buf_[len_++] = 0x80;
-    if (len_ > 56) {
-      while (len_ < 64) buf_[len_++] = 0;
-      block(buf_.data());
-      len_ = 0;
-    }
-    while (len_ < 56) buf_[len_++] = 0;
-    for (int i = 7; i >= 0; --i) buf_[len_++] = static_cast<unsigned char>(bits >> (8 * i));
-    block(buf_.data());
+    std::array<std::uint8_t, SHA256_DIGEST_SIZE> d{};
+    sha256_digest(&ctx_, d.size(), d.data());
     static const char* kHex = "0123456789abcdef";
     std::string out;
-    for (std::uint32_t v : h_)
-      for (int i = 28; i >= 0; i -= 4) out += kHex[(v >> i) & 0xF];
+    for (std::uint8_t b : d) {
+      out += kHex[b >> 4];
+      out += kHex[b & 0xF];
+    }
     return out;
   }
 
  private:
-  void block(const unsigned char* p) {
-    static constexpr std::array<std::uint32_t, 64> k = {
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-        0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-        0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-        0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-        0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-        0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-        0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-        0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-        0xc67178f2};
-    std::array<std::uint32_t, 64> w{};
-    for (int i = 0; i < 16; ++i)
-      w[i] = (std::uint32_t{p[4 * i]} << 24) | (std::uint32_t{p[4 * i + 1]} << 16) |
-             (std::uint32_t{p[4 * i + 2]} << 8) | std::uint32_t{p[4 * i + 3]};
-    for (int i = 16; i < 64; ++i) {
-      const std::uint32_t s0 =
-          std::rotr(w[i - 15], 7) ^ std::rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-      const std::uint32_t s1 = std::rotr(w[i - 2], 17) ^ std::rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6],
-                  h = h_[7];
-    for (int i = 0; i < 64; ++i) {
-      const std::uint32_t s1 = std::rotr(e, 6) ^ std::rotr(e, 11) ^ std::rotr(e, 25);
-      const std::uint32_t ch = (e & f) ^ (~e & g);
-      const std::uint32_t t1 = h + s1 + ch + k[i] + w[i];
-      const std::uint32_t s0 = std::rotr(a, 2) ^ std::rotr(a, 13) ^ std::rotr(a, 22);
-      const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-      const std::uint32_t t2 = s0 + maj;
-      h = g;
-      g = f;
-      f = e;
-      e = d + t1;
-      d = c;
-      c = b;
-      b = a;
-      a = t1 + t2;
-    }
-    h_[0] += a;
-    h_[1] += b;
-    h_[2] += c;
-    h_[3] += d;
-    h_[4] += e;
-    h_[5] += f;
-    h_[6] += g;
-    h_[7] += h;
-  }
-
-  std::array<std::uint32_t, 8> h_ = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                     0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-  std::array<unsigned char, 64> buf_{};
-  std::size_t len_ = 0;
-  std::uint64_t total_ = 0;
+  sha256_ctx ctx_;
 };
 
 // Feeds self-delimiting fields to a hash so that no two different contents hash the same text.

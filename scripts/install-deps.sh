@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libeigen3-dev libboost-random-dev libboost-dev
   libtbb-dev libyaml-cpp-dev librandom123-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev libicu-dev
-  libgtest-dev libbenchmark-dev libcpp-httplib-dev nettle-dev libxml2-utils chromium clang
+  libgtest-dev libbenchmark-dev nettle-dev libxml2-utils chromium clang
   libclang-rt-14-dev libopenmpi-dev openmpi-bin)
 # node and npm run the browser tests; Debian's packages unless the machine already has them
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -57,15 +57,18 @@ struct ServiceType {
   bool innovative = false;  // a new form of service: delivered only by contract-funded helpers
 };
 
+// A client kind's defaults are those of PopulationDef::kinds (one place, per kind).
 struct ClientKindDef {
-  double share = 1.0;             // relative share of arising clients of this kind
-  double mean_extra_needs = 0.5;  // mean number of needs beyond the first (Poisson)
-  double self_help_mean = 0.3;    // mean self- and mutual-help capacity, 0..1 (Beta)
+  double share = 0;             // relative share of arising clients of this kind
+  double mean_extra_needs = 0;  // mean number of needs beyond the first (Poisson)
+  double self_help_mean = 0;    // mean self- and mutual-help capacity, 0..1 (Beta)
 };
 
 struct PopulationDef {
   double annual_incidence = 0.034;           // clients arising per resident per year
-  std::array<ClientKindDef, 3> kinds{};      // person, family, community
+  // person, family, community: shares, extra needs and self-help (docs/model.md "Sources")
+  std::array<ClientKindDef, 3> kinds{
+      {{0.6, 0.3, 0.3}, {0.35, 0.8, 0.3}, {0.05, 1.2, 0.5}}};
   int max_needs = 4;                         // cap on needs per client (<= kMaxNeeds)
   double self_help_concentration = 4.0;      // Beta concentration (alpha+beta) of self-help
   double self_help_rate = 0.01;              // daily chance that full self-help meets a light need

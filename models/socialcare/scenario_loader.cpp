@@ -296,9 +296,6 @@ class Reader {
   }
 
   void read_population(const Node& n, PopulationDef& p) {
-    p.kinds[0] = {0.6, 0.3, 0.3};
-    p.kinds[1] = {0.35, 0.8, 0.3};
-    p.kinds[2] = {0.05, 1.2, 0.5};
     if (!n.present()) return;
     p.annual_incidence = n.number("annual_incidence", p.annual_incidence, 0.0, 10.0);
     if (n.has("kinds")) {

@@ -65,10 +65,9 @@ struct ClientKindDef {
 };
 
 struct PopulationDef {
-  double annual_incidence = 0.034;           // clients arising per resident per year
+  double annual_incidence = 0.034;  // clients arising per resident per year
   // person, family, community: shares, extra needs and self-help (docs/model.md "Sources")
-  std::array<ClientKindDef, 3> kinds{
-      {{0.6, 0.3, 0.3}, {0.35, 0.8, 0.3}, {0.05, 1.2, 0.5}}};
+  std::array<ClientKindDef, 3> kinds{{{0.6, 0.3, 0.3}, {0.35, 0.8, 0.3}, {0.05, 1.2, 0.5}}};
   int max_needs = 4;                         // cap on needs per client (<= kMaxNeeds)
   double self_help_concentration = 4.0;      // Beta concentration (alpha+beta) of self-help
   double self_help_rate = 0.01;              // daily chance that full self-help meets a light need

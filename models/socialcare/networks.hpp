@@ -5,7 +5,8 @@
 // bottleneck of Bitterman & Koliba (2020). A shared (participant-governed) network has no
 // coordinator: members pay for conferences out of their own intake hours. A coordinator may run
 // the network's monitoring (default: NAO): a periodic report on how each member treated the
-// clients referred to it, which every member reads (docs/model.md "Network monitoring").
+// clients referred to it, which every member reads (docs/model.md "Networks and governance",
+// network monitoring).
 #pragma once
 
 #include <cstdint>
@@ -36,7 +37,14 @@ struct MonitorTally {
   std::uint32_t dropouts = 0;  // gave up in its queue
   std::uint32_t no_shows = 0;  // never arrived
   std::uint32_t breaches = 0;  // waited past an agreement's guaranteed access time
-  std::uint32_t outcomes() const { return joint + late + dropouts + no_shows + breaches; }
+  MonitorTally& operator+=(const MonitorTally& o) {
+    joint += o.joint;
+    late += o.late;
+    dropouts += o.dropouts;
+    no_shows += o.no_shows;
+    breaches += o.breaches;
+    return *this;
+  }
 };
 
 // One member's line of a monitoring report (network_monitoring.csv).

@@ -105,6 +105,7 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
     nets_[k].hours_per_day = net.coordinator_hours_per_day;
     orgs_[net.coordinator].coordination_hours += net.coordinator_hours_per_day;
     if (net.monitoring && net.coordinator_hours_per_day > 0) {
+      monitoring_ = true;
       nets_[k].tally.resize(net.members.size());
       for (std::size_t i = 0; i < net.members.size(); ++i)
         monitored_in_[net.members[i]].emplace_back(static_cast<std::int32_t>(k),
@@ -1638,7 +1639,7 @@ double taught_trust(const MonitorTally& m, const TieDef& def) {
 }
 }  // namespace
 
-// The network's monitoring (docs/model.md "Network monitoring"): the coordinator tallies, for
+// The network's monitoring (docs/model.md "Networks and governance"): the coordinator tallies, for
 // each member, what became of the clients other members referred to it; every
 // monitoring_interval_days it reports the tallies to all members, at monitoring_hours_per_member
 // of its hours per member. Each tie between two members (level >= 1) then moves
@@ -1647,9 +1648,7 @@ double taught_trust(const MonitorTally& m, const TieDef& def) {
 // not only from its own. Ties and their events are every process's, so every process makes the
 // same report; the coordinator's process pays its hours.
 void Simulation::network_monitoring(const std::vector<TieEvent>& tie_events) {
-  bool any = false;
-  for (const NetworkState& net : nets_) any = any || !net.tally.empty();
-  if (!any) return;
+  if (!monitoring_) return;
   for (const TieEvent& e : tie_events) {
     if (e.at < 0 || monitored_in_[e.at].empty()) continue;
     const Tie& t = ties_[e.tie];
@@ -1699,12 +1698,7 @@ void Simulation::network_monitoring(const std::vector<TieEvent>& tie_events) {
           Tie& t = ties_[ti];
           if (t.level < 1) continue;
           MonitorTally both = st.tally[i];
-          const MonitorTally& other = st.tally[static_cast<std::size_t>(it - def.members.begin())];
-          both.joint += other.joint;
-          both.late += other.late;
-          both.dropouts += other.dropouts;
-          both.no_shows += other.no_shows;
-          both.breaches += other.breaches;
+          both += st.tally[static_cast<std::size_t>(it - def.members.begin())];
           const double target = taught_trust(both, sc_.ties);
           if (std::isnan(target)) continue;
           const double trust = t.trust;

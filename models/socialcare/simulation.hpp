@@ -344,6 +344,7 @@ class Simulation {
   std::vector<MonitorRow> monitoring_rows_;
   // Per organization: (network, place among its members) of the networks that monitor it.
   std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> monitored_in_;
+  bool monitoring_ = false;  // some network runs monitoring
   // The day's scratch lists, kept from day to day so that a day allocates little.
   std::vector<OrgOutput> org_outputs_;  // phase_organizations' per-organization output
   std::vector<Event> events_;

@@ -257,8 +257,9 @@ TEST(Checkpoint, SavedStructsHaveTheSizesCheckpointCppKnows) {
   // scratch lists (org_outputs_, events_, tie_events_, sorted_msgs_, keep_, event_groups_,
   // tie_keyed_from_:
   // emptied every day, not saved), and the state of a territory-partitioned run (comm_ to
-  // final_clients_: such a run is not checkpointed); monitored_in_ is rebuilt from the scenario
-  EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2112u)
+  // final_clients_: such a run is not checkpointed); monitored_in_ and monitoring_ are rebuilt from
+  // the scenario
+  EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2120u)
       << "Simulation changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(OrgState), 456u) << "OrgState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(NetworkState), 96u) << "NetworkState changed: update Checkpoint::transfer";

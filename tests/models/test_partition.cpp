@@ -20,23 +20,13 @@
 #include "models/socialcare/partition.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
+#include "tests/support/outputs.hpp"
 #include "tests/support/scenarios.hpp"
 
 namespace cm::care {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::map<std::string, std::string> read_dir(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    std::ifstream in(e.path(), std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    files[e.path().filename().string()] = text.str();
-  }
-  return files;
-}
 
 fs::path fresh_dir(const std::string& name) {
   // Per process: two test runs at once (a sanitizer build beside a release one) must not share.
@@ -47,46 +37,9 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-const RunInfo kInfo{"scenario.yaml", "", {}, false};
-
-void write_single(const Scenario& sc, std::uint64_t seed, int threads, const fs::path& dir) {
-  Simulation sim(sc, seed, SimOptions{false, sc.horizon_days});
-  with_threads(threads, [&] { sim.run(sc.horizon_days); });
-  sim.finish();
-  write_run(dir, sim, compute_metrics(sim), kInfo);
-}
-
-// Runs `ranks` partitioned simulations on threads; the first writes the outputs. Returns the
-// partition and what each process sent.
-Partition write_partitioned(const Scenario& sc, std::uint64_t seed, int ranks, const fs::path& dir,
-                            std::vector<std::int64_t>* sent = nullptr) {
-  auto comms = ThreadPartitionComm::make(ranks);
-  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(ranks));
-  std::vector<std::thread> threads;
-  Partition part;
-  for (int r = 0; r < ranks; ++r)
-    threads.emplace_back([&, r] {
-      try {
-        Simulation sim(sc, seed, SimOptions{false, sc.horizon_days, comms[r].get()});
-        with_threads(1, [&] { sim.run(sc.horizon_days); });
-        sim.finish();
-        const auto metrics = compute_metrics(sim);
-        if (r == 0) {
-          write_run(dir, sim, metrics, kInfo);
-          part = sim.partition();
-        }
-      } catch (...) {
-        errors[static_cast<std::size_t>(r)] = std::current_exception();
-        comms[r]->abort();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (const auto& e : errors)
-    if (e) std::rethrow_exception(e);
-  if (sent != nullptr)
-    for (const auto& c : comms) sent->push_back(c->bytes_sent);
-  return part;
-}
+using cm::test::read_dir;
+using cm::test::write_partitioned;
+using cm::test::write_single;
 
 void expect_same_dirs(const fs::path& a, const fs::path& b, const std::string& what) {
   const auto x = read_dir(a), y = read_dir(b);

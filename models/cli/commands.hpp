@@ -28,7 +28,13 @@ int run_serve_commands(CLI::App& app);
 // Shared helpers of main.cpp.
 std::filesystem::path scenario_dir();
 std::string resolve_scenario(const std::string& arg);
-care::LoadOptions load_options(const std::string& variant, const std::vector<std::string>& sets);
+// The scenario loader's options: a variant, --set overrides, and the memory limit (max_memory
+// bytes if > 0, else $CAREMESH_MAX_MEMORY, else the loader's default; throws
+// std::invalid_argument on a malformed $CAREMESH_MAX_MEMORY).
+care::LoadOptions load_options(const std::string& variant, const std::vector<std::string>& sets,
+                               std::uint64_t max_memory = 0);
+// The memory limit alone, as load_options sets it.
+double memory_limit(std::uint64_t max_memory = 0);
 // Locks dir for the rest of the process (engine/directory_lock.hpp; creating it if needed):
 // throws cm::DirectoryBusy (exit status 2) when another process holds it. Locking a directory
 // this process already holds does nothing.

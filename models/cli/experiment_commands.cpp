@@ -203,6 +203,7 @@ int run_compare_command(const CompareArgs& a) {
     o.scenario_file = resolve_scenario(a.scenario);
     o.variants = a.variants;
     for (const auto& s : a.sets) o.sets.push_back(parse_override(s));
+    o.max_memory = memory_limit();
     o.replications = a.replications;
     o.max_replications = a.max_replications;
     if (a.seed >= 0) o.seed = static_cast<std::uint64_t>(a.seed);
@@ -230,6 +231,7 @@ int run_sweep_command(const SweepArgs& a) {
   o.command = command_line("sweep", a, extra);
   return run_experiment(a, o.command, "sweep.json or points.csv", [&](const ExecutionControl& c) {
     o.control = c;
+    o.max_memory = memory_limit();
     o.claim_output = [&] { claim_output_dir(o.out, ResultKind::sweep, a.force); };
     return run_sweep(o);
   });

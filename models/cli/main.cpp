@@ -20,6 +20,7 @@
 #include "engine/directory_lock.hpp"
 #include "engine/output.hpp"
 #include "engine/parallel.hpp"
+#include "engine/run_driver.hpp"
 #include "engine/signals.hpp"
 #include "engine/yaml_reader.hpp"
 #include "models/cli/commands.hpp"
@@ -54,9 +55,24 @@ std::string resolve_scenario(const std::string& arg) {
   return fs::exists(builtin, ec) ? builtin.string() : arg;
 }
 
-LoadOptions load_options(const std::string& variant, const std::vector<std::string>& sets) {
+double memory_limit(std::uint64_t flag) {
+  if (flag > 0) return static_cast<double>(flag);
+  const char* env = std::getenv("CAREMESH_MAX_MEMORY");
+  if (env == nullptr || *env == '\0') return 0;
+  const auto v = parse_memory_size(env);
+  if (!v)
+    throw std::invalid_argument(
+        "CAREMESH_MAX_MEMORY: expected a memory size such as 8G or 512M, "
+        "got \"" +
+        std::string(env) + "\"");
+  return *v;
+}
+
+LoadOptions load_options(const std::string& variant, const std::vector<std::string>& sets,
+                         std::uint64_t max_memory) {
   LoadOptions opt;
   opt.variant = variant;
+  opt.max_memory = memory_limit(max_memory);
   for (const auto& s : sets) opt.sets.push_back(parse_override(s));
   return opt;
 }
@@ -99,11 +115,6 @@ const char kStopMessage[] =
     "\ncaremesh: stopping at the end of the day and saving a checkpoint (signal again to stop at "
     "once)\n";
 
-// The memory limit of the scenario loader (models/socialcare/scenario_loader.cpp reads it).
-void set_memory_limit(std::uint64_t bytes) {
-  if (bytes > 0) ::setenv("CAREMESH_MAX_MEMORY", std::to_string(bytes).c_str(), 1);
-}
-
 void print_run(const fs::path& out, const RunSpec& spec, const Simulation& sim,
                const nlohmann::json& metrics, double secs) {
   const Scenario& sc = sim.scenario();
@@ -138,20 +149,16 @@ int drive_partitioned(const fs::path& out, const RunSpec& spec, Simulation& sim,
   bool stopped = false;
   std::vector<std::int64_t> cost;  // per process: microseconds exchanging, bytes sent
   try {
-    with_threads(threads, [&] {
-      while (sim.tick() < spec.target_ticks) {
-        sim.step();
-        if (sim.tick() >= spec.target_ticks) break;
-        std::vector<std::int64_t> stop = {stop_requested() ||
-                                          (stop_after_ticks > 0 && sim.tick() >= stop_after_ticks)};
-        comm.sum(stop);
-        if (stop[0] > 0) {
-          stopped = true;
-          break;
-        }
-      }
-    });
-    if (!stopped) sim.finish();
+    RunControl control;
+    control.target_ticks = spec.target_ticks;
+    control.watch_signals = true;
+    control.stop_after_ticks = stop_after_ticks;
+    control.agree_stop = [&](bool mine) {
+      std::vector<std::int64_t> stop = {mine ? 1 : 0};
+      comm.sum(stop);
+      return stop[0] > 0;
+    };
+    with_threads(threads, [&] { stopped = drive(sim, control) == RunEnd::stopped; });
     const auto n = static_cast<std::size_t>(comm.size());
     cost.assign(2 * n, 0);
     cost[static_cast<std::size_t>(comm.rank())] = std::llround(comm.seconds * 1e6);
@@ -208,22 +215,16 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
               int stop_after_ticks, bool quiet) {
   const auto t0 = std::chrono::steady_clock::now();
   const StopSignalScope signals(kStopMessage);
+  RunControl control;
+  control.target_ticks = spec.target_ticks;
+  control.watch_signals = true;
+  control.stop_after_ticks = stop_after_ticks;
+  control.checkpoint_every = spec.checkpoint_every;
+  control.checkpoint = [&] { Checkpoint::write(out, spec, sim); };
   bool stopped = false;
-  with_threads(threads, [&] {
-    while (sim.tick() < spec.target_ticks) {
-      sim.step();
-      if (sim.tick() >= spec.target_ticks) break;
-      if (stop_requested() || (stop_after_ticks > 0 && sim.tick() >= stop_after_ticks)) {
-        stopped = true;
-        break;
-      }
-      if (spec.checkpoint_every > 0 && sim.tick() % spec.checkpoint_every == 0)
-        Checkpoint::write(out, spec, sim);
-    }
-  });
+  with_threads(threads, [&] { stopped = drive(sim, control) == RunEnd::stopped; });
   std::error_code ec;
   if (stopped) {
-    Checkpoint::write(out, spec, sim);
     const std::string how =
         stop_requested() ? stop_signal_name(stop_signal()) : "--stop-after-ticks";
     const std::string note = "caremesh " + std::string(kVersion) + ": this run was stopped by " +
@@ -237,7 +238,6 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
               << "; continue with: caremesh resume " << out.string() << "\n";
     return kExitInterrupted;
   }
-  sim.finish();
   const auto metrics = compute_metrics(sim);
   const RunInfo info{spec.scenario_file, spec.variant, spec.sets, spec.client_records};
   fs::remove(out / kIncompleteFile, ec);
@@ -252,9 +252,8 @@ int drive_run(const fs::path& out, const RunSpec& spec, Simulation& sim, int thr
 // The set-up of a run: the scenario, and (writer: the process that writes the results) the
 // output directory.
 Scenario prepare_run(const RunArgs& a, bool writer) {
-  set_memory_limit(a.max_memory);
   const std::string file = resolve_scenario(a.scenario);
-  Scenario sc = load_scenario(file, load_options(a.variant, a.sets));
+  Scenario sc = load_scenario(file, load_options(a.variant, a.sets, a.max_memory));
   const fs::path out = a.out;
   std::error_code ec;
   if (a.ticks > sc.horizon_days)
@@ -341,7 +340,7 @@ int cmd_run(const RunArgs& a) {
 }
 
 int cmd_resume(const ResumeArgs& a) {
-  set_memory_limit(a.max_memory);
+  const double max_memory = memory_limit(a.max_memory);
   const fs::path dir = a.dir;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -354,7 +353,7 @@ int cmd_resume(const ResumeArgs& a) {
   const Checkpoint cp = Checkpoint::read(dir);
   // Temporary files of a process killed while writing (engine/output.hpp).
   claim_result_dir(dir, ResultKind::run, false);
-  const Scenario sc = cp.scenario();
+  const Scenario sc = cp.scenario(max_memory);
   RunSpec spec = cp.spec();
   if (a.checkpoint_every >= 0) spec.checkpoint_every = a.checkpoint_every;
   Simulation sim(sc, spec.seed, SimOptions{spec.client_records, spec.target_ticks});
@@ -405,7 +404,7 @@ int cmd_scenarios() {
   for (const auto& f : files) {
     std::string line = "(invalid: run caremesh validate)";
     try {
-      const Scenario sc = load_scenario(f.string());
+      const Scenario sc = load_scenario(f.string(), load_options({}, {}));
       line = sc.description.substr(0, sc.description.find('\n'));
       const auto variants = scenario_variants(f.string());
       if (!variants.empty()) {

@@ -38,6 +38,7 @@ int cmd_serve(const ServeArgs& a) {
   wo.seed = a.seed;
   wo.replications = a.replications;
   wo.threads = a.threads;
+  wo.max_memory = memory_limit();
   const std::string file = resolve_scenario(a.scenario);
   std::cerr << "caremesh serve: preparing " << file << " (baseline runs)...\n";
   const Workshop workshop(file, wo);

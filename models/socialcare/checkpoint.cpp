@@ -751,9 +751,11 @@ Checkpoint Checkpoint::read(const fs::path& dir) {
   return decode(std::move(*bytes), file.string(), directory_key(dir, false));
 }
 
-Scenario Checkpoint::scenario() const {
-  Scenario sc = load_scenario_text(spec_.effective_yaml,
-                                   spec_.scenario_file + " (effective scenario in " + name_ + ")");
+Scenario Checkpoint::scenario(double max_memory) const {
+  LoadOptions opt;
+  opt.max_memory = max_memory;
+  Scenario sc = load_scenario_text(
+      spec_.effective_yaml, spec_.scenario_file + " (effective scenario in " + name_ + ")", opt);
   sc.source_file = spec_.scenario_file;
   sc.effective_yaml = spec_.effective_yaml;
   return sc;

@@ -31,6 +31,7 @@
 #include "engine/output.hpp"
 #include "engine/parallel.hpp"
 #include "engine/rng.hpp"
+#include "engine/run_driver.hpp"
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
@@ -256,8 +257,9 @@ RunRecord simulate_run(const ExperimentPoint& point, int rep, std::uint64_t base
       const int horizon = point.scenario.horizon_days;
       const int days = ticks > 0 ? std::min(ticks, horizon) : horizon;
       Simulation sim(point.scenario, rec.seed, SimOptions{false, days});
-      sim.run(days);
-      sim.finish();
+      RunControl control;
+      control.target_ticks = days;
+      drive(sim, control);
       rec.metrics = scalar_metrics(compute_metrics(sim));
     });
   } catch (const std::exception& e) {
@@ -878,7 +880,7 @@ ExperimentResult run_compare(const CompareOptions& o) {
   // Variants: as given, or every variant the scenario declares.
   std::vector<std::string> variants = o.variants;
   if (variants.empty()) {
-    load_scenario(o.scenario_file, {{}, o.sets});  // reports an invalid file, located
+    load_scenario(o.scenario_file, {{}, o.sets, o.max_memory});  // reports an invalid file
     variants = scenario_variants(o.scenario_file);
     if (variants.empty())
       throw std::invalid_argument(o.scenario_file +
@@ -896,7 +898,7 @@ ExperimentResult run_compare(const CompareOptions& o) {
 
   std::vector<ExperimentPoint> points;
   for (const auto& v : variants)
-    points.push_back({v, {}, load_scenario(o.scenario_file, {v, o.sets})});
+    points.push_back({v, {}, load_scenario(o.scenario_file, {v, o.sets, o.max_memory})});
 
   const std::string text = read_text(o.scenario_file);
   Json declared = Json::object();  // variant -> its `set:` block
@@ -1272,7 +1274,7 @@ namespace {
 
 // Checks the design against the scenario: the variant, the metrics, and every factor at its
 // extremes; adds located diagnostics.
-void check_design(const SweepDesign& d, const std::string& scenario_file,
+void check_design(const SweepDesign& d, const std::string& scenario_file, double max_memory,
                   const std::vector<std::string>& known_metrics, Diagnostics& diags) {
   if (!d.variant.empty()) {
     const auto variants = scenario_variants(scenario_file);
@@ -1294,7 +1296,7 @@ void check_design(const SweepDesign& d, const std::string& scenario_file,
     for (double v : probe) {
       const std::string text = format_factor_value(v, f.integer);
       try {
-        load_scenario(scenario_file, {d.variant, {{f.path, text}}});
+        load_scenario(scenario_file, {d.variant, {{f.path, text}}, max_memory});
       } catch (const ScenarioError& e) {
         std::string why;
         for (const auto& x : e.diagnostics().items())
@@ -1508,11 +1510,12 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   SweepDesign d = load_design(o.design_file);
   if (o.replications > 0) d.replications = o.replications;
 
-  const Scenario base = load_scenario(o.scenario_file);  // reports an invalid scenario, located
+  // reports an invalid scenario, located
+  const Scenario base = load_scenario(o.scenario_file, {{}, {}, o.max_memory});
   const std::vector<std::string> names = metric_names(base);
   {
     Diagnostics diags;
-    check_design(d, o.scenario_file, names, diags);
+    check_design(d, o.scenario_file, o.max_memory, names, diags);
     if (!diags.empty()) throw ScenarioError(diags);
   }
   const std::uint64_t seed = d.seed.value_or(base.seed);
@@ -1533,6 +1536,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
         points[p].settings_json = settings.dump();
         LoadOptions opt;
         opt.variant = d.variant;
+        opt.max_memory = o.max_memory;
         for (std::size_t j = 0; j < d.factors.size(); ++j)
           opt.sets.emplace_back(
               d.factors[j].path,

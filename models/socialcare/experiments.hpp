@@ -147,6 +147,7 @@ struct CompareOptions {
   std::string scenario_file;
   std::vector<std::string> variants;  // empty: every variant the scenario declares
   std::vector<std::pair<std::string, std::string>> sets;  // --set overrides, for every variant
+  double max_memory = 0;                                  // LoadOptions::max_memory
   int replications = 10;                                  // (initial batch with a precision target)
   std::optional<std::uint64_t> seed;  // base seed (default: the scenario's seed)
   std::string precision_metric;       // sequential stopping on this metric's paired CI ...
@@ -243,6 +244,7 @@ DesignPlan plan_design(const SweepDesign& design, std::uint64_t seed);
 struct SweepOptions {
   std::string scenario_file;
   std::string design_file;
+  double max_memory = 0;  // LoadOptions::max_memory
   std::filesystem::path out;
   int replications = 0;  // 0: the design's
   std::string command;

@@ -990,14 +990,14 @@ Diagnostics relocate(const Diagnostics& diags, const std::vector<OverrideOrigin>
 // sum(population) x annual_incidence x horizon_days / 365; each takes its record and up to
 // kMaxNeeds needs twice (the arrays grow by copying) and 64 bytes of active-list, queue,
 // intake and message entries. A scenario whose clients and helpers would need more than the limit
-// is refused before anything is allocated. The limit is 8 GiB, or CAREMESH_MAX_MEMORY (bytes, or a
-// number with a K, M, G or T suffix, powers of 1024), which `caremesh run --max-memory` sets.
-constexpr double kDefaultMaxMemory = 8.0 * 1024 * 1024 * 1024;
+// is refused before anything is allocated. The limit is LoadOptions::max_memory (default 8 GiB).
 constexpr double kBytesPerClient = 2.0 * (sizeof(Client) + kMaxNeeds * sizeof(Need)) + 64;
 constexpr double kBytesPerHelper = 2.0 * sizeof(Helper) + 8;
 constexpr double kMaxClients = 1e9;  // client ids are 32-bit
 
-std::optional<double> parse_size(const std::string& text) {
+}  // namespace
+
+std::optional<double> parse_memory_size(const std::string& text) {
   char* end = nullptr;
   const double v = std::strtod(text.c_str(), &end);
   if (end == text.c_str() || !std::isfinite(v) || v <= 0) return std::nullopt;
@@ -1014,23 +1014,16 @@ std::optional<double> parse_size(const std::string& text) {
   return v * std::pow(1024.0, static_cast<double>(k + 1));
 }
 
+namespace {
+
 std::string gib(double bytes) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / (1024.0 * 1024 * 1024));
   return buf;
 }
 
-void check_memory(const Node& root, const Scenario& sc, Diagnostics& diags) {
-  double limit = kDefaultMaxMemory;
-  if (const char* env = std::getenv("CAREMESH_MAX_MEMORY"); env && *env) {
-    const auto v = parse_size(env);
-    if (!v) {
-      diags.add({"CAREMESH_MAX_MEMORY", 0, 0}, "",
-                "expected a memory size such as 8G or 512M, got \"" + std::string(env) + "\"");
-      return;
-    }
-    limit = *v;
-  }
+void check_memory(const Node& root, const Scenario& sc, double max_memory) {
+  const double limit = max_memory > 0 ? max_memory : kDefaultMaxMemory;
   double clients = 0, largest = -1;
   std::size_t at = 0;
   for (std::size_t d = 0; d < sc.districts.size(); ++d) {
@@ -1080,7 +1073,7 @@ Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
   if (!diags.empty()) throw ScenarioError(diags);
   Reader reader(diags);
   Scenario sc = reader.read(root);
-  if (diags.empty()) check_memory(root, sc, diags);
+  if (diags.empty()) check_memory(root, sc, opt.max_memory);
   if (!diags.empty()) throw ScenarioError(relocate(diags, origins));
   sc.source_file = name;
   YAML::Emitter out;

@@ -6,6 +6,7 @@
 // YAML tree before it is read, so they are validated exactly like the file itself.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +18,17 @@ namespace cm::care {
 struct LoadOptions {
   std::string variant;                                    // empty: the baseline
   std::vector<std::pair<std::string, std::string>> sets;  // (yaml.path, yaml value)
+  // A scenario whose clients and helpers would need more memory than this (bytes) is refused
+  // (docs/reliability.md); 0: kDefaultMaxMemory. The CLI sets it from --max-memory or
+  // $CAREMESH_MAX_MEMORY.
+  double max_memory = 0;
 };
+
+inline constexpr double kDefaultMaxMemory = 8.0 * 1024 * 1024 * 1024;  // 8 GiB
+
+// A memory size: bytes, or a number with a K, M, G or T suffix (powers of 1024, optionally
+// followed by B or iB); nullopt if it is not one.
+std::optional<double> parse_memory_size(const std::string& text);
 
 // Reads and validates a scenario file; throws cm::ScenarioError listing every problem.
 Scenario load_scenario(const std::string& path, const LoadOptions& options = {});

@@ -23,6 +23,7 @@
 #include <unordered_map>
 
 #include "engine/http_server.hpp"
+#include "engine/run_driver.hpp"
 #include "engine/stats.hpp"
 #include "engine/tsan.hpp"
 #include "engine/yaml_reader.hpp"
@@ -161,8 +162,9 @@ struct Workshop::Impl {
       tbb::this_task_arena::isolate([&] {
         Simulation sim(sc, seed + static_cast<std::uint64_t>(r),
                        SimOptions{false, sc.horizon_days});
-        sim.run(sc.horizon_days);
-        sim.finish();
+        RunControl control;
+        control.target_ticks = sc.horizon_days;
+        drive(sim, control);
         const auto m = compute_metrics(sim);
         for (std::size_t k = 0; k < metrics.size(); ++k) {
           const auto it = m.find(metrics[k].name);
@@ -196,8 +198,10 @@ Workshop::Workshop(const std::string& scenario_path, WorkshopOptions options)
       std::find(variants.begin(), variants.end(), "networked") == variants.end())
     s.design_variant.clear();
 
-  s.baseline = load_scenario_text(s.text, s.path, LoadOptions{options.baseline_variant, {}});
-  s.design = load_scenario_text(s.text, s.path, LoadOptions{s.design_variant, {}});
+  s.baseline = load_scenario_text(s.text, s.path,
+                                  LoadOptions{options.baseline_variant, {}, options.max_memory});
+  s.design =
+      load_scenario_text(s.text, s.path, LoadOptions{s.design_variant, {}, options.max_memory});
   s.seed = options.seed >= 0 ? static_cast<std::uint64_t>(options.seed) : s.baseline.seed;
 
   // Sections the overrides may set key by key: present in the file or set whole by the variant.
@@ -570,8 +574,9 @@ std::vector<std::pair<std::string, std::string>> Workshop::overrides(const Lever
 }
 
 Scenario Workshop::design_scenario(const Levers& l) const {
-  return load_scenario_text(impl_->text, impl_->path,
-                            LoadOptions{impl_->design_variant, overrides(l)});
+  return load_scenario_text(
+      impl_->text, impl_->path,
+      LoadOptions{impl_->design_variant, overrides(l), impl_->opt.max_memory});
 }
 
 OJson Workshop::compare(const Levers& l) const {
@@ -594,7 +599,8 @@ OJson Workshop::compare(const Levers& l) const {
     }
   }
   const auto sets = overrides(l);
-  const Scenario sc = load_scenario_text(s.text, s.path, LoadOptions{s.design_variant, sets});
+  const Scenario sc =
+      load_scenario_text(s.text, s.path, LoadOptions{s.design_variant, sets, s.opt.max_memory});
 
   if (!s.gate.enter())
     throw LeverError(503, "busy", "", "the workshop server is busy; try again in a moment");

@@ -69,6 +69,7 @@ struct WorkshopOptions {
   std::size_t cache_entries = 256;           // lever sets whose results are remembered
   int max_concurrent_runs = 1;               // comparisons computing at once
   int max_waiting_runs = 4;                  // comparisons waiting for them; more: 503 busy
+  double max_memory = 0;                     // LoadOptions::max_memory
 };
 
 // One metric shown on the page.

@@ -419,21 +419,20 @@ TEST(MemoryLimit, MaxMemoryLowersTheLimit) {
 TEST(MemoryLimit, RaisingTheLimitDoesNotLiftTheClientCountLimit) {
   // 10^8 residents x incidence 10 x 100 years is 10^11 clients: more than 32-bit ids allow.
   const std::string text = read_text(kHostile + "/memory-estimate.yaml");
-  ::setenv("CAREMESH_MAX_MEMORY", "1000T", 1);
   try {
     cm::care::load_scenario_text(text, "m.yaml",
                                  {"",
                                   {{"population.annual_incidence", "10"},
                                    {"horizon_days", "36500"},
                                    {"warmup_days", "0"},
-                                   {"follow_up_days", "0"}}});
+                                   {"follow_up_days", "0"}},
+                                  *cm::care::parse_memory_size("1000T")});
     ADD_FAILURE() << "accepted";
   } catch (const cm::ScenarioError& e) {
     EXPECT_NE(std::string(e.what()).find("more than the 1000000000 a run supports"),
               std::string::npos)
         << e.what();
   }
-  ::unsetenv("CAREMESH_MAX_MEMORY");
 }
 
 // ---- SIGTERM during a sweep ----------------------------------------------------------------

@@ -76,35 +76,6 @@ std::string read_text(const std::string& path) {
   return s.str();
 }
 
-// A YAML value as JSON: plain scalars become numbers, booleans or null where they read as such.
-Json yaml_to_json(const YAML::Node& n) {
-  if (!n || n.IsNull()) return nullptr;
-  if (n.IsSequence()) {
-    Json a = Json::array();
-    for (const auto& x : n) a.push_back(yaml_to_json(x));
-    return a;
-  }
-  if (n.IsMap()) {
-    Json o = Json::object();
-    for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
-    return o;
-  }
-  const std::string& s = n.Scalar();
-  if (n.Tag() == "!") return s;  // quoted: a string whatever it looks like
-  if (s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  std::int64_t i = 0;
-  if (auto r = std::from_chars(s.data(), s.data() + s.size(), i);
-      r.ec == std::errc() && r.ptr == s.data() + s.size())
-    return i;
-  double d = 0;
-  if (auto r = std::from_chars(s.data(), s.data() + s.size(), d);
-      r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(d))
-    return d;
-  return s;
-}
-
 // Edit distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
@@ -901,32 +872,15 @@ ExperimentResult run_compare(const CompareOptions& o) {
     points.push_back({v, {}, load_scenario(o.scenario_file, {v, o.sets, o.max_memory})});
 
   const std::string text = read_text(o.scenario_file);
-  Json declared = Json::object();  // variant -> its `set:` block
-  {
-    const YAML::Node raw = YAML::Load(text);
-    if (raw.IsMap() && raw["variants"] && raw["variants"].IsSequence())
-      for (const auto& v : raw["variants"])
-        if (v.IsMap() && v["name"] && v["name"].IsScalar())
-          declared[v["name"].as<std::string>()] =
-              v["set"] ? yaml_to_json(v["set"]) : Json::object();
-  }
-  Json overrides = Json::object();
   std::string hashed = text;
-  for (const auto& [path, value] : o.sets) {
-    try {
-      overrides[path] = yaml_to_json(YAML::Load(value));
-    } catch (const YAML::Exception&) {
-      overrides[path] = value;
-    }
-    hashed += "\n--set " + path + "=" + value;
-  }
+  for (const auto& [path, value] : o.sets) hashed += "\n--set " + path + "=" + value;
   Json design;
   design["variants"] = Json::array();
   for (auto& p : points) {
     Json s;
     s["variant"] = p.name;
-    s["set"] = declared.contains(p.name) ? declared[p.name] : Json::object();
-    s["overrides"] = overrides;
+    s["set"] = Json::parse(p.scenario.variant_set_json);
+    s["overrides"] = Json::parse(p.scenario.overrides_json);
     p.settings_json = s.dump();
     design["variants"].push_back(s);
   }
@@ -1020,7 +974,7 @@ ExperimentResult run_compare(const CompareOptions& o) {
   scen["file"] = o.scenario_file;
   scen["name"] = points[0].scenario.name;
   scen["sha256"] = ResultsStore::sha256_hex(text);
-  scen["overrides"] = overrides;
+  scen["overrides"] = Json::parse(points[0].scenario.overrides_json);
   report["scenario"] = scen;
   report["variant_settings"] = design["variants"];
   write_file_atomically(o.out / "comparison.json", report.dump(2) + "\n");

@@ -269,6 +269,13 @@ struct Scenario {
   std::string description;
   std::string source_file;
   std::string effective_yaml;  // the scenario as run, with variants/overrides applied
+  // Provenance, from the strict reader: the applied variant's `set:` block and the overrides
+  // (LoadOptions::sets) as JSON text (plain YAML scalars as numbers, booleans or null), and the
+  // top-level keys written as mappings, in the file or by the variant (workshop levers may set
+  // those key by key).
+  std::string variant_set_json = "{}";
+  std::string overrides_json = "{}";
+  std::vector<std::string> mapping_sections;
   std::uint64_t seed = 1;
   int horizon_days = 365;  // ticks (days)
   int warmup_days = 0;     // clients arriving earlier are not in outcome cohorts

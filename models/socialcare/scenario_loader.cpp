@@ -11,6 +11,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "engine/yaml_json.hpp"
 #include "engine/yaml_reader.hpp"
 #include "models/socialcare/clients.hpp"
 #include "models/socialcare/country.hpp"
@@ -910,8 +911,15 @@ std::string set_location_name(const std::string& path, const std::string& text) 
 }
 
 // Applies the chosen variant and the command-line overrides; problems go to diags.
+struct Provenance {
+  nlohmann::ordered_json variant_set = nlohmann::ordered_json::object();
+  nlohmann::ordered_json overrides = nlohmann::ordered_json::object();
+  std::vector<std::string> mapping_sections;
+};
+
 void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnostics& diags,
-                    const std::string& name, std::vector<OverrideOrigin>& origins) {
+                    const std::string& name, std::vector<OverrideOrigin>& origins,
+                    Provenance& prov) {
   const Node variants = root.child("variants");
   bool found = opt.variant.empty();
   std::string declared;  // the variant names, for the message about an unknown one
@@ -931,6 +939,7 @@ void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnosti
         continue;
       }
       found = true;
+      prov.variant_set = yaml_to_json(set.yaml());
       for (const auto& [path, value] : set.entries()) {
         // the value node itself (not a clone) goes into the tree, so that it keeps its position
         // in the file for messages; `variants` is removed from the tree below
@@ -952,8 +961,13 @@ void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnosti
                 "no variant named \"" + opt.variant + "\" in " + name +
                     ", expected none (the scenario declares no variants)");
   }
+  if (raw.IsMap())
+    for (const auto& kv : raw)
+      if (kv.second.IsMap() && kv.first.as<std::string>() != "variants")
+        prov.mapping_sections.push_back(kv.first.as<std::string>());
   for (const auto& [path, text] : opt.sets) {
     const YAML::Node value = parse_value(text);  // tags and control characters refused, located
+    prov.overrides[path] = yaml_to_json(value);
     check_value_tree(value, {set_location_name(path, text), 1, 1}, path, diags);
     const std::string err = apply_override(raw, path, value);
     if (!err.empty())
@@ -1069,13 +1083,17 @@ Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
     throw ScenarioError(diags);
   }
   std::vector<OverrideOrigin> origins;
-  apply_variants(root, raw, opt, diags, name, origins);
+  Provenance prov;
+  apply_variants(root, raw, opt, diags, name, origins, prov);
   if (!diags.empty()) throw ScenarioError(diags);
   Reader reader(diags);
   Scenario sc = reader.read(root);
   if (diags.empty()) check_memory(root, sc, opt.max_memory);
   if (!diags.empty()) throw ScenarioError(relocate(diags, origins));
   sc.source_file = name;
+  sc.variant_set_json = prov.variant_set.dump();
+  sc.overrides_json = prov.overrides.dump();
+  sc.mapping_sections = std::move(prov.mapping_sections);
   YAML::Emitter out;
   out << raw;
   sc.effective_yaml = out.c_str();

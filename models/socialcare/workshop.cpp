@@ -205,15 +205,9 @@ Workshop::Workshop(const std::string& scenario_path, WorkshopOptions options)
   s.seed = options.seed >= 0 ? static_cast<std::uint64_t>(options.seed) : s.baseline.seed;
 
   // Sections the overrides may set key by key: present in the file or set whole by the variant.
-  const YAML::Node raw = YAML::Load(s.text);
   auto section = [&](const std::string& key) {
-    if (raw.IsMap() && raw[key] && raw[key].IsMap()) return true;
-    if (raw.IsMap() && raw["variants"] && raw["variants"].IsSequence())
-      for (const auto& v : raw["variants"])
-        if (v.IsMap() && v["name"] && v["name"].as<std::string>() == s.design_variant && v["set"] &&
-            v["set"].IsMap() && v["set"][key])
-          return true;
-    return false;
+    const auto& written = s.design.mapping_sections;
+    return std::find(written.begin(), written.end(), key) != written.end();
   };
   s.has_population = section("population");
   s.has_ties = section("ties");

@@ -451,13 +451,6 @@ std::map<std::string, std::map<std::string, std::vector<double>>> metrics_by_rep
   return out;
 }
 
-std::vector<std::string> metric_names(const Scenario& scenario) {
-  const Simulation sim(scenario, scenario.seed);
-  std::vector<std::string> names;
-  for (const auto& [name, value] : scalar_metrics(compute_metrics(sim))) names.push_back(name);
-  return names;
-}
-
 namespace {
 
 // Checks that every run of replications [0, n) of the points is done; throws otherwise.
@@ -516,17 +509,12 @@ void check_control(const ExecutionControl& c) {
 // Compare.
 
 MetricRole metric_role(std::string_view m) {
-  static const std::set<std::string_view> network = {
-      "network_density",  "mean_tie_level",  "degree_centralization", "betweenness_centralization",
-      "components",       "fragility",       "core_periphery_fit",    "multiplexity",
-      "case_conferences", "pooled_services", "collaboration_hours",   "collaboration_hours_share"};
-  static const std::set<std::string_view> efficiency = {"helper_utilization",
-                                                        "cost_per_resolved_need"};
-  if (network.count(m) || m.starts_with("ties_level_") || m.starts_with("density_level_") ||
-      m.starts_with("network_evaluation."))
-    return MetricRole::network;
-  if (efficiency.count(m) || m.starts_with("delivery_share_")) return MetricRole::efficiency;
-  if (m == "clients" || m == "needs") return MetricRole::context;
+  const auto* rep = measures().find(m);
+  if (rep == nullptr) return MetricRole::outcome;
+  const std::string& role = rep->info.role;
+  if (role == "network") return MetricRole::network;
+  if (role == "efficiency") return MetricRole::efficiency;
+  if (role == "context") return MetricRole::context;
   return MetricRole::outcome;
 }
 
@@ -888,7 +876,7 @@ ExperimentResult run_compare(const CompareOptions& o) {
   const int ticks = o.control.ticks > 0 ? std::min(o.control.ticks, horizon) : horizon;
   design["ticks"] = ticks;
 
-  const std::vector<std::string> names = metric_names(points[0].scenario);
+  const std::vector<std::string> names = metric_names();
   if (!o.precision_metric.empty() &&
       std::find(names.begin(), names.end(), o.precision_metric) == names.end())
     throw std::invalid_argument("--precision: " +
@@ -1466,7 +1454,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
 
   // reports an invalid scenario, located
   const Scenario base = load_scenario(o.scenario_file, {{}, {}, o.max_memory});
-  const std::vector<std::string> names = metric_names(base);
+  const std::vector<std::string> names = metric_names();
   {
     Diagnostics diags;
     check_design(d, o.scenario_file, o.max_memory, names, diags);

@@ -130,9 +130,6 @@ class RunExecutor {
 std::map<std::string, std::map<std::string, std::vector<double>>> metrics_by_replication(
     const ResultsStore& store, int replications);
 
-// The names of the scalar metrics a run of the scenario reports, in report order.
-std::vector<std::string> metric_names(const Scenario& scenario);
-
 // ---------------------------------------------------------------------------------------------
 // Compare.
 

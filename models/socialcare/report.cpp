@@ -12,6 +12,7 @@
 
 #include "caremesh_version.hpp"
 #include "engine/output.hpp"
+#include "models/socialcare/metrics.hpp"
 #include "models/socialcare/network_export.hpp"
 
 namespace cm::care {
@@ -69,9 +70,11 @@ std::string px(double v) {
   return s;
 }
 
+// A share (shown as a percentage): the registry's unit (metrics.hpp); for names it does not
+// hold (breakdown columns), by the name.
 bool is_share(std::string_view m) {
-  return m.ends_with("_share") || m.starts_with("density_") || m.starts_with("delivery_share_") ||
-         m == "network_density";
+  if (const auto* rep = measures().find(m)) return rep->info.unit == "share";
+  return m.ends_with("_share");
 }
 
 // A number for people: 3 significant digits, no exponent for ordinary magnitudes.
@@ -163,17 +166,15 @@ double to_double(const std::string& s) {
   }
 }
 
-// Outcome metrics without a better direction (co-production, referral volume).
+// Metrics without a better direction, and those where a smaller value is better (the
+// registry's direction, metrics.hpp).
 bool neutral(std::string_view m) {
-  return m == "self_help_share" || m == "referrals_per_client";
+  const auto* rep = measures().find(m);
+  return rep != nullptr && rep->info.direction == Direction::none;
 }
-
-// Metrics where a smaller value is better for clients.
 bool lower_is_better(std::string_view m) {
-  return m == "dropout_share" || m == "unmet_share" || m.starts_with("mean_days_to") ||
-         m == "mean_doors_per_client" || m == "repeat_assessment_share" ||
-         m == "mean_assessments_per_client" || m == "district_gap_ratio" || m == "district_gini" ||
-         m == "kind_gap_ratio";
+  const auto* rep = measures().find(m);
+  return rep != nullptr && rep->info.direction == Direction::lower_is_better;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -57,19 +57,18 @@ const char* governance_name(Governance g) {
   return "shared";
 }
 
-// The measures shown on the page, in display order (definitions: docs/metrics.md).
+// The measures shown on the page, in display order; labels, units and directions from the
+// registry (metrics.hpp; definitions: docs/metrics.md).
 std::vector<MetricInfo> shown_metrics() {
-  return {
-      {"complete_package_share", "Clients with every need met (complete package)", "share", true},
-      {"needs_met_share", "Needs met", "share", true},
-      {"dropout_share", "Clients who gave up", "share", false},
-      {"mean_days_to_first_service", "Days to first service", "days", false},
-      {"mean_doors_per_client", "Doors knocked on per client", "per client", false},
-      {"repeat_assessment_share", "Repeat assessments (telling the story again)", "share", false},
-      {"referral_completion_share", "Referrals that led to a service", "share", true},
-      {"collaboration_hours_share", "Staff time spent on collaboration", "share", false},
-      {"mean_tie_level", "Mean tie level between organizations (0-7)", "level", true},
-  };
+  std::vector<MetricInfo> out;
+  for (const char* name :
+       {"complete_package_share", "needs_met_share", "dropout_share", "mean_days_to_first_service",
+        "mean_doors_per_client", "repeat_assessment_share", "referral_completion_share",
+        "collaboration_hours_share", "mean_tie_level"}) {
+    const ReporterInfo& m = measures().find(name)->info;
+    out.push_back({m.name, m.label, m.unit, m.direction == Direction::higher_is_better});
+  }
+  return out;
 }
 
 double rounded(double v, double unit) {

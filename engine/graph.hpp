@@ -102,7 +102,7 @@ struct LevelSummary {
   std::vector<double> density_at_least;    // [L]: density of the graph of pairs with level >= L
   double mean_level = 0.0;                 // mean level over pairs with level >= 1; 0 if none
 };
-LevelSummary summarize_levels(std::size_t n, const std::vector<Edge>& edges, int max_level = 7);
+LevelSummary summarize_levels(std::size_t n, const std::vector<Edge>& edges, int max_level);
 
 // Share of the pairs tied in a (some record with level >= min_level) that are also tied in b
 // (some record with level >= min_level); 0 if a has no tie. Orientation and duplicates ignored.

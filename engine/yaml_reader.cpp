@@ -734,7 +734,7 @@ std::string Diagnostics::report() const {
   return out;
 }
 
-ScenarioError::ScenarioError(Diagnostics d)
+InputError::InputError(Diagnostics d)
     : std::runtime_error(d.report()), diagnostics_(std::move(d)) {}
 
 // ---- Document -------------------------------------------------------------------------------

@@ -52,10 +52,11 @@ class Diagnostics {
   std::vector<Diagnostic> items_;
 };
 
-// Thrown by loaders when a scenario cannot be used; carries every diagnostic found.
-class ScenarioError : public std::runtime_error {
+// Thrown by loaders when an input file (a scenario, a design, targets) cannot be used; carries
+// every diagnostic found.
+class InputError : public std::runtime_error {
  public:
-  explicit ScenarioError(Diagnostics d);
+  explicit InputError(Diagnostics d);
   const Diagnostics& diagnostics() const { return diagnostics_; }
 
  private:

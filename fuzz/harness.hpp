@@ -3,7 +3,7 @@
 // (tests/models/test_reliability.cpp, FuzzCorpus.*).
 //
 // The contract under test: any bytes given as a scenario or a design are either loaded or
-// refused with located diagnostics (cm::ScenarioError). Anything else escaping — another
+// refused with located diagnostics (cm::InputError). Anything else escaping — another
 // exception, a crash, a sanitizer report, a timeout or running out of memory — is a finding.
 #pragma once
 
@@ -28,8 +28,8 @@ namespace cm::fuzz {
 }
 
 // A refusal must say why, and where.
-inline void check_refusal(const ScenarioError& e) {
-  if (e.diagnostics().empty()) finding("ScenarioError without diagnostics");
+inline void check_refusal(const InputError& e) {
+  if (e.diagnostics().empty()) finding("InputError without diagnostics");
   for (const Diagnostic& d : e.diagnostics().items())
     if (d.where.file.empty() || d.message.empty()) finding("diagnostic without file or message");
 }
@@ -62,14 +62,14 @@ inline void scenario_input(std::string_view data) {
   care::Scenario sc;
   try {
     sc = care::load_scenario_text(text, "fuzz.yaml", options);
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     check_refusal(e);
     return;
   }
   care::Scenario again;
   try {
     again = care::load_scenario_text(sc.effective_yaml, "effective.yaml");
-  } catch (const ScenarioError&) {
+  } catch (const InputError&) {
     finding("the effective scenario of a valid scenario does not load");
   }
   if (again.effective_yaml != sc.effective_yaml)
@@ -82,7 +82,7 @@ inline void design_input(std::string_view data) {
   care::SweepDesign d;
   try {
     d = care::load_design_text(std::string(data), "design.yaml");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     check_refusal(e);
     return;
   }

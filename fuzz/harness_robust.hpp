@@ -4,7 +4,7 @@
 //
 // checkpoint_input: bytes as a checkpoint file, resealed (digest and checksum recomputed, as
 // someone holding the directory's key could) so that the decoder and the restore are reached:
-// decoded and restored and stepped a day, or refused with CheckpointError or ScenarioError.
+// decoded and restored and stepped a day, or refused with CheckpointError or InputError.
 // http_input: bytes as what a client sends: each request parsed (pipelined ones too) or
 // refused with a status; a complete request consumes some bytes and no more than there are.
 #pragma once
@@ -37,7 +37,7 @@ inline void checkpoint_input(std::string_view data) {
     if (sim.tick() < cp.spec().target_ticks) sim.run(1);
   } catch (const care::CheckpointError& e) {
     if (std::string_view(e.what()).empty()) finding("CheckpointError without a message");
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     check_refusal(e);
   } catch (const std::invalid_argument&) {
     // the Simulation refuses a scenario made in code beyond its limits (documented)

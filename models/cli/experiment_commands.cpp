@@ -170,7 +170,7 @@ int run_experiment(const CommonArgs& a, const std::string& command, const std::s
   const StopSignalScope signals(nullptr);
   try {
     return run(c).complete ? 0 : kExitInterrupted;
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     cluster.fail(e.diagnostics().report());
     return 2;
   } catch (const std::invalid_argument& e) {

@@ -381,7 +381,7 @@ int cmd_validate(const std::string& scenario, const std::string& variant,
       try {
         (void)load_scenario(file, load_options(v, sets));
         ++checked;
-      } catch (const cm::ScenarioError& e) {
+      } catch (const cm::InputError& e) {
         std::cerr << "variant " << v << ":\n" << e.diagnostics().report();
         failed = true;
       }
@@ -534,7 +534,7 @@ int main(int argc, char** argv) {
     if (const int rc = run_report_commands(app); rc >= 0) return rc;
     if (const int rc = run_serve_commands(app); rc >= 0) return rc;
     return run_registered(app);
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     std::cerr << e.diagnostics().report();
     return 2;
   } catch (const cm::DirectoryBusy& e) {

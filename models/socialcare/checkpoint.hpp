@@ -105,7 +105,7 @@ class Checkpoint {
   int tick() const { return tick_; }                       // days done when it was written
 
   // The scenario as run: loaded from the effective YAML text, with the text and file name
-  // exactly as recorded. Throws cm::ScenarioError if this caremesh cannot load it.
+  // exactly as recorded. Throws cm::InputError if this caremesh cannot load it.
   Scenario scenario(double max_memory = 0) const;  // LoadOptions::max_memory
   // Lays the saved state over sim, which must be a fresh Simulation(scenario(), spec().seed)
   // that has not stepped; throws CheckpointError when the state does not fit it.

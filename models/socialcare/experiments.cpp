@@ -1009,14 +1009,14 @@ namespace {
 constexpr std::int64_t kMaxSize = 1'000'000;
 
 SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& name) {
-  if (!doc.ok()) throw ScenarioError(diags);
+  if (!doc.ok()) throw InputError(diags);
   Node root = doc.root();
   SweepDesign d;
   d.file = name;
   d.root_location = root.location();
   if (!root.is_map()) {
     root.error("expected a mapping with the design's keys (method, factors, metrics, ...)");
-    throw ScenarioError(diags);
+    throw InputError(diags);
   }
   if (!root.has("method")) root.error("missing required key \"method\" (grid, lhs, morris, sobol)");
   d.method = root.choice("method", "grid", {"grid", "lhs", "morris", "sobol"});
@@ -1141,7 +1141,7 @@ SweepDesign read_design(Document doc, Diagnostics& diags, const std::string& nam
       root.error("the design has " + format_number(rows) + " points x " +
                  std::to_string(d.replications) + " replications; at most 1e8 runs");
   }
-  if (!diags.empty()) throw ScenarioError(diags);
+  if (!diags.empty()) throw InputError(diags);
   return d;
 }
 
@@ -1239,7 +1239,7 @@ void check_design(const SweepDesign& d, const std::string& scenario_file, double
       const std::string text = format_factor_value(v, f.integer);
       try {
         load_scenario(scenario_file, {d.variant, {{f.path, text}}, max_memory});
-      } catch (const ScenarioError& e) {
+      } catch (const InputError& e) {
         std::string why;
         for (const auto& x : e.diagnostics().items())
           why += (why.empty() ? "" : "; ") + (x.path.empty() ? "" : x.path + ": ") + x.message;
@@ -1458,7 +1458,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
   {
     Diagnostics diags;
     check_design(d, o.scenario_file, o.max_memory, names, diags);
-    if (!diags.empty()) throw ScenarioError(diags);
+    if (!diags.empty()) throw InputError(diags);
   }
   const std::uint64_t seed = d.seed.value_or(base.seed);
   const DesignPlan plan = plan_design(d, seed);
@@ -1487,7 +1487,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
                                   d.factors[j].integer));
         try {
           points[p].scenario = load_scenario(o.scenario_file, opt);
-        } catch (const ScenarioError& e) {
+        } catch (const InputError& e) {
           errors[p] = e.diagnostics().items();
         }
       },
@@ -1531,7 +1531,7 @@ ExperimentResult run_sweep(const SweepOptions& o) {
                 pr.message + (pr.points > 1 ? " (and " + std::to_string(pr.points - 1) +
                                                   " more design points like it)"
                                             : ""));
-    if (!diags.empty()) throw ScenarioError(diags);
+    if (!diags.empty()) throw InputError(diags);
   }
 
   const int ticks =

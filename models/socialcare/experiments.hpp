@@ -184,7 +184,7 @@ nlohmann::ordered_json added_value(const std::vector<std::string>& variants,
                                    const nlohmann::ordered_json& statistics);
 
 // Runs (or resumes) a comparison into options.out: results.sqlite, and comparison.json once
-// complete. Throws cm::ScenarioError for an invalid scenario, variant or override,
+// complete. Throws cm::InputError for an invalid scenario, variant or override,
 // std::invalid_argument for invalid options, std::runtime_error for a store of another
 // experiment.
 ExperimentResult run_compare(const CompareOptions& options);
@@ -220,7 +220,7 @@ struct SweepDesign {
   std::string canonical_text() const;
 };
 
-// Reads a design file strictly; throws cm::ScenarioError with located diagnostics.
+// Reads a design file strictly; throws cm::InputError with located diagnostics.
 SweepDesign load_design(const std::string& path);
 SweepDesign load_design_text(const std::string& text, const std::string& name);
 

@@ -1075,21 +1075,21 @@ void check_memory(const Node& root, const Scenario& sc, double max_memory) {
 
 Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
                      const std::string& name) {
-  if (!doc.ok() || !diags.empty()) throw ScenarioError(diags);
+  if (!doc.ok() || !diags.empty()) throw InputError(diags);
   Node root = doc.root();
   YAML::Node raw = root.yaml();
   if (!root.is_map()) {
     root.error("expected a mapping with the scenario's keys (name, districts, ...)");
-    throw ScenarioError(diags);
+    throw InputError(diags);
   }
   std::vector<OverrideOrigin> origins;
   Provenance prov;
   apply_variants(root, raw, opt, diags, name, origins, prov);
-  if (!diags.empty()) throw ScenarioError(diags);
+  if (!diags.empty()) throw InputError(diags);
   Reader reader(diags);
   Scenario sc = reader.read(root);
   if (diags.empty()) check_memory(root, sc, opt.max_memory);
-  if (!diags.empty()) throw ScenarioError(relocate(diags, origins));
+  if (!diags.empty()) throw InputError(relocate(diags, origins));
   sc.source_file = name;
   sc.variant_set_json = prov.variant_set.dump();
   sc.overrides_json = prov.overrides.dump();
@@ -1127,7 +1127,7 @@ Scenario load_scenario_text(const std::string& text, const std::string& name,
 std::vector<std::string> scenario_variants(const std::string& path) {
   Diagnostics diags;
   Document doc = Document::load_file(path, diags);
-  if (!doc.ok()) throw ScenarioError(diags);
+  if (!doc.ok()) throw InputError(diags);
   std::vector<std::string> names;
   const YAML::Node raw = doc.root().yaml();
   if (raw.IsMap() && raw["variants"] && raw["variants"].IsSequence())

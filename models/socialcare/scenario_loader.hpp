@@ -1,7 +1,7 @@
 // YAML scenario → validated Scenario.
 //
 // Every problem is reported as FILE:LINE:COL: yaml.path: message (engine/yaml_reader.hpp),
-// all at once, by throwing cm::ScenarioError. Variants (named override sets declared in the
+// all at once, by throwing cm::InputError. Variants (named override sets declared in the
 // file under `variants:`) and command-line overrides (`--set path=value`) are applied to the
 // YAML tree before it is read, so they are validated exactly like the file itself.
 #pragma once
@@ -30,7 +30,7 @@ inline constexpr double kDefaultMaxMemory = 8.0 * 1024 * 1024 * 1024;  // 8 GiB
 // followed by B or iB); nullopt if it is not one.
 std::optional<double> parse_memory_size(const std::string& text);
 
-// Reads and validates a scenario file; throws cm::ScenarioError listing every problem.
+// Reads and validates a scenario file; throws cm::InputError listing every problem.
 Scenario load_scenario(const std::string& path, const LoadOptions& options = {});
 // The same from text (name stands for the file in messages).
 Scenario load_scenario_text(const std::string& text, const std::string& name,

@@ -47,7 +47,7 @@ int synthetic_district_count(std::int64_t residents);
 std::string synthetic_city_yaml(std::int64_t residents, const SyntheticOptions& options = {});
 
 // A valid synthetic city named "synthetic-<residents>". Throws std::invalid_argument if
-// residents < 1, cm::ScenarioError if an option is out of the loader's range.
+// residents < 1, cm::InputError if an option is out of the loader's range.
 Scenario make_synthetic_city(std::int64_t residents, const SyntheticOptions& options = {});
 
 }  // namespace cm::care

@@ -726,7 +726,7 @@ HttpReply handle_compare(const Workshop& w, const std::string& body,
     return r;
   } catch (const LeverError& e) {
     return error_reply(e.status(), e.code(), e.what(), e.lever());
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     return error_reply(422, "invalid_design", e.diagnostics().report());
   } catch (const std::exception& e) {
     return error_reply(500, "internal_error", e.what());

@@ -80,7 +80,7 @@ struct MetricInfo {
 
 class Workshop {
  public:
-  // Loads and validates the scenario (baseline and design variant); throws cm::ScenarioError
+  // Loads and validates the scenario (baseline and design variant); throws cm::InputError
   // or std::invalid_argument (bad options).
   Workshop(const std::string& scenario_path, WorkshopOptions options = {});
   ~Workshop();
@@ -107,7 +107,7 @@ class Workshop {
   // The scenario overrides (yaml.path, YAML value text) that build the design from the levers,
   // applied on top of the design variant.
   std::vector<std::pair<std::string, std::string>> overrides(const Levers& levers) const;
-  // The validated design scenario; throws cm::ScenarioError if the overrides do not validate.
+  // The validated design scenario; throws cm::InputError if the overrides do not validate.
   Scenario design_scenario(const Levers& levers) const;
   const Scenario& baseline_scenario() const;
 

@@ -166,8 +166,8 @@ TEST(Graph, RejectsInvalidEdges) {
   EXPECT_THROW(Graph(3, {{1, 1, 1}}), std::invalid_argument);
   EXPECT_THROW(Graph(3, {{0, 3, 1}}), std::invalid_argument);
   EXPECT_THROW(Graph(0, {{0, 1, 1}}), std::invalid_argument);
-  EXPECT_THROW(summarize_levels(3, {{0, 1, 8}}), std::invalid_argument);
-  EXPECT_THROW(summarize_levels(3, {{0, 1, -1}}), std::invalid_argument);
+  EXPECT_THROW(summarize_levels(3, {{0, 1, 8}}, 7), std::invalid_argument);
+  EXPECT_THROW(summarize_levels(3, {{0, 1, -1}}, 7), std::invalid_argument);
   EXPECT_THROW(multiplexity({{2, 2, 1}}, {}), std::invalid_argument);
 }
 
@@ -415,14 +415,14 @@ TEST(Graph, CorePeripheryPartialAndNegativeFit) {
 TEST(Graph, LevelSummaryCounts) {
   const std::vector<Edge> e = {{0, 1, 7}, {1, 2, 3}, {2, 3, 3}, {3, 4, 0},
                                {0, 4, 1}, {0, 2, 5}, {1, 0, 2}};  // (1,0) duplicates (0,1)
-  const LevelSummary s = summarize_levels(5, e);
+  const LevelSummary s = summarize_levels(5, e, 7);
   EXPECT_EQ(s.ties_at_level, (std::vector<std::size_t>{1, 1, 0, 2, 0, 1, 0, 1}));
   EXPECT_EQ(s.density_at_least, (std::vector<double>{0.6, 0.5, 0.4, 0.4, 0.2, 0.2, 0.1, 0.1}));
   EXPECT_DOUBLE_EQ(s.mean_level, 19.0 / 5.0);
   const LevelSummary s3 = summarize_levels(5, {{0, 1, 2}, {1, 2, 3}}, 3);
   EXPECT_EQ(s3.ties_at_level, (std::vector<std::size_t>{0, 0, 1, 1}));
   EXPECT_DOUBLE_EQ(s3.mean_level, 2.5);
-  const LevelSummary none = summarize_levels(4, {{0, 1, 0}});
+  const LevelSummary none = summarize_levels(4, {{0, 1, 0}}, 7);
   EXPECT_EQ(none.ties_at_level[0], 1u);
   EXPECT_EQ(none.mean_level, 0.0);
   EXPECT_EQ(none.density_at_least[1], 0.0);
@@ -431,7 +431,7 @@ TEST(Graph, LevelSummaryCounts) {
 TEST(Graph, DensityPerLevelFallsMonotonically) {
   const std::uint32_t n = 80;
   const auto e = random_edges(n, 0.15, 42);
-  const LevelSummary s = summarize_levels(n, e);
+  const LevelSummary s = summarize_levels(n, e, 7);
   ASSERT_EQ(s.density_at_least.size(), 8u);
   for (int l = 0; l < 7; ++l) {
     ASSERT_GT(s.ties_at_level[static_cast<std::size_t>(l)], 0u) << l;
@@ -494,8 +494,8 @@ TEST(Graph, EdgeOrderIndependence) {
     EXPECT_EQ(core_periphery(g1).core, core_periphery(g2).core);
     EXPECT_EQ(core_periphery(g1).fit, core_periphery(g2).fit);
   }
-  const LevelSummary s1 = summarize_levels(n, e);
-  const LevelSummary s2 = summarize_levels(n, shuffled);
+  const LevelSummary s1 = summarize_levels(n, e, 7);
+  const LevelSummary s2 = summarize_levels(n, shuffled, 7);
   EXPECT_EQ(s1.ties_at_level, s2.ties_at_level);
   EXPECT_EQ(s1.density_at_least, s2.density_at_least);
   EXPECT_EQ(s1.mean_level, s2.mean_level);

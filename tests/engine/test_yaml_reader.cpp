@@ -17,7 +17,7 @@ namespace {
 using cm::Diagnostics;
 using cm::Document;
 using cm::Node;
-using cm::ScenarioError;
+using cm::InputError;
 
 class YamlReader : public ::testing::Test {
  protected:
@@ -31,7 +31,7 @@ class YamlReader : public ::testing::Test {
   Document doc_;
 };
 
-// ---- Diagnostic / Diagnostics / ScenarioError ------------------------------------------------
+// ---- Diagnostic / Diagnostics / InputError ------------------------------------------------
 
 TEST(Diagnostics, FormatsFileLineColumnPathMessage) {
   Diagnostics d;
@@ -71,11 +71,11 @@ TEST(Diagnostics, EmptyReportIsEmpty) {
   EXPECT_EQ(d.report(), "");
 }
 
-TEST(Diagnostics, ScenarioErrorWhatIsTheReport) {
+TEST(Diagnostics, InputErrorWhatIsTheReport) {
   Diagnostics d;
   d.add({"f", 2, 1}, "b", "two");
   d.add({"f", 1, 1}, "a", "one");
-  const ScenarioError e(d);
+  const InputError e(d);
   EXPECT_STREQ(e.what(), "f:1:1: a: one\nf:2:1: b: two\n");
   EXPECT_EQ(e.diagnostics().size(), 2u);
 }

@@ -24,7 +24,7 @@ const std::string kSmall = std::string(CAREMESH_SCENARIO_DIR) + "/training-small
 std::string load_error(const cm::care::LoadOptions& opt) {
   try {
     (void)cm::care::load_scenario(kSmall, opt);
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     return e.diagnostics().report();
   }
   return "";
@@ -97,7 +97,7 @@ TEST(StrictYaml, AnUnknownVariantOfAScenarioWithoutVariantsIsLocatedOnTheCommand
   try {
     (void)cm::care::load_scenario(file, opt);
     ADD_FAILURE() << "accepted";
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     EXPECT_EQ(e.diagnostics().report(),
               "--variant nosuch:1:1: variants: no variant named \"nosuch\" in " + file +
                   ", expected none (the scenario declares no variants)\n");

@@ -300,7 +300,7 @@ TEST(BadInputCli, BadArgumentsExitTwo) {
 cm::Diagnostics load_errors(const std::string& text, const cm::care::LoadOptions& opt = {}) {
   try {
     cm::care::load_scenario_text(text, "s.yaml", opt);
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     return e.diagnostics();
   }
   ADD_FAILURE() << "the scenario loaded without error";

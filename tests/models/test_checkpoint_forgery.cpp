@@ -148,7 +148,7 @@ TEST(CheckpointForgery, FlipsUnderTheRightKeyNeverCrashTheRestore) {
       ++stepped;
     } catch (const CheckpointError&) {
       ++refused;
-    } catch (const cm::ScenarioError&) {
+    } catch (const cm::InputError&) {
       ++refused;
     }
   }

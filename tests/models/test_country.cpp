@@ -81,7 +81,7 @@ Scenario load_text(const std::string& text,
 std::vector<cm::Diagnostic> problems(const std::string& text) {
   try {
     load_text(text);
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     return e.diagnostics().items();
   }
   return {};
@@ -387,7 +387,7 @@ TEST(Country, BadParametersAreReportedWhereTheyAre) {
   try {
     load_text(small_country(), {{"country.regions", "0"}});
     ADD_FAILURE() << "regions: 0 was accepted";
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     ASSERT_FALSE(e.diagnostics().items().empty());
     EXPECT_EQ(e.diagnostics().items().front().path, "country.regions");
   }
@@ -410,7 +410,7 @@ TEST(Country, MoreThan65535OrganizationsAreRefused) {
   try {
     load_scenario(kPoland, {"", {{"country.organizations[1].per_100k", "200"}}});
     FAIL() << "a scenario with more than 65,535 organizations was accepted";
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("more than 65535"), std::string::npos) << e.what();
   }
   Scenario sc = load_scenario(kPoland);

@@ -157,8 +157,8 @@ TEST(ExperimentsUnit, DesignErrorsAreLocated) {
   try {
     load_design_text("method: lhs\nsamples: 1\nmetrics: []\nfactors:\n  - {path: a, low: 1}\n",
                      "d.yaml");
-    FAIL() << "expected a ScenarioError";
-  } catch (const ScenarioError& e) {
+    FAIL() << "expected a InputError";
+  } catch (const InputError& e) {
     const std::string r = e.diagnostics().report();
     EXPECT_NE(r.find("d.yaml:2:"), std::string::npos) << r;  // samples below 2
     EXPECT_NE(r.find("d.yaml:3:"), std::string::npos) << r;  // no metric

@@ -181,7 +181,7 @@ TEST(Nao, MonitoringIsTheNaosByDefaultAndNeedsACoordinator) {
   try {
     monitors("{name: N, members: [A, B], governance: shared, monitoring: true}");
     FAIL() << "a shared network ran monitoring";
-  } catch (const ScenarioError& e) {
+  } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("t.yaml:"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("monitoring"), std::string::npos) << e.what();
   }

@@ -428,7 +428,7 @@ TEST(MemoryLimit, RaisingTheLimitDoesNotLiftTheClientCountLimit) {
                                    {"follow_up_days", "0"}},
                                   *cm::care::parse_memory_size("1000T")});
     ADD_FAILURE() << "accepted";
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("more than the 1000000000 a run supports"),
               std::string::npos)
         << e.what();

@@ -218,10 +218,10 @@ TEST(SyntheticCity, RejectsBadArguments) {
   EXPECT_THROW(make_synthetic_city(-5), std::invalid_argument);
   SyntheticOptions opt;
   opt.horizon_days = 0;
-  EXPECT_THROW(make_synthetic_city(1000, opt), cm::ScenarioError);
+  EXPECT_THROW(make_synthetic_city(1000, opt), cm::InputError);
   opt.horizon_days = 365;
   opt.annual_incidence = -1;
-  EXPECT_THROW(make_synthetic_city(1000, opt), cm::ScenarioError);
+  EXPECT_THROW(make_synthetic_city(1000, opt), cm::InputError);
 }
 
 // Arrivals are Poisson with mean residents x incidence x days / 365.

@@ -29,7 +29,7 @@ TEST(Nfc, TwoSpellingsOfOneDistrictNameAreADuplicateWithALocatedError) {
   try {
     load_scenario_text(city(kPrecomposed, kDecomposed, kPrecomposed), "nfc.yaml");
     FAIL() << "accepted two districts that differ only in Unicode normalization";
-  } catch (const cm::ScenarioError& e) {
+  } catch (const cm::InputError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("nfc.yaml:4:"), std::string::npos) << what;
     EXPECT_NE(what.find("defined twice"), std::string::npos) << what;

@@ -19,7 +19,7 @@
 // cpp-httplib (Debian 12: 0.11) serves each connection on a thread of its pool for as long as
 // the connection lasts and restarts its read timeout on every byte, so a handful of slow
 // clients holds every thread (issue 21); hence this server. It knows nothing of the workshop:
-// models/socialcare/workshop.cpp routes the requests.
+// models/socialcare/workshop/workshop.cpp routes the requests.
 #pragma once
 
 #include <atomic>

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "engine/yaml_reader.hpp"
-#include "models/socialcare/experiments.hpp"
+#include "models/socialcare/experiments/experiments.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 
 namespace cm::fuzz {

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "models/socialcare/workshop.hpp"
+#include "models/socialcare/workshop/workshop.hpp"
 
 namespace cm::fuzz {
 

@@ -31,7 +31,7 @@ cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_BUILD_TYPE=RelWithDeb
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(scenario design checkpoint http)
-  [ -f fuzz/fuzz_workshop.cpp ] && [ -f models/socialcare/workshop.hpp ] && targets+=(workshop)
+  [ -f fuzz/fuzz_workshop.cpp ] && [ -f models/socialcare/workshop/workshop.hpp ] && targets+=(workshop)
 fi
 cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 

@@ -1,4 +1,4 @@
-// The experiment subcommands: compare, sweep, export (models/socialcare/experiments.hpp does
+// The experiment subcommands: compare, sweep, export (models/socialcare/experiments/experiments.hpp does
 // the work; this file parses options, handles SIGINT/SIGTERM and prints).
 //
 // Under mpirun (docs/distributed.md) compare and sweep share their runs among the processes:
@@ -18,7 +18,7 @@
 #include "engine/signals.hpp"
 #include "models/cli/commands.hpp"
 #include "models/cli/mpi_session.hpp"
-#include "models/socialcare/experiments.hpp"
+#include "models/socialcare/experiments/experiments.hpp"
 
 namespace cm::cli {
 

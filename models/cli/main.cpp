@@ -27,7 +27,7 @@
 #include "models/cli/mpi_session.hpp"
 #include "models/socialcare/checkpoint.hpp"
 #include "models/socialcare/metrics.hpp"
-#include "models/socialcare/network_export.hpp"
+#include "models/socialcare/exports/network_export.hpp"
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/partition.hpp"
 #include "models/socialcare/result_dir.hpp"

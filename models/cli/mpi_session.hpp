@@ -10,7 +10,7 @@
 
 #include <memory>
 
-#include "models/socialcare/experiments.hpp"
+#include "models/socialcare/experiments/experiments.hpp"
 #include "models/socialcare/partition.hpp"
 
 namespace cm::cli {

@@ -1,13 +1,13 @@
 // The picture subcommands: `report` (one self-contained HTML page for a run, comparison or
 // sweep directory) and `export-network` (GraphML and GEXF beside a run's network.csv).
-// models/socialcare/report.hpp and network_export.hpp do the work; docs/report.md describes
+// models/socialcare/report/report.hpp and network_export.hpp do the work; docs/report.md describes
 // them. Exit status: 0 done, 1 runtime failure, 2 invalid arguments or not a result directory.
 #include <iostream>
 #include <string>
 
 #include "models/cli/commands.hpp"
-#include "models/socialcare/network_export.hpp"
-#include "models/socialcare/report.hpp"
+#include "models/socialcare/exports/network_export.hpp"
+#include "models/socialcare/report/report.hpp"
 
 namespace cm::cli {
 

@@ -1,11 +1,11 @@
-// `caremesh serve`: the workshop web page (models/socialcare/workshop.hpp, docs/workshop.md).
+// `caremesh serve`: the workshop web page (models/socialcare/workshop/workshop.hpp, docs/workshop.md).
 #include <csignal>
 #include <iostream>
 #include <string>
 
 #include "engine/signals.hpp"
 #include "models/cli/commands.hpp"
-#include "models/socialcare/workshop.hpp"
+#include "models/socialcare/workshop/workshop.hpp"
 
 namespace cm::cli {
 

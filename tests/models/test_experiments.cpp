@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "engine/results_store.hpp"
-#include "models/socialcare/experiments.hpp"
+#include "models/socialcare/experiments/experiments.hpp"
 #include "tests/support/cli.hpp"
 
 namespace cm::care {

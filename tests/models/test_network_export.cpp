@@ -1,4 +1,4 @@
-// Network exports (models/socialcare/network_export.hpp): the CSV reader, level periods, the
+// Network exports (models/socialcare/exports/network_export.hpp): the CSV reader, level periods, the
 // GraphML and GEXF writers from a Simulation and from a run directory (the same bytes), and
 // `caremesh export-network` on a real run: both files are well-formed XML (checked by a small
 // parser here and by xmllint when installed), their node and edge counts match
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "models/socialcare/network_export.hpp"
+#include "models/socialcare/exports/network_export.hpp"
 #include "models/socialcare/outputs.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"

@@ -30,7 +30,7 @@
 
 #include "engine/results_store.hpp"
 #include "fuzz/harness.hpp"
-#if __has_include("models/socialcare/workshop.hpp")
+#if __has_include("models/socialcare/workshop/workshop.hpp")
 #include "fuzz/harness_workshop.hpp"
 #define CAREMESH_HAS_WORKSHOP 1
 #endif

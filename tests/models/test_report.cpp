@@ -1,4 +1,4 @@
-// `caremesh report` (models/socialcare/report.hpp): one self-contained HTML page for a run, a
+// `caremesh report` (models/socialcare/report/report.hpp): one self-contained HTML page for a run, a
 // comparison and a sweep. The page must make no request to any other address (no http(s)
 // URL, no src= or external href=, no <link>, no CSS url() or @import), must draw an SVG with
 // marks in every section, must carry the network time slider and the district chooser, and
@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "models/socialcare/network_export.hpp"
-#include "models/socialcare/report.hpp"
+#include "models/socialcare/exports/network_export.hpp"
+#include "models/socialcare/report/report.hpp"
 #include "tests/support/cli.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-// Workshop mode (models/socialcare/workshop.hpp): levers → overrides → a valid design, request
+// Workshop mode (models/socialcare/workshop/workshop.hpp): levers → overrides → a valid design, request
 // validation on the handler functions, the comparison (common random numbers, cache), and a
 // loopback server on 127.0.0.1 with an ephemeral port: good requests, garbage bytes, an
 // oversized body, a stalled client, a burst beyond the rate limit (429), and a clean stop.
@@ -21,7 +21,7 @@
 #include "models/socialcare/metrics.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 #include "models/socialcare/simulation.hpp"
-#include "models/socialcare/workshop.hpp"
+#include "models/socialcare/workshop/workshop.hpp"
 
 namespace {
 

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "engine/http_server.hpp"
-#include "models/socialcare/workshop.hpp"
+#include "models/socialcare/workshop/workshop.hpp"
 
 using namespace cm::care::workshop;
 namespace http = cm::http;

@@ -1,4 +1,4 @@
-#include "models/socialcare/experiments.hpp"
+#include "models/socialcare/experiments/experiments.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>

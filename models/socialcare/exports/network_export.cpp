@@ -1,4 +1,4 @@
-#include "models/socialcare/network_export.hpp"
+#include "models/socialcare/exports/network_export.hpp"
 
 #include <algorithm>
 #include <cmath>

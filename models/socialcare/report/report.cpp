@@ -1,4 +1,4 @@
-#include "models/socialcare/report.hpp"
+#include "models/socialcare/report/report.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +13,7 @@
 #include "caremesh_version.hpp"
 #include "engine/output.hpp"
 #include "models/socialcare/metrics.hpp"
-#include "models/socialcare/network_export.hpp"
+#include "models/socialcare/exports/network_export.hpp"
 
 namespace cm::care {
 

@@ -1,5 +1,5 @@
 // Workshop mode: levers → scenario overrides → paired comparison, and its HTTP server.
-#include "models/socialcare/workshop.hpp"
+#include "models/socialcare/workshop/workshop.hpp"
 
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
@@ -611,30 +611,23 @@ OJson Workshop::compare(const Levers& l) const {
         half = OJson::object();
   auto num = [](double v) { return std::isfinite(v) ? OJson(v) : OJson(nullptr); };
   for (std::size_t k = 0; k < s.metrics.size(); ++k) {
-    double sb = 0, sd = 0;
-    int nb = 0, nd = 0;
-    std::vector<double> paired;
+    // Means of each arm over its finite values, and the paired difference (replications where
+    // both are finite) with its 95% t interval: the engine's statistics (engine/stats.hpp).
+    std::vector<double> b_values, d_values, paired;
     for (int r = 0; r < reps; ++r) {
       const double b = s.baseline_values[r][k], x = design[r][k];
-      if (std::isfinite(b)) sb += b, ++nb;
-      if (std::isfinite(x)) sd += x, ++nd;
+      if (std::isfinite(b)) b_values.push_back(b);
+      if (std::isfinite(x)) d_values.push_back(x);
       if (std::isfinite(b) && std::isfinite(x)) paired.push_back(x - b);
     }
+    auto mean_of = [](const std::vector<double>& v) {
+      return v.empty() ? kNaN : stats::summarize(v).mean;
+    };
     const std::string& name = s.metrics[k].name;
-    base[name] = num(nb ? sb / nb : kNaN);
-    des[name] = num(nd ? sd / nd : kNaN);
-    double mean = kNaN, hw = kNaN;
-    if (!paired.empty()) {
-      mean = 0;
-      for (double p : paired) mean += p;
-      mean /= static_cast<double>(paired.size());
-      if (paired.size() >= 2) {
-        double ss = 0;
-        for (double p : paired) ss += (p - mean) * (p - mean);
-        const double n = static_cast<double>(paired.size());
-        hw = stats::t_quantile(0.975, n - 1) * std::sqrt(ss / (n - 1)) / std::sqrt(n);
-      }
-    }
+    base[name] = num(mean_of(b_values));
+    des[name] = num(mean_of(d_values));
+    const stats::Summary d = paired.empty() ? stats::Summary{} : stats::summarize(paired);
+    const double mean = d.mean, hw = d.half_width;
     diff[name] = num(mean);
     half[name] = num(hw);
   }

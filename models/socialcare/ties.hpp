@@ -25,27 +25,31 @@ namespace cm::care {
 struct Tie {
   std::int32_t a = 0, b = 0;  // organizations, a < b
   std::int8_t level = 0;
-  std::int8_t floor = 0;               // level a contract keeps it at or above
-  std::int8_t ceiling = kMaxLevel;     // highest level allowed (policy, formal acts)
-  float trust = 0.0f;                  // 0..1
-  std::uint16_t personal = 0;          // personal ties between their helpers
-  std::uint16_t joint_cases = 0;       // successful joint cases in the review window
-  std::uint16_t failed_cases = 0;      // failed referrals in the review window
+  std::int8_t floor = 0;            // level a contract keeps it at or above
+  std::int8_t ceiling = kMaxLevel;  // highest level allowed (policy, formal acts)
+  std::int8_t pad0_ = 0;            // (explicit padding: see the static_assert below)
+  float trust = 0.0f;               // 0..1
+  std::uint16_t personal = 0;       // personal ties between their helpers
+  std::uint16_t joint_cases = 0;    // successful joint cases in the review window
+  std::uint16_t failed_cases = 0;   // failed referrals in the review window
+  std::uint16_t pad1_ = 0;
   float animation = 0.0f;              // coordinator's monthly chance to link an unlinked pair
   std::int8_t policy_max = kMaxLevel;  // the scenario's highest level (tie_policy.max_level)
   std::int8_t contract_level = 0;      // level held by a current consortium contract, 0 none
   bool cross_territory = false;        // a metanetwork agreement: referrals across territories
   std::int8_t shortfalls = 0;          // consecutive reviews with a shortfall (hysteresis)
   bool suspended = false;              // agreement breached too often: formal floor lifted
-  std::uint16_t breaches = 0;          // agreement breaches in the review window
-  std::uint16_t review_offset = 0;     // its review day within the review period
-  bool act_possible = false;           // a common network lets them sign agreements (6-7)
-  bool act = false;                    // a signed agreement is in force
-  std::uint16_t acts = 0;              // agreements signed or renewed over the run
-  std::int32_t act_until = 0;          // the day the agreement in force ends
-  std::uint32_t joint_total = 0;       // joint cases over the run
-  std::uint32_t referred_by_a = 0;     // referred clients that arrived at b from a, over the run
-  std::uint32_t referred_by_b = 0;     // ... at a from b
+  std::int8_t pad2_ = 0;
+  std::uint16_t breaches = 0;       // agreement breaches in the review window
+  std::uint16_t review_offset = 0;  // its review day within the review period
+  bool act_possible = false;        // a common network lets them sign agreements (6-7)
+  bool act = false;                 // a signed agreement is in force
+  std::uint16_t acts = 0;           // agreements signed or renewed over the run
+  std::uint16_t pad3_ = 0;
+  std::int32_t act_until = 0;       // the day the agreement in force ends
+  std::uint32_t joint_total = 0;    // joint cases over the run
+  std::uint32_t referred_by_a = 0;  // referred clients that arrived at b from a, over the run
+  std::uint32_t referred_by_b = 0;  // ... at a from b
 
   // A consortium contract is a formal act: it holds the tie at its level and opens the
   // formal levels, within the scenario's policy.
@@ -56,6 +60,11 @@ struct Tie {
   }
   int effective_ceiling() const { return contract_level > 0 || act ? policy_max : ceiling; }
 };
+// Ties are saved in checkpoints as they are in memory. Compilers without
+// __builtin_clear_padding (clang before 16) copy padding bytes as they happen to be, so the same
+// state could give different checkpoint bytes: Tie has no implicit padding (its padding is the
+// zero-initialised pad*_ members), which the size shows.
+static_assert(sizeof(Tie) == 60 && alignof(Tie) == 4, "Tie must have no implicit padding");
 
 // What happened on a tie: what the referrer (or borrower) learns of its partner.
 enum class TieEventKind : std::uint8_t {

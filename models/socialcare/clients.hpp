@@ -85,7 +85,9 @@ struct Need {
   std::uint8_t service = 0;    // service type index
   NeedState state = NeedState::pending;
   std::uint8_t flags = 0;
+  std::uint8_t pad_ = 0;  // explicit padding, zeroed (checkpoints copy needs as they are: Tie)
 };
+static_assert(sizeof(Need) == 24, "Need must have no implicit padding");
 
 inline constexpr int kMaxKnown = 8;      // organizations a client can keep in mind
 inline constexpr int kMaxAssessed = 4;   // organizations holding the client's assessment

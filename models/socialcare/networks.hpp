@@ -18,6 +18,8 @@ namespace cm::care {
 
 struct ConferenceRequest {
   std::uint8_t priority;
+  std::uint8_t pad_[3] = {};  // explicit padding, zeroed (checkpoints
+                              // copy requests as they are)
   std::int32_t tick;
   std::uint32_t client;
   std::int32_t org;        // the assessing organization

@@ -844,7 +844,7 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
   if (elsewhere == 0 || !conference_partner(o, c, elsewhere)) return;
   const std::int32_t net = orgs_[o].network;
   if (net >= 0 && sc_.networks[net].coordinator >= 0) {
-    out.conferences.push_back({base_priority(presented), tick_, c.id, o, slot_of(c)});
+    out.conferences.push_back({base_priority(presented), {}, tick_, c.id, o, slot_of(c)});
     Event ev{Event::conference_wait};
     ev.client = c.id;
     ev.slot = slot_of(c);

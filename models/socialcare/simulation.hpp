@@ -38,6 +38,7 @@ namespace cm::care {
 
 struct TickRecord {
   std::int32_t tick = 0;
+  std::int32_t pad_ = 0;  // explicit padding, zeroed (checkpoints copy records as they are)
   std::int64_t arrivals = 0;
   std::int64_t active = 0;                        // clients in the system after the tick
   std::array<std::int64_t, kNeedStates> needs{};  // needs of active clients by state
@@ -62,7 +63,9 @@ struct TieChange {
   std::uint32_t tie;
   std::int8_t from, to;
   TieChangeReason reason = TieChangeReason::none;
+  std::uint8_t pad_ = 0;  // explicit padding, zeroed (checkpoints copy changes as they are)
 };
+static_assert(sizeof(TieChange) == 12, "TieChange must have no implicit padding");
 
 // What a steering authority may look back on of a client (kept only when the scenario has
 // authorities): indexed by client id, so in order of arrival.

@@ -16,7 +16,18 @@ nlohmann::ordered_json yaml_to_json(const YAML::Node& n) {
   }
   if (n.IsMap()) {
     nlohmann::ordered_json o = nlohmann::ordered_json::object();
-    for (const auto& kv : n) o[kv.first.as<std::string>()] = yaml_to_json(kv.second);
+    for (const auto& kv : n) {
+      // a key that is itself a mapping or sequence (YAML allows it) is kept as its YAML text
+      std::string key;
+      if (kv.first.IsScalar()) {
+        key = kv.first.Scalar();
+      } else {
+        YAML::Emitter e;
+        e << YAML::Flow << kv.first;
+        key = e.c_str();
+      }
+      o[key] = yaml_to_json(kv.second);
+    }
     return o;
   }
   const std::string& s = n.Scalar();
@@ -33,6 +44,10 @@ nlohmann::ordered_json yaml_to_json(const YAML::Node& n) {
       r.ec == std::errc() && r.ptr == s.data() + s.size() && std::isfinite(d))
     return d;
   return s;
+}
+
+std::string provenance_dump(const nlohmann::ordered_json& j) {
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 }  // namespace cm

@@ -963,8 +963,8 @@ void apply_variants(Node root, YAML::Node raw, const LoadOptions& opt, Diagnosti
   }
   if (raw.IsMap())
     for (const auto& kv : raw)
-      if (kv.second.IsMap() && kv.first.as<std::string>() != "variants")
-        prov.mapping_sections.push_back(kv.first.as<std::string>());
+      if (kv.second.IsMap() && kv.first.IsScalar() && kv.first.Scalar() != "variants")
+        prov.mapping_sections.push_back(kv.first.Scalar());
   for (const auto& [path, text] : opt.sets) {
     const YAML::Node value = parse_value(text);  // tags and control characters refused, located
     prov.overrides[path] = yaml_to_json(value);
@@ -1091,8 +1091,8 @@ Scenario finish_load(Document doc, Diagnostics& diags, const LoadOptions& opt,
   if (diags.empty()) check_memory(root, sc, opt.max_memory);
   if (!diags.empty()) throw InputError(relocate(diags, origins));
   sc.source_file = name;
-  sc.variant_set_json = prov.variant_set.dump();
-  sc.overrides_json = prov.overrides.dump();
+  sc.variant_set_json = provenance_dump(prov.variant_set);
+  sc.overrides_json = provenance_dump(prov.overrides);
   sc.mapping_sections = std::move(prov.mapping_sections);
   YAML::Emitter out;
   out << raw;

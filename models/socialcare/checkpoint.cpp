@@ -300,16 +300,16 @@ std::array<std::uint8_t, kTagSize> authentication_tag(const RunSpec& spec, std::
 // checks the sizes of these structs as a reminder.
 template <class Sim, class IO>
 void Checkpoint::transfer(Sim& sim, IO& io) {
-  io.value(sim.tick_);
-  io.value(sim.finished_);
-  io.records(sim.clients_);
-  io.records(sim.needs_);
-  io.records(sim.active_);
-  io.value(sim.next_id_);
-  io.records(sim.notes_);
+  io.value(sim.st_.tick);
+  io.value(sim.st_.finished);
+  io.records(sim.st_.clients);
+  io.records(sim.st_.needs);
+  io.records(sim.st_.active);
+  io.value(sim.st_.next_id);
+  io.records(sim.st_.notes);
   {
     // The outcome tallies of the clients folded so far (runs without client records).
-    auto& ledger = sim.ledger_;
+    auto& ledger = sim.st_.ledger;
     std::vector<OutcomeTally> tallies;
     std::vector<std::int64_t> counts;
     if constexpr (!IO::reading) {
@@ -339,10 +339,10 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
       ledger.innovation_clients = counts[7];
     }
   }
-  io.records(sim.staff_.helpers);
-  io.records(sim.staff_.slot_of_id);
-  io.value(sim.staff_.next_id);
-  io.fixed(sim.orgs_, "organizations", [&](auto& o) {
+  io.records(sim.st_.staff.helpers);
+  io.records(sim.st_.staff.slot_of_id);
+  io.value(sim.st_.staff.next_id);
+  io.fixed(sim.st_.orgs, "organizations", [&](auto& o) {
     io.value(o.first_helper);
     io.value(o.n_helpers);
     io.records(o.contract_staff);
@@ -380,7 +380,7 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.value(o.referred_dropouts);
     io.value(o.conference_minutes);
   });
-  io.fixed(sim.nets_, "networks", [&](auto& n) {
+  io.fixed(sim.st_.nets, "networks", [&](auto& n) {
     io.value(n.hours_per_day);
     io.records(n.waiting);
     io.value(n.conferences);
@@ -393,21 +393,21 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
   if constexpr (IO::reading) {
     std::vector<Tie> ties;
     io.records(ties);
-    if (ties.size() != sim.ties_.size())
+    if (ties.size() != sim.st_.ties.size())
       io.mismatch("saved " + std::to_string(ties.size()) + " ties, the scenario gives " +
-                  std::to_string(sim.ties_.size()));
+                  std::to_string(sim.st_.ties.size()));
     for (std::size_t i = 0; i < ties.size(); ++i) {
-      if (ties[i].a != sim.ties_[i].a || ties[i].b != sim.ties_[i].b)
+      if (ties[i].a != sim.st_.ties[i].a || ties[i].b != sim.st_.ties[i].b)
         io.mismatch("tie " + std::to_string(i) + " joins other organizations");
-      sim.ties_[i] = ties[i];
+      sim.st_.ties[i] = ties[i];
     }
   } else {
-    io.records(sim.ties_.all());
+    io.records(sim.st_.ties.all());
   }
-  io.records(sim.series_);
-  io.same(sim.initial_levels_, "initial tie levels");
-  io.value(sim.innovative_mask_);
-  io.fixed(sim.authorities_, "authorities", [&](auto& a) {
+  io.records(sim.st_.series);
+  io.same(sim.st_.initial_levels, "initial tie levels");
+  io.value(sim.st_.innovative_mask);
+  io.fixed(sim.st_.authorities, "authorities", [&](auto& a) {
     io.value(a.cycle);
     io.records(a.budget_shift);
     io.records(a.record);
@@ -427,7 +427,7 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
       io.records(c.breached_at_start);
     });
   });
-  io.list(sim.steering_rows_, [&](auto& r) {
+  io.list(sim.st_.steering_rows, [&](auto& r) {
     io.text(r.authority);
     io.value(r.cycle);
     io.value(r.tick);
@@ -437,12 +437,12 @@ void Checkpoint::transfer(Sim& sim, IO& io) {
     io.text(r.subject);
     io.value(r.value);
   });
-  io.list(sim.district_arrivals_, [&](auto& v) { io.records(v); });
-  io.list(sim.district_waiting_, [&](auto& v) { io.records(v); });
-  io.records(sim.outreach_boost_);
-  io.records(sim.self_help_boost_);
-  io.records(sim.tie_history_);
-  io.records(sim.monitoring_rows_);
+  io.list(sim.st_.district_arrivals, [&](auto& v) { io.records(v); });
+  io.list(sim.st_.district_waiting, [&](auto& v) { io.records(v); });
+  io.records(sim.st_.outreach_boost);
+  io.records(sim.st_.self_help_boost);
+  io.records(sim.st_.tie_history);
+  io.records(sim.st_.monitoring_rows);
 }
 
 // The lengths the scenario fixes, taken from a fresh Simulation before the state is laid over
@@ -461,11 +461,11 @@ std::vector<std::size_t> Checkpoint::org_list_sizes(const OrgState& o) {
 
 Checkpoint::Shape Checkpoint::shape_of(const Simulation& sim) {
   Shape s;
-  for (const OrgState& o : sim.orgs_) s.org_lists.push_back(org_list_sizes(o));
+  for (const OrgState& o : sim.st_.orgs) s.org_lists.push_back(org_list_sizes(o));
   s.district_lists = sim.scenario().districts.size();
-  s.outreach = sim.outreach_boost_.size();
-  s.self_help = sim.self_help_boost_.size();
-  for (const NetworkState& n : sim.nets_) s.tallies.push_back(n.tally.size());
+  s.outreach = sim.st_.outreach_boost.size();
+  s.self_help = sim.st_.self_help_boost.size();
+  for (const NetworkState& n : sim.st_.nets) s.tallies.push_back(n.tally.size());
   return s;
 }
 
@@ -474,12 +474,12 @@ Checkpoint::Shape Checkpoint::shape_of(const Simulation& sim) {
 // checks keep a damaged or hand-made one from reading or writing past an array's end.
 template <class IO>
 void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) {
-  const auto n_orgs = static_cast<std::int64_t>(sim.orgs_.size());
-  const auto n_helpers = static_cast<std::int64_t>(sim.staff_.helpers.size());
+  const auto n_orgs = static_cast<std::int64_t>(sim.st_.orgs.size());
+  const auto n_helpers = static_cast<std::int64_t>(sim.st_.staff.helpers.size());
   const auto n_services = static_cast<std::int64_t>(sim.scenario().services.size());
   const auto n_districts = static_cast<std::int64_t>(sim.scenario().districts.size());
-  const auto n_ties = static_cast<std::int64_t>(sim.ties_.size());
-  const auto n_nets = static_cast<std::int64_t>(sim.nets_.size());
+  const auto n_ties = static_cast<std::int64_t>(sim.st_.ties.size());
+  const auto n_nets = static_cast<std::int64_t>(sim.st_.nets.size());
   const auto org_or_none = [&](std::int64_t o) { return o >= -1 && o < n_orgs; };
   const auto bad = [&](const std::string& what) { p.fail(what + " out of range"); };
   const auto level_ok = [](int l) { return l >= 0 && l <= kMaxLevel; };
@@ -490,13 +490,13 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
     return byte <= 1;
   };
 
-  for (const Need& n : sim.needs_) {
+  for (const Need& n : sim.st_.needs) {
     if (n.helper < -1 || n.helper >= n_helpers) bad("a need's helper");
     if (!org_or_none(n.org) || !org_or_none(n.from_org)) bad("a need's organization");
     if (n.service >= n_services) bad("a need's service");
     if (static_cast<int>(n.state) >= kNeedStates) bad("a need's state");
   }
-  for (const Client& c : sim.clients_) {
+  for (const Client& c : sim.st_.clients) {
     if (c.district >= n_districts) bad("a client's district");
     if (static_cast<int>(c.kind) > static_cast<int>(ClientKind::community)) bad("a client's kind");
     if (static_cast<int>(c.outcome) > static_cast<int>(Outcome::unmet_at_horizon))
@@ -510,19 +510,19 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
       for (const OrgId16 o : list)
         if (!org_or_none(o)) bad("a client's organization");
   }
-  for (const ClientNote& n : sim.notes_) {
+  for (const ClientNote& n : sim.st_.notes) {
     if (n.district >= n_districts || n.n_needs > kMaxNeeds) bad("a client note");
     for (int i = 0; i < n.n_needs; ++i)
       if (n.service[static_cast<std::size_t>(i)] >= n_services) bad("a client note's service");
   }
-  for (const Helper& h : sim.staff_.helpers)
+  for (const Helper& h : sim.st_.staff.helpers)
     if (h.org < 0 || h.org >= n_orgs || h.n_personal > kMaxPersonalTies || !bool_ok(h.retired))
       bad("a helper's organization");
-  for (const std::int32_t s : sim.staff_.slot_of_id)
+  for (const std::int32_t s : sim.st_.staff.slot_of_id)
     if (s < -1 || s >= n_helpers) bad("a helper id's slot");
-  if (sim.staff_.slot_of_id.size() > sim.staff_.next_id) bad("the helper ids");
-  for (std::size_t i = 0; i < sim.orgs_.size(); ++i) {
-    const OrgState& o = sim.orgs_[i];
+  if (sim.st_.staff.slot_of_id.size() > sim.st_.staff.next_id) bad("the helper ids");
+  for (std::size_t i = 0; i < sim.st_.orgs.size(); ++i) {
+    const OrgState& o = sim.st_.orgs[i];
     if (org_list_sizes(o) != fresh.org_lists[i]) p.mismatch("an organization's per-service lists");
     if (o.network < -1 || o.network >= n_nets) bad("an organization's network");
     for (const IntakeEntry& e : o.intake)
@@ -533,30 +533,30 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
       for (const QueueEntry& e : q)
         if (e.need >= kMaxNeeds) bad("a queue entry");
   }
-  for (const NetworkState& net : sim.nets_)
+  for (const NetworkState& net : sim.st_.nets)
     for (const ConferenceRequest& r : net.waiting)
       if (r.org < 0 || r.org >= n_orgs) bad("a conference request's organization");
-  for (std::size_t k = 0; k < sim.nets_.size(); ++k)
-    if (sim.nets_[k].tally.size() != fresh.tallies[k]) bad("a network's monitoring tally");
-  for (const MonitorRow& r : sim.monitoring_rows_)
+  for (std::size_t k = 0; k < sim.st_.nets.size(); ++k)
+    if (sim.st_.nets[k].tally.size() != fresh.tallies[k]) bad("a network's monitoring tally");
+  for (const MonitorRow& r : sim.st_.monitoring_rows)
     if (r.network < 0 || r.network >= n_nets || r.org < 0 || r.org >= n_orgs)
       bad("a monitoring report's row");
-  for (std::size_t i = 0; i < sim.ties_.size(); ++i) {
-    const Tie& t = sim.ties_[i];
+  for (std::size_t i = 0; i < sim.st_.ties.size(); ++i) {
+    const Tie& t = sim.st_.ties[i];
     if (!level_ok(t.level) || !level_ok(t.floor) || !level_ok(t.ceiling)) bad("a tie's level");
     if (!bool_ok(t.cross_territory) || !bool_ok(t.suspended) || !bool_ok(t.act_possible) ||
         !bool_ok(t.act))
       bad("a tie's flag");
   }
-  for (const TieChange& c : sim.tie_history_)
+  for (const TieChange& c : sim.st_.tie_history)
     if (c.tie >= n_ties || !level_ok(c.from) || !level_ok(c.to) ||
         static_cast<int>(c.reason) > static_cast<int>(TieChangeReason::agreement_lapsed))
       bad("a tie change");
-  for (const std::int8_t l : sim.initial_levels_)
+  for (const std::int8_t l : sim.st_.initial_levels)
     if (!level_ok(l)) bad("an initial tie level");
-  for (const auto& a : sim.authorities_)
+  for (const auto& a : sim.st_.authorities)
     for (const Contract& c : a.contracts) {
-      if (c.authority < 0 || c.authority >= static_cast<int>(sim.authorities_.size()))
+      if (c.authority < 0 || c.authority >= static_cast<int>(sim.st_.authorities.size()))
         bad("a contract's authority");
       for (int d : c.districts)
         if (d < 0 || d >= n_districts) bad("a contract's district");
@@ -571,13 +571,13 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
           c.honoured_at_start.size() != m || c.breached_at_start.size() != m)
         bad("a contract's per-member lists");
     }
-  for (const auto& day : sim.district_arrivals_)
+  for (const auto& day : sim.st_.district_arrivals)
     if (static_cast<std::int64_t>(day.size()) != n_districts) bad("a day's arrivals by district");
-  for (const auto& day : sim.district_waiting_)
+  for (const auto& day : sim.st_.district_waiting)
     if (!day.empty() && static_cast<std::int64_t>(day.size()) != n_districts)
       bad("a day's waiting by district");
-  if (sim.outreach_boost_.size() != fresh.outreach ||
-      sim.self_help_boost_.size() != fresh.self_help)
+  if (sim.st_.outreach_boost.size() != fresh.outreach ||
+      sim.st_.self_help_boost.size() != fresh.self_help)
     p.mismatch("the per-district boosts");
 }
 
@@ -762,41 +762,45 @@ Scenario Checkpoint::scenario(double max_memory) const {
 }
 
 void Checkpoint::restore(Simulation& sim) const {
-  if (sim.tick_ != 0 || !sim.clients_.empty())
+  if (sim.st_.tick != 0 || !sim.st_.clients.empty())
     throw std::logic_error("Checkpoint::restore needs a Simulation that has not stepped");
   In p(state_, name_);
   const Shape fresh = shape_of(sim);
   transfer(sim, p);
   const std::uint64_t saved_hash = p.u64();
   if (p.remaining() != 0) p.fail(std::to_string(p.remaining()) + " bytes after the state");
-  if (static_cast<std::size_t>(sim.tick_) != sim.series_.size())
-    p.fail("day " + std::to_string(sim.tick_) + " with " + std::to_string(sim.series_.size()) +
-           " days of time series");
-  const std::size_t n_clients = sim.next_id_;
-  if (sim.keep_records_ ? sim.clients_.size() != n_clients : sim.clients_.size() > n_clients)
+  if (static_cast<std::size_t>(sim.st_.tick) != sim.st_.series.size())
+    p.fail("day " + std::to_string(sim.st_.tick) + " with " +
+           std::to_string(sim.st_.series.size()) + " days of time series");
+  const std::size_t n_clients = sim.st_.next_id;
+  if (sim.st_.keep_records ? sim.st_.clients.size() != n_clients
+                           : sim.st_.clients.size() > n_clients)
     p.fail("client records do not match the " + std::to_string(n_clients) + " clients created");
-  if (!sim.notes_.empty() && sim.notes_.size() != n_clients) p.fail("client notes out of step");
-  for (std::size_t i = 0; i < sim.active_.size(); ++i)
-    if (sim.active_[i] >= sim.clients_.size() || (i > 0 && sim.active_[i] <= sim.active_[i - 1]))
-      p.fail("active client slot " + std::to_string(sim.active_[i]) + " unknown or out of order");
+  if (!sim.st_.notes.empty() && sim.st_.notes.size() != n_clients)
+    p.fail("client notes out of step");
+  for (std::size_t i = 0; i < sim.st_.active.size(); ++i)
+    if (sim.st_.active[i] >= sim.st_.clients.size() ||
+        (i > 0 && sim.st_.active[i] <= sim.st_.active[i - 1]))
+      p.fail("active client slot " + std::to_string(sim.st_.active[i]) +
+             " unknown or out of order");
   // Every list naming a client names the record of that client.
   const auto check_slots = [&](const auto& list) {
     for (const auto& e : list)
-      if (e.slot != Simulation::kGone &&
-          (e.slot >= sim.clients_.size() || sim.clients_[e.slot].id != e.client))
+      if (e.slot != kGone &&
+          (e.slot >= sim.st_.clients.size() || sim.st_.clients[e.slot].id != e.client))
         p.fail("client " + std::to_string(e.client) + " listed with another's record");
   };
-  for (const OrgState& o : sim.orgs_) {
+  for (const OrgState& o : sim.st_.orgs) {
     check_slots(o.intake);
     for (const auto& q : o.queues) check_slots(q);
   }
-  for (const NetworkState& net : sim.nets_) check_slots(net.waiting);
-  for (const Client& c : sim.clients_)
-    if (std::uint64_t{c.first_need} + c.n_needs > sim.needs_.size() || c.n_needs > kMaxNeeds)
+  for (const NetworkState& net : sim.st_.nets) check_slots(net.waiting);
+  for (const Client& c : sim.st_.clients)
+    if (std::uint64_t{c.first_need} + c.n_needs > sim.st_.needs.size() || c.n_needs > kMaxNeeds)
       p.fail("client " + std::to_string(c.id) + ": needs out of range");
 
-  const auto n_helpers = static_cast<std::int64_t>(sim.staff_.helpers.size());
-  for (const OrgState& o : sim.orgs_) {
+  const auto n_helpers = static_cast<std::int64_t>(sim.st_.staff.helpers.size());
+  for (const OrgState& o : sim.st_.orgs) {
     if (o.first_helper < 0 || o.n_helpers < 0 || o.first_helper + o.n_helpers > n_helpers)
       p.fail("helper slots out of range");
     for (std::int32_t s : o.contract_staff)

@@ -53,11 +53,9 @@ std::uint64_t need_key(std::uint32_t client, int need) {
 
 Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions options)
     : sc_(scenario),
-      streams_(seed),
-      keep_records_(options.client_records),
-      planned_ticks_(options.ticks > 0 ? std::min(options.ticks, scenario.horizon_days)
-                                       : scenario.horizon_days),
-      ledger_(sc_) {
+      st_(sc_, seed, options.client_records,
+          options.ticks > 0 ? std::min(options.ticks, scenario.horizon_days)
+                            : scenario.horizon_days) {
   // Client records hold organization ids and days in 16 bits (clients.hpp); the scenario
   // loader refuses scenarios beyond these limits.
   if (sc_.organizations.size() > static_cast<std::size_t>(kMaxOrganizations))
@@ -73,22 +71,22 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
 #endif
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
-  coordinators_by_district_.assign(n_districts, {});
-  others_by_district_.assign(n_districts, {});
-  serving_by_district_.assign(n_districts, {});
+  st_.coordinators_by_district.assign(n_districts, {});
+  st_.others_by_district.assign(n_districts, {});
+  st_.serving_by_district.assign(n_districts, {});
   for (int o = 0; o < n_orgs; ++o) {
     const Organization& org = sc_.organizations[o];
     const bool coordinator = org.sector == Sector::public_coordinator ||
                              org.sector == Sector::intermunicipal_coordinator;
     for (int d : org.serves) {
-      (coordinator ? coordinators_by_district_ : others_by_district_)[d].push_back(o);
-      serving_by_district_[d].push_back(o);
+      (coordinator ? st_.coordinators_by_district : st_.others_by_district)[d].push_back(o);
+      st_.serving_by_district[d].push_back(o);
     }
   }
-  orgs_.resize(n_orgs);
-  nets_.resize(sc_.networks.size());
-  routing_net_.assign(n_orgs, -1);
-  monitored_in_.assign(n_orgs, {});
+  st_.orgs.resize(n_orgs);
+  st_.nets.resize(sc_.networks.size());
+  st_.routing_net.assign(n_orgs, -1);
+  st_.monitored_in.assign(n_orgs, {});
   for (std::size_t k = 0; k < sc_.networks.size(); ++k) {
     const NetworkDef& net = sc_.networks[k];
     if (net.coordinator < 0) {
@@ -96,59 +94,59 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
       // 2008: its cost grows with the number of members).
       const double others = static_cast<double>(net.members.size()) - 1.0;
       for (int m : net.members)
-        orgs_[m].coordination_hours += net.coordination_hours_per_member_week * others / 7.0;
+        st_.orgs[m].coordination_hours += net.coordination_hours_per_member_week * others / 7.0;
       continue;
     }
     if (net.coordinator_hours_per_day > 0 && (net.coordinator_routing || net.follow_up))
       for (int m : net.members)
-        if (routing_net_[m] < 0) routing_net_[m] = static_cast<std::int32_t>(k);
-    nets_[k].hours_per_day = net.coordinator_hours_per_day;
-    orgs_[net.coordinator].coordination_hours += net.coordinator_hours_per_day;
+        if (st_.routing_net[m] < 0) st_.routing_net[m] = static_cast<std::int32_t>(k);
+    st_.nets[k].hours_per_day = net.coordinator_hours_per_day;
+    st_.orgs[net.coordinator].coordination_hours += net.coordinator_hours_per_day;
     if (net.monitoring && net.coordinator_hours_per_day > 0) {
-      monitoring_ = true;
-      nets_[k].tally.resize(net.members.size());
+      st_.monitoring = true;
+      st_.nets[k].tally.resize(net.members.size());
       for (std::size_t i = 0; i < net.members.size(); ++i)
-        monitored_in_[net.members[i]].emplace_back(static_cast<std::int32_t>(k),
-                                                   static_cast<std::uint32_t>(i));
+        st_.monitored_in[net.members[i]].emplace_back(static_cast<std::int32_t>(k),
+                                                      static_cast<std::uint32_t>(i));
     }
     for (int m : net.members)
-      if (orgs_[m].network < 0) orgs_[m].network = static_cast<std::int32_t>(k);
+      if (st_.orgs[m].network < 0) st_.orgs[m].network = static_cast<std::int32_t>(k);
   }
   for (int o = 0; o < n_orgs; ++o) {
     const std::size_t n_services = sc_.services.size();
-    orgs_[o].queues.resize(n_services);
-    orgs_[o].reserved_in_use.assign(n_services, 0);
-    orgs_[o].in_use.assign(n_services, 0);
-    orgs_[o].agreement_today.assign(n_services, 0);
-    orgs_[o].agreement_rate.assign(n_services, 0.0f);
-    orgs_[o].wait_now.assign(n_services, 0.0f);
-    orgs_[o].wait_meeting.assign(n_services, 0.0f);
-    orgs_[o].start_rate.assign(n_services, 0.0f);
-    orgs_[o].started_today.assign(n_services, 0);
+    st_.orgs[o].queues.resize(n_services);
+    st_.orgs[o].reserved_in_use.assign(n_services, 0);
+    st_.orgs[o].in_use.assign(n_services, 0);
+    st_.orgs[o].agreement_today.assign(n_services, 0);
+    st_.orgs[o].agreement_rate.assign(n_services, 0.0f);
+    st_.orgs[o].wait_now.assign(n_services, 0.0f);
+    st_.orgs[o].wait_meeting.assign(n_services, 0.0f);
+    st_.orgs[o].start_rate.assign(n_services, 0.0f);
+    st_.orgs[o].started_today.assign(n_services, 0);
   }
   for (std::size_t s = 0; s < sc_.services.size(); ++s)
-    if (sc_.services[s].innovative) innovative_mask_ |= 1u << s;
-  outreach_boost_.assign(n_districts, 0.0);
-  self_help_boost_.assign(n_districts, 0.0);
-  authorities_.resize(sc_.authorities.size());
-  for (AuthorityState& a : authorities_) {
+    if (sc_.services[s].innovative) st_.innovative_mask |= 1u << s;
+  st_.outreach_boost.assign(n_districts, 0.0);
+  st_.self_help_boost.assign(n_districts, 0.0);
+  st_.authorities.resize(sc_.authorities.size());
+  for (AuthorityState& a : st_.authorities) {
     a.budget_shift.assign(n_districts, 0.0);
     a.record.assign(n_orgs, 0.5);
   }
   reserve_clients();
-  ties_.build(sc_);
-  for (const Tie& t : ties_.all()) initial_levels_.push_back(t.level);
+  st_.ties.build(sc_);
+  for (const Tie& t : st_.ties.all()) st_.initial_levels.push_back(t.level);
   if (options.partition != nullptr) {
-    if (keep_records_)
+    if (st_.keep_records)
       throw std::invalid_argument("a partitioned run keeps no client records (client_records)");
-    comm_ = options.partition;
-    rank_ = comm_->rank();
-    if (comm_->size() > 65535) throw std::invalid_argument("at most 65,535 processes");
+    st_.comm = options.partition;
+    st_.rank = st_.comm->rank();
+    if (st_.comm->size() > 65535) throw std::invalid_argument("at most 65,535 processes");
     std::vector<std::pair<std::int32_t, std::int32_t>> pairs;
-    for (const Tie& t : ties_.all()) pairs.emplace_back(t.a, t.b);
-    part_ = partition_territory(sc_, pairs, comm_->size());
+    for (const Tie& t : st_.ties.all()) pairs.emplace_back(t.a, t.b);
+    st_.part = partition_territory(sc_, pairs, st_.comm->size());
     for (std::int32_t o = 0; o < static_cast<std::int32_t>(sc_.organizations.size()); ++o)
-      if (part_.org_rank[o] == rank_) own_orgs_.push_back(o);
+      if (st_.part.org_rank[o] == st_.rank) st_.own_orgs.push_back(o);
   }
   init_staff();
   init_personal_ties();
@@ -158,18 +156,18 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
 
 void Simulation::build_route_index() {
   constexpr std::size_t kIndexedFrom = 32;  // ties; fewer are scanned whole
-  route_first_.assign(sc_.organizations.size(), -1);
+  st_.route_first.assign(sc_.organizations.size(), -1);
   for (std::size_t o = 0; o < sc_.organizations.size(); ++o) {
-    const auto& ties = ties_.of(static_cast<std::int32_t>(o));
+    const auto& ties = st_.ties.of(static_cast<std::int32_t>(o));
     if (ties.size() < kIndexedFrom) continue;
-    route_first_[o] = static_cast<std::int64_t>(route_begin_.size());
+    st_.route_first[o] = static_cast<std::int64_t>(st_.route_begin.size());
     for (int d : sc_.organizations[o].serves) {
-      route_begin_.push_back(static_cast<std::uint32_t>(route_pos_.size()));
+      st_.route_begin.push_back(static_cast<std::uint32_t>(st_.route_pos.size()));
       for (std::size_t k = 0; k < ties.size(); ++k)
-        if (ties_[ties[k].second].cross_territory || serves(ties[k].first, d))
-          route_pos_.push_back(static_cast<std::uint32_t>(k));
+        if (st_.ties[ties[k].second].cross_territory || serves(ties[k].first, d))
+          st_.route_pos.push_back(static_cast<std::uint32_t>(k));
     }
-    route_begin_.push_back(static_cast<std::uint32_t>(route_pos_.size()));
+    st_.route_begin.push_back(static_cast<std::uint32_t>(st_.route_pos.size()));
   }
 }
 
@@ -188,30 +186,30 @@ void Simulation::reserve_clients() {
   needs_per_client = shares > 0 ? needs_per_client / shares : 1.0;
   const double year = std::min(per_day * std::min(sc_.horizon_days, 365) * 1.1 + 1024.0, 4.0e9);
   const double expected =
-      keep_records_ ? std::min(per_day * sc_.horizon_days * 1.1 + 1024.0, 4.0e9) : year;
-  clients_.reserve(static_cast<std::size_t>(expected));
-  active_.reserve(static_cast<std::size_t>(year));
-  needs_.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
+      st_.keep_records ? std::min(per_day * sc_.horizon_days * 1.1 + 1024.0, 4.0e9) : year;
+  st_.clients.reserve(static_cast<std::size_t>(expected));
+  st_.active.reserve(static_cast<std::size_t>(year));
+  st_.needs.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
 }
 
 void Simulation::init_staff() {
   std::size_t n = 0;
   for (const Organization& org : sc_.organizations) n += static_cast<std::size_t>(org.helpers);
-  staff_.helpers.reserve(n);
-  staff_.slot_of_id.reserve(n);
+  st_.staff.helpers.reserve(n);
+  st_.staff.slot_of_id.reserve(n);
   for (std::size_t o = 0; o < sc_.organizations.size(); ++o) {
     const Organization& org = sc_.organizations[o];
-    orgs_[o].first_helper = static_cast<std::int32_t>(staff_.helpers.size());
-    orgs_[o].n_helpers = org.helpers;
+    st_.orgs[o].first_helper = static_cast<std::int32_t>(st_.staff.helpers.size());
+    st_.orgs[o].n_helpers = org.helpers;
     for (int i = 0; i < org.helpers; ++i) {
       Helper h;
-      h.id = staff_.next_id++;
+      h.id = st_.staff.next_id++;
       h.org = static_cast<std::int32_t>(o);
-      h.skills = org.services & ~innovative_mask_;  // new forms of service need a contract
-      Stream rng = streams_(kQuality, h.id, 0);
+      h.skills = org.services & ~st_.innovative_mask;  // new forms of service need a contract
+      Stream rng = st_.streams(kQuality, h.id, 0);
       h.quality = draw_helper_quality(sc_.helpers, rng);
-      staff_.slot_of_id.push_back(static_cast<std::int32_t>(staff_.helpers.size()));
-      staff_.helpers.push_back(h);
+      st_.staff.slot_of_id.push_back(static_cast<std::int32_t>(st_.staff.helpers.size()));
+      st_.staff.helpers.push_back(h);
     }
   }
 }
@@ -219,19 +217,20 @@ void Simulation::init_staff() {
 void Simulation::init_personal_ties() {
   const HelperDef& def = sc_.helpers;
   if (def.personal_ties_initial <= 0) return;
-  for (std::size_t s = 0; s < staff_.helpers.size(); ++s) {
-    const std::int32_t org = staff_.helpers[s].org;
-    const auto& partners = ties_.of(org);
+  for (std::size_t s = 0; s < st_.staff.helpers.size(); ++s) {
+    const std::int32_t org = st_.staff.helpers[s].org;
+    const auto& partners = st_.ties.of(org);
     if (partners.empty()) continue;
-    Stream rng = streams_(kPersonalInit, s, 0);
+    Stream rng = st_.streams(kPersonalInit, s, 0);
     boost::random::poisson_distribution<int, double> count(def.personal_ties_initial);
     const int k = count(rng);
     for (int i = 0; i < k; ++i) {
       const std::int32_t p = partners[rng.below(static_cast<std::uint32_t>(partners.size()))].first;
-      if (orgs_[p].n_helpers == 0) continue;
-      Helper& other = staff_.helpers[orgs_[p].first_helper +
-                                     rng.below(static_cast<std::uint32_t>(orgs_[p].n_helpers))];
-      Helper& self = staff_.helpers[s];
+      if (st_.orgs[p].n_helpers == 0) continue;
+      Helper& other =
+          st_.staff.helpers[st_.orgs[p].first_helper +
+                            rng.below(static_cast<std::uint32_t>(st_.orgs[p].n_helpers))];
+      Helper& self = st_.staff.helpers[s];
       if (self.n_personal < def.personal_ties_max && other.n_personal < def.personal_ties_max &&
           self.add_personal(other.id, def.personal_ties_max))
         other.add_personal(self.id, def.personal_ties_max);
@@ -248,18 +247,18 @@ bool Simulation::serves(std::int32_t org, int district) const {
 // serves clients; what remains is split between intake and direct service.
 void Simulation::update_hours() {
   const HelperDef& def = sc_.helpers;
-  for (auto& o : orgs_) o.collaboration_hours = 0;
-  for (const Tie& t : ties_.all()) {
+  for (auto& o : st_.orgs) o.collaboration_hours = 0;
+  for (const Tie& t : st_.ties.all()) {
     const double h = tie_hours_per_day(sc_.ties, t.level);
-    orgs_[t.a].collaboration_hours += h;
-    orgs_[t.b].collaboration_hours += h;
+    st_.orgs[t.a].collaboration_hours += h;
+    st_.orgs[t.b].collaboration_hours += h;
   }
-  parallel_for_each(orgs_.size(), [&](std::size_t i) {  // each organization on its own
+  parallel_for_each(st_.orgs.size(), [&](std::size_t i) {  // each organization on its own
     const auto k = static_cast<std::int32_t>(i);
-    OrgState& o = orgs_[k];
+    OrgState& o = st_.orgs[k];
     // Funded posts still being filled are neither paid nor staffed.
     std::size_t vacant = 0;
-    for (std::int32_t s : o.contract_staff) vacant += staff_.helpers[s].starts > tick_;
+    for (std::int32_t s : o.contract_staff) vacant += st_.staff.helpers[s].starts > st_.tick;
     const double staff =
         o.n_helpers + static_cast<double>(o.contract_staff.size()) - static_cast<double>(vacant);
     o.paid_hours = staff * def.hours_per_day;
@@ -267,32 +266,32 @@ void Simulation::update_hours() {
     const double rest = std::max(0.0, available - o.collaboration_hours - o.coordination_hours);
     o.intake_hours = rest * def.intake_share;
     const double per_helper = staff > 0 ? rest * (1.0 - def.intake_share) / staff : 0;
-    for_each_staff(k, [&](std::int32_t s) {
-      Helper& h = staff_.helpers[s];
-      h.capacity_hours = h.starts > tick_ ? 0.0f : static_cast<float>(per_helper);
+    st_.for_each_staff(k, [&](std::int32_t s) {
+      Helper& h = st_.staff.helpers[s];
+      h.capacity_hours = h.starts > st_.tick ? 0.0f : static_cast<float>(per_helper);
     });
   });
   // Helpers of ended contracts finish their cases and take no new ones.
   if (!sc_.authorities.empty())
-    for (Helper& h : staff_.helpers)
+    for (Helper& h : st_.staff.helpers)
       if (h.retired) h.capacity_hours = h.load_hours;
 }
 
 // ---- one tick ------------------------------------------------------------------------------
 
 void Simulation::run(int ticks) {
-  for (int i = 0; i < ticks && tick_ < sc_.horizon_days; ++i) step();
+  for (int i = 0; i < ticks && st_.tick < sc_.horizon_days; ++i) step();
 }
 
 void Simulation::step() {
   TickRecord rec;
-  rec.tick = tick_;
+  rec.tick = st_.tick;
   if (!sc_.authorities.empty()) {
-    if (comm_ != nullptr) {
+    if (st_.comm != nullptr) {
       bool cycle = false;  // monitoring reads the organizations' counters of every process
       for (const AuthorityDef& a : sc_.authorities)
-        cycle = cycle ||
-                (tick_ >= a.first_cycle_day && (tick_ - a.first_cycle_day) % a.period_days == 0);
+        cycle = cycle || (st_.tick >= a.first_cycle_day &&
+                          (st_.tick - a.first_cycle_day) % a.period_days == 0);
       if (cycle) sync_org_counters(false);
     }
     phase_steering();
@@ -300,25 +299,25 @@ void Simulation::step() {
   }
   phase_arrivals(rec);
   std::vector<Msg> msgs = phase_clients(rec);
-  std::vector<Event>& events = events_;  // the day's lists, reused from day to day
-  std::vector<TieEvent>& tie_events = tie_events_;
+  std::vector<Event>& events = st_.events;  // the day's lists, reused from day to day
+  std::vector<TieEvent>& tie_events = st_.tie_events;
   events.clear();
   tie_events.clear();
-  if (comm_ != nullptr) {
+  if (st_.comm != nullptr) {
     exchange_msgs(msgs);
     fetch_ghosts(msgs);
   }
   phase_organizations(msgs, events, tie_events, rec);
-  const std::size_t pooled_from = tie_keyed_from_;  // the day's tie events from here on are
-                                                    // each one process's (keyed, exchanged)
+  const std::size_t pooled_from = st_.tie_keyed_from;  // the day's tie events from here on are
+                                                       // each one process's (keyed, exchanged)
   phase_pooling(events, tie_events);
   phase_conferences(events, rec);
-  if (comm_ != nullptr) {
+  if (st_.comm != nullptr) {
     drop_ghosts();
     exchange_events(events);
   }
   phase_apply(events, tie_events, rec);
-  if (comm_ != nullptr) {
+  if (st_.comm != nullptr) {
     exchange_tie_events(tie_events, pooled_from);
     sync_helpers();
   }
@@ -326,15 +325,15 @@ void Simulation::step() {
   phase_ties(tie_events);
   phase_staff();
   phase_record(rec);
-  if (comm_ != nullptr) sync_record(rec);
-  series_.push_back(rec);
+  if (st_.comm != nullptr) sync_record(rec);
+  st_.series.push_back(rec);
   retire_exited();
-  ++tick_;
+  ++st_.tick;
 #if defined(__GLIBC__)
   // The day's short-lived lists come and go in glibc's heap, whose freed pages stay resident:
   // over months they would fill the holes the scenario loader left (a few MB at 10^7 residents,
   // measured). Give them back once a month (a fraction of a millisecond).
-  if (tick_ % kTrimDays == 0) malloc_trim(0);
+  if (st_.tick % kTrimDays == 0) malloc_trim(0);
 #endif
 }
 
@@ -342,8 +341,8 @@ void Simulation::step() {
 // clients themselves in parallel; each one's traits come from a stream keyed by its id alone,
 // so the ids (district by district, in order) fix every client whatever the thread count.
 void Simulation::phase_arrivals(TickRecord& rec) {
-  const ClientFactory factory{&sc_, &coordinators_by_district_, &others_by_district_,
-                              &outreach_boost_, &self_help_boost_};
+  const ClientFactory factory{&sc_, &st_.coordinators_by_district, &st_.others_by_district,
+                              &st_.outreach_boost, &st_.self_help_boost};
   const std::size_t n_districts = sc_.districts.size();
   std::vector<std::int32_t> count(n_districts, 0);
   parallel_for_each(
@@ -352,12 +351,12 @@ void Simulation::phase_arrivals(TickRecord& rec) {
         const double rate = static_cast<double>(sc_.districts[d].population) *
                             sc_.population.annual_incidence / 365.0;
         if (rate <= 0) return;
-        Stream rng = streams_(kArrivals, d, static_cast<std::uint32_t>(tick_));
+        Stream rng = st_.streams(kArrivals, d, static_cast<std::uint32_t>(st_.tick));
         boost::random::poisson_distribution<int, double> poisson(rate);
         count[d] = poisson(rng);
       },
       64);
-  const std::uint32_t first = next_id_;
+  const std::uint32_t first = st_.next_id;
   std::vector<std::uint16_t> district_of;
   for (std::size_t d = 0; d < n_districts; ++d)
     district_of.insert(district_of.end(), static_cast<std::size_t>(count[d]),
@@ -367,62 +366,62 @@ void Simulation::phase_arrivals(TickRecord& rec) {
     throw std::runtime_error("more than 4,294,967,294 clients: client ids are 32-bit");
   // A partitioned run creates the clients of its own districts only (the ids of all).
   std::vector<std::uint32_t> mine;  // indices into district_of
-  if (comm_ != nullptr)
+  if (st_.comm != nullptr)
     for (std::size_t i = 0; i < k; ++i) {
-      const auto r = static_cast<std::uint16_t>(part_.district_rank[district_of[i]]);
-      id_rank_.push_back(r);
-      if (r == rank_) mine.push_back(static_cast<std::uint32_t>(i));
+      const auto r = static_cast<std::uint16_t>(st_.part.district_rank[district_of[i]]);
+      st_.id_rank.push_back(r);
+      if (r == st_.rank) mine.push_back(static_cast<std::uint32_t>(i));
     }
-  const std::size_t n_here = comm_ != nullptr ? mine.size() : k;
-  const auto index = [&](std::size_t j) { return comm_ != nullptr ? mine[j] : j; };
+  const std::size_t n_here = st_.comm != nullptr ? mine.size() : k;
+  const auto index = [&](std::size_t j) { return st_.comm != nullptr ? mine[j] : j; };
   // New records go at the end of the array, so it stays in id order (the client pass walks it
   // front to back); without client records, records of clients who left are squeezed out from
   // time to time (retire_exited).
-  const auto at = static_cast<std::uint32_t>(clients_.size());
-  if (clients_.size() + n_here > clients_.capacity())
-    clients_.reserve(std::max(clients_.size() + n_here, clients_.capacity() * 3 / 2));
-  clients_.resize(clients_.size() + n_here);
+  const auto at = static_cast<std::uint32_t>(st_.clients.size());
+  if (st_.clients.size() + n_here > st_.clients.capacity())
+    st_.clients.reserve(std::max(st_.clients.size() + n_here, st_.clients.capacity() * 3 / 2));
+  st_.clients.resize(st_.clients.size() + n_here);
   std::vector<std::array<Need, kMaxNeeds>> drawn(n_here);
   parallel_for_each(
       n_here,
       [&](std::size_t j) {
         const std::size_t i = index(j);
         const auto id = first + static_cast<std::uint32_t>(i);
-        Stream traits = streams_(kTraits, id, 0);
-        clients_[at + j] = factory.make(id, district_of[i], tick_, traits, drawn[j].data());
+        Stream traits = st_.streams(kTraits, id, 0);
+        st_.clients[at + j] = factory.make(id, district_of[i], st_.tick, traits, drawn[j].data());
       },
       16);  // a client's traits take ~0.7 µs (beta, binomial draws): small chunks pay
   // Their needs go to the end of the need array, in id order too.
   std::size_t n_new = 0;
-  for (std::size_t j = 0; j < n_here; ++j) n_new += clients_[at + j].n_needs;
-  if (needs_.size() + n_new >= kGone)
+  for (std::size_t j = 0; j < n_here; ++j) n_new += st_.clients[at + j].n_needs;
+  if (st_.needs.size() + n_new >= kGone)
     throw std::runtime_error("more than 4,294,967,294 client needs: need positions are 32-bit");
-  if (needs_.size() + n_new > needs_.capacity())
-    needs_.reserve(std::max(needs_.size() + n_new, needs_.capacity() * 3 / 2));
+  if (st_.needs.size() + n_new > st_.needs.capacity())
+    st_.needs.reserve(std::max(st_.needs.size() + n_new, st_.needs.capacity() * 3 / 2));
   for (std::size_t j = 0; j < n_here; ++j) {
-    Client& c = clients_[at + j];
-    c.first_need = static_cast<std::uint32_t>(needs_.size());
-    needs_.insert(needs_.end(), drawn[j].begin(), drawn[j].begin() + c.n_needs);
+    Client& c = st_.clients[at + j];
+    c.first_need = static_cast<std::uint32_t>(st_.needs.size());
+    st_.needs.insert(st_.needs.end(), drawn[j].begin(), drawn[j].begin() + c.n_needs);
   }
-  for (std::size_t j = 0; j < n_here; ++j) active_.push_back(at + static_cast<std::uint32_t>(j));
-  next_id_ = first + static_cast<std::uint32_t>(k);
+  for (std::size_t j = 0; j < n_here; ++j) st_.active.push_back(at + static_cast<std::uint32_t>(j));
+  st_.next_id = first + static_cast<std::uint32_t>(k);
   rec.arrivals += static_cast<std::int64_t>(k);
   if (!sc_.authorities.empty()) {
-    district_arrivals_.push_back(std::move(count));
+    st_.district_arrivals.push_back(std::move(count));
     std::vector<std::pair<std::uint32_t, ClientNote>> notes;
     for (std::size_t j = 0; j < n_here; ++j) {
-      const Client& c = clients_[at + j];
+      const Client& c = st_.clients[at + j];
       ClientNote note;
       note.arrival = c.arrival;
       note.district = c.district;
       note.n_needs = c.n_needs;
-      for (int i = 0; i < c.n_needs; ++i) note.service[i] = needs_of(c)[i].service;
-      if (comm_ != nullptr)
+      for (int i = 0; i < c.n_needs; ++i) note.service[i] = st_.needs_of(c)[i].service;
+      if (st_.comm != nullptr)
         notes.emplace_back(c.id, note);
       else
-        notes_.push_back(note);
+        st_.notes.push_back(note);
     }
-    if (comm_ != nullptr) exchange_notes(notes, true);
+    if (st_.comm != nullptr) exchange_notes(notes, true);
   }
 }
 
@@ -434,8 +433,8 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   // Everything the tick needs from a client is taken while its record is hot: whether it stays
   // active, how it left, and the states of its needs (phase_record). Integer sums do not depend
   // on the order of the chunks, so relaxed atomics keep them thread-count independent.
-  const std::size_t n = active_.size();
-  std::vector<std::uint8_t>& keep = keep_;  // reused from day to day
+  const std::size_t n = st_.active.size();
+  std::vector<std::uint8_t>& keep = st_.keep;  // reused from day to day
   keep.assign(n, 0);
   std::atomic<std::int64_t> resolved{0}, dropped{0};
   std::array<std::atomic<std::int64_t>, kNeedStates> states{};
@@ -448,16 +447,16 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
           // The records are visited in memory order but far apart in time: fetch a few ahead
           // (the record's cache lines), and the needs of a client half as far ahead, whose
           // record was fetched then.
-          if (i + kPrefetchAhead < end) prefetch_record(active_[i + kPrefetchAhead]);
+          if (i + kPrefetchAhead < end) st_.prefetch_record(st_.active[i + kPrefetchAhead]);
           if (i + kPrefetchAhead / 2 < end)
-            prefetch_needs(clients_[active_[i + kPrefetchAhead / 2]]);
-          Client& c = clients_[active_[i]];
-          step_client(c, active_[i], out);
+            st_.prefetch_needs(st_.clients[st_.active[i + kPrefetchAhead / 2]]);
+          Client& c = st_.clients[st_.active[i]];
+          step_client(c, st_.active[i], out);
           keep[i] = c.outcome == Outcome::active;
           res += c.outcome == Outcome::resolved;
           drop += c.outcome == Outcome::dropped;
           if (keep[i])
-            for (int k = 0; k < c.n_needs; ++k) ++count[static_cast<int>(needs_of(c)[k].state)];
+            for (int k = 0; k < c.n_needs; ++k) ++count[static_cast<int>(st_.needs_of(c)[k].state)];
         }
         resolved.fetch_add(res, std::memory_order_relaxed);
         dropped.fetch_add(drop, std::memory_order_relaxed);
@@ -471,25 +470,25 @@ std::vector<Simulation::Msg> Simulation::phase_clients(TickRecord& rec) {
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (keep[i])
-      active_[kept++] = active_[i];
+      st_.active[kept++] = st_.active[i];
     else
-      exited_.push_back(active_[i]);
+      st_.exited.push_back(st_.active[i]);
   }
-  active_.resize(kept);
+  st_.active.resize(kept);
   return msgs;
 }
 
 void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& out) {
   const PopulationDef& pop = sc_.population;
   const TieDef& tdef = sc_.ties;
-  Stream rng = streams_(kClientStep, c.id, static_cast<std::uint32_t>(tick_));
+  Stream rng = st_.streams(kClientStep, c.id, static_cast<std::uint32_t>(st_.tick));
   bool any_in_service = false, any_open = false;
   for (int i = 0; i < c.n_needs; ++i) {
-    Need& n = needs_of(c)[i];
+    Need& n = st_.needs_of(c)[i];
     switch (n.state) {
       case NeedState::in_service:
         if (--n.days_left <= 0) {
-          const Helper& h = staff_.helpers[n.helper];
+          const Helper& h = st_.staff.helpers[n.helper];
           if (rng.bernoulli(h.quality)) {
             n.state = NeedState::met;
             Msg m{Msg::release};
@@ -502,8 +501,8 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
             m.reserved = n.flags & need_flag::reserved;
             out.push_back(m);
           } else {
-            Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + i,
-                                   static_cast<std::uint32_t>(tick_));
+            Stream days = st_.streams(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + i,
+                                      static_cast<std::uint32_t>(st_.tick));
             n.days_left = draw_service_days(sc_, c, n, days);
             c.record_episode(n.org);  // another round, same provider
           }
@@ -517,8 +516,8 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
           // A network's coordinator that follows referrals up (NAO by default) calls a client
           // who did not arrive and brings it there with follow_up_success (Boyum et al. 2016:
           // continuation rose from 45% to 89% when referrers heard of no-shows).
-          if (!reached && n.from_org >= 0 && n.org >= 0 && routed_between(n.from_org, n.org)) {
-            const NetworkDef& net = sc_.networks[routing_net_[n.from_org]];
+          if (!reached && n.from_org >= 0 && n.org >= 0 && st_.routed_between(n.from_org, n.org)) {
+            const NetworkDef& net = sc_.networks[st_.routing_net[n.from_org]];
             if (net.follow_up) {
               Msg f{Msg::follow_up};
               f.org = n.from_org;
@@ -571,16 +570,16 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
   }
   if (!any_open) {
     c.outcome = Outcome::resolved;
-    c.exit = tick_;
+    c.exit = st_.tick;
     return;
   }
   // Giving up: a hazard that grows with failed contacts and days since the need arose.
   if (!any_in_service) {
     const double hazard = pop.dropout_base + pop.dropout_per_failed_contact * c.failed_contacts +
-                          pop.dropout_per_day_waiting * (tick_ - c.arrival);
+                          pop.dropout_per_day_waiting * (st_.tick - c.arrival);
     if (rng.bernoulli(hazard)) {
       for (int i = 0; i < c.n_needs; ++i) {
-        Need& n = needs_of(c)[i];
+        Need& n = st_.needs_of(c)[i];
         // Giving up in the queue (or at the intake) of an organization it was referred to: the
         // referrer learns how its partner treated the client.
         if ((n.state == NeedState::waiting || n.state == NeedState::intake) && n.from_org >= 0 &&
@@ -595,28 +594,28 @@ void Simulation::step_client(Client& c, std::uint32_t slot, std::vector<Msg>& ou
         if (n.state != NeedState::met) n.state = NeedState::unmet;
       }
       c.outcome = Outcome::dropped;
-      c.exit = tick_;
+      c.exit = st_.tick;
       return;
     }
   }
   // On its own a client pursues few needs at once (one, by default): the next need waits
   // until an earlier one is met or given up. A case conference plans the rest in parallel.
-  if (!c.searching(needs_of(c)) &&
-      c.needs_open(needs_of(c)) < sc_.population.needs_pursued_at_once) {
-    const int next = next_pending_need(c, needs_of(c));
+  if (!c.searching(st_.needs_of(c)) &&
+      c.needs_open(st_.needs_of(c)) < sc_.population.needs_pursued_at_once) {
+    const int next = next_pending_need(c, st_.needs_of(c));
     if (next >= 0) {
-      needs_of(c)[next].state = NeedState::seeking;
+      st_.needs_of(c)[next].state = NeedState::seeking;
     }
   }
   for (int i = 0; i < c.n_needs; ++i)
-    if (needs_of(c)[i].state == NeedState::seeking) choose_door(c, slot, i, rng, out);
+    if (st_.needs_of(c)[i].state == NeedState::seeking) choose_door(c, slot, i, rng, out);
 }
 
 // The client goes to a door: one whose offer it knows, else (knowing the offer with some
 // chance) a known one that offers the service, else any known one; knowing none, it searches.
 void Simulation::choose_door(Client& c, std::uint32_t slot, int need, Stream& rng,
                              std::vector<Msg>& out) {
-  Need& n = needs_of(c)[need];
+  Need& n = st_.needs_of(c)[need];
   std::int32_t door = -1;
   for (int k = 0; k < c.n_known && door < 0; ++k)
     if ((c.known_offer >> k & 1u) && offers(c.known[k], n.service) &&
@@ -636,13 +635,13 @@ void Simulation::choose_door(Client& c, std::uint32_t slot, int need, Stream& rn
       door = any[rng.below(n_any)];
   }
   if (door < 0) {
-    const auto& serving = serving_by_district_[c.district];
+    const auto& serving = st_.serving_by_district[c.district];
     if (serving.empty() || !rng.bernoulli(sc_.population.search_rate)) return;
     door = serving[rng.below(static_cast<std::uint32_t>(serving.size()))];
     c.learn(door, false);
   }
   ++c.doors;
-  if (c.first_contact < 0) c.first_contact = tick_;
+  if (c.first_contact < 0) c.first_contact = st_.tick;
   n.state = NeedState::intake;
   n.org = door;
   Msg m{Msg::arrival};
@@ -657,82 +656,82 @@ void Simulation::choose_door(Client& c, std::uint32_t slot, int need, Stream& rn
 
 void Simulation::phase_organizations(std::vector<Msg>& msgs, std::vector<Event>& events,
                                      std::vector<TieEvent>& tie_events, TickRecord& rec) {
-  const std::size_t n_orgs = orgs_.size();
+  const std::size_t n_orgs = st_.orgs.size();
   // Bucket messages by organization, keeping client order within each bucket.
   std::vector<std::size_t> start(n_orgs + 1, 0);
   for (const Msg& m : msgs) {
     if (m.type == Msg::follow_up) {
-      NetworkState& net = nets_[routing_net_[m.org]];
+      NetworkState& net = st_.nets[st_.routing_net[m.org]];
       ++net.follow_ups;
-      net.debt += sc_.networks[routing_net_[m.org]].follow_up_hours;
+      net.debt += sc_.networks[st_.routing_net[m.org]].follow_up_hours;
       continue;
     }
     if (m.type == Msg::tie_failure) {
-      const std::int32_t t = ties_.find(m.org, m.from_org);
+      const std::int32_t t = st_.ties.find(m.org, m.from_org);
       if (t >= 0) tie_events.push_back({static_cast<std::uint32_t>(t), m.tie_kind, m.from_org});
-      if (m.tie_kind == TieEventKind::dropout) ++orgs_[m.from_org].referred_dropouts;
+      if (m.tie_kind == TieEventKind::dropout) ++st_.orgs[m.from_org].referred_dropouts;
       continue;
     }
     ++start[m.org + 1];
   }
   std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<Msg>& sorted = sorted_msgs_;  // reused from day to day
+  std::vector<Msg>& sorted = st_.sorted_msgs;  // reused from day to day
   sorted.resize(start[n_orgs]);
   std::vector<std::size_t> fill(start.begin(), start.end() - 1);
   for (const Msg& m : msgs)
     if (m.type != Msg::tie_failure && m.type != Msg::follow_up) sorted[fill[m.org]++] = m;
 
-  std::vector<OrgOutput>& outputs = org_outputs_;  // reused from day to day (no reallocation)
+  std::vector<OrgOutput>& outputs = st_.org_outputs;  // reused from day to day (no reallocation)
   outputs.resize(n_orgs);
   for (OrgOutput& out : outputs) out.clear();
   // A partitioned run steps its own organizations (the others' messages went to their owners).
-  const std::size_t n_stepped = comm_ != nullptr ? own_orgs_.size() : n_orgs;
+  const std::size_t n_stepped = st_.comm != nullptr ? st_.own_orgs.size() : n_orgs;
   parallel_for_each(
       n_stepped,
       [&](std::size_t i) {
-        const std::size_t o = comm_ != nullptr ? static_cast<std::size_t>(own_orgs_[i]) : i;
+        const std::size_t o = st_.comm != nullptr ? static_cast<std::size_t>(st_.own_orgs[i]) : i;
         step_organization(static_cast<std::int32_t>(o), sorted.data() + start[o],
                           start[o + 1] - start[o], outputs[o]);
       },
       1);
-  event_keys_.clear();
-  tie_keys_.clear();
-  tie_keyed_from_ = tie_events.size();
+  st_.event_keys.clear();
+  st_.tie_keys.clear();
+  st_.tie_keyed_from = tie_events.size();
   for (std::size_t o = 0; o < n_orgs; ++o) {
     OrgOutput& out = outputs[o];
     events.insert(events.end(), out.events.begin(), out.events.end());
     // Late and breached referrals its queues noted (a partitioned run merges them by org).
     tie_events.insert(tie_events.end(), out.tie_events.begin(), out.tie_events.end());
-    if (comm_ != nullptr) tie_keys_.insert(tie_keys_.end(), out.tie_events.size(), o);
+    if (st_.comm != nullptr) st_.tie_keys.insert(st_.tie_keys.end(), out.tie_events.size(), o);
     for (const auto& [p, h] : out.conference_hours) {
-      orgs_[p].conference_debt += h;
-      orgs_[p].conference_minutes += std::llround(h * 60);
+      st_.orgs[p].conference_debt += h;
+      st_.orgs[p].conference_minutes += std::llround(h * 60);
     }
-    if (comm_ != nullptr) event_keys_.insert(event_keys_.end(), out.events.size(), o);
+    if (st_.comm != nullptr) st_.event_keys.insert(st_.event_keys.end(), out.events.size(), o);
     if (out.routed > 0) {
-      NetworkState& rn = nets_[routing_net_[o]];
+      NetworkState& rn = st_.nets[st_.routing_net[o]];
       rn.routed += out.routed;
-      rn.debt += static_cast<double>(out.routed) * sc_.networks[routing_net_[o]].routing_hours;
+      rn.debt += static_cast<double>(out.routed) * sc_.networks[st_.routing_net[o]].routing_hours;
     }
-    const std::int32_t net = orgs_[o].network;
-    for (const auto& r : out.conferences) nets_[net].waiting.push_back(r);
+    const std::int32_t net = st_.orgs[o].network;
+    for (const auto& r : out.conferences) st_.nets[net].waiting.push_back(r);
     rec.assessments += out.assessments;
     rec.referrals += out.referrals;
     rec.signposts += out.signposts;
     rec.turned_away += out.turned_away;
     rec.intake_length += out.intake_length;
-    orgs_[o].assessments += out.assessments;
-    orgs_[o].referrals_sent += out.referrals + out.signposts;
-    orgs_[o].turned_away += out.turned_away;
+    st_.orgs[o].assessments += out.assessments;
+    st_.orgs[o].referrals_sent += out.referrals + out.signposts;
+    st_.orgs[o].turned_away += out.turned_away;
   }
 }
 
 void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t n, OrgOutput& out) {
-  OrgState& org = orgs_[o];
+  OrgState& org = st_.orgs[o];
   for (std::size_t i = 0; i < n; ++i) {
     const Msg& m = msgs[i];
     if (m.type == Msg::release) {
-      Helper& h = staff_.helpers[m.helper];
+      Helper& h = st_.staff.helpers[m.helper];
       h.load_hours = std::max(0.0f, h.load_hours - m.hours);
       if (h.cases > 0) --h.cases;
       if (org.in_use[m.service] > 0) --org.in_use[m.service];
@@ -741,7 +740,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
       if (m.mode != ArrivalMode::walk_in) {
         ++org.referrals_received;
         if (m.from_org >= 0) {
-          const std::int32_t t = ties_.find(m.from_org, o);
+          const std::int32_t t = st_.ties.find(m.from_org, o);
           if (t >= 0)
             out.tie_events.push_back(
                 {static_cast<std::uint32_t>(t),
@@ -752,7 +751,7 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
           ++org.agreement_today[m.service];
         }
       }
-      org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, tick_, m.slot});
+      org.intake.push_back({m.client, m.need, m.mode, m.priority, m.from_org, st_.tick, m.slot});
     }
   }
   // Unused intake hours carry over only far enough that a small organization, whose daily
@@ -777,21 +776,21 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
   const std::size_t n_intake = org.intake.size();
   for (std::size_t i = 0; i < n_intake; ++i) {
     if (i + kPrefetchAhead < n_intake && local_slot(org.intake[i + kPrefetchAhead].slot))
-      prefetch_record(org.intake[i + kPrefetchAhead].slot);
+      st_.prefetch_record(org.intake[i + kPrefetchAhead].slot);
     if (i + kPrefetchAhead / 2 < n_intake && local_slot(org.intake[i + kPrefetchAhead / 2].slot))
-      prefetch_needs(clients_[org.intake[i + kPrefetchAhead / 2].slot]);
+      st_.prefetch_needs(st_.clients[org.intake[i + kPrefetchAhead / 2].slot]);
     const IntakeEntry& e = org.intake[i];
-    const Client* found = find_client(e.slot, e.client);
+    const Client* found = st_.find_client(e.slot, e.client);
     if (found == nullptr) continue;
     const Client& c = *found;
-    const Need& need = needs_of(c)[e.need];
+    const Need& need = st_.needs_of(c)[e.need];
     if (c.outcome != Outcome::active || need.state != NeedState::intake || need.org != o) continue;
     bool assessed = e.mode == ArrivalMode::warm || c.assessed_at(o) ||
                     std::find(out.assessed_today.begin(), out.assessed_today.end(), c.id) !=
                         out.assessed_today.end();
     // Shared intake (level 7): an assessment held by a strategic partner counts here too.
     for (int k = 0; k < c.n_assessed && !assessed; ++k)
-      assessed = ties_.level(o, c.assessed_by[k]) >= 7;
+      assessed = st_.ties.level(o, c.assessed_by[k]) >= 7;
     if (!assessed) {
       if (org.intake_left + 1e-9 < hours) {
         org.intake[kept++] = e;
@@ -816,13 +815,13 @@ void Simulation::step_organization(std::int32_t o, const Msg* msgs, std::size_t 
 // After assessment: serve what the organization offers, refer or signpost the presented need
 // it does not, and ask for a case conference for the rest of a multi-need bundle.
 void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e, OrgOutput& out) {
-  const Need& presented = needs_of(c)[e.need];
+  const Need& presented = st_.needs_of(c)[e.need];
   auto enqueue = [&](int i, std::uint8_t priority) {
-    orgs_[o].queues[needs_of(c)[i].service].push_back(
-        {priority, tick_, c.id, static_cast<std::uint8_t>(i), 0, slot_of(c)});
+    st_.orgs[o].queues[st_.needs_of(c)[i].service].push_back(
+        {priority, st_.tick, c.id, static_cast<std::uint8_t>(i), 0, st_.slot_of(c)});
     Event ev{Event::queued};
     ev.client = c.id;
-    ev.slot = slot_of(c);
+    ev.slot = st_.slot_of(c);
     ev.need = static_cast<std::uint8_t>(i);
     ev.org = o;
     out.events.push_back(ev);
@@ -833,46 +832,46 @@ void Simulation::dispatch(std::int32_t o, const Client& c, const IntakeEntry& e,
     route(o, c, e.need, true, 1, out);
   std::uint32_t elsewhere = 0;  // services of pending needs it does not offer
   for (int i = 0; i < c.n_needs; ++i) {
-    if (i == e.need || needs_of(c)[i].state != NeedState::pending) continue;
-    if (offers(o, needs_of(c)[i].service))
-      enqueue(i, base_priority(needs_of(c)[i]));
+    if (i == e.need || st_.needs_of(c)[i].state != NeedState::pending) continue;
+    if (offers(o, st_.needs_of(c)[i].service))
+      enqueue(i, base_priority(st_.needs_of(c)[i]));
     else
-      elsewhere |= 1u << needs_of(c)[i].service;
+      elsewhere |= 1u << st_.needs_of(c)[i].service;
   }
   // A case conference needs a partner at level >= 4 (regular meetings) that offers one of the
   // client's other needs: without one there is nothing to plan together.
   if (elsewhere == 0 || !conference_partner(o, c, elsewhere)) return;
-  const std::int32_t net = orgs_[o].network;
+  const std::int32_t net = st_.orgs[o].network;
   if (net >= 0 && sc_.networks[net].coordinator >= 0) {
-    out.conferences.push_back({base_priority(presented), {}, tick_, c.id, o, slot_of(c)});
+    out.conferences.push_back({base_priority(presented), {}, st_.tick, c.id, o, st_.slot_of(c)});
     Event ev{Event::conference_wait};
     ev.client = c.id;
-    ev.slot = slot_of(c);
+    ev.slot = st_.slot_of(c);
     out.events.push_back(ev);
-  } else if (orgs_[o].intake_left + 1e-9 >= sc_.ties.conference_hours) {
-    orgs_[o].intake_left -= sc_.ties.conference_hours;  // it chairs the conference
-    orgs_[o].conference_minutes += std::llround(sc_.ties.conference_hours * 60);
-    ++orgs_[o].conferences;
+  } else if (st_.orgs[o].intake_left + 1e-9 >= sc_.ties.conference_hours) {
+    st_.orgs[o].intake_left -= sc_.ties.conference_hours;  // it chairs the conference
+    st_.orgs[o].conference_minutes += std::llround(sc_.ties.conference_hours * 60);
+    ++st_.orgs[o].conferences;
     hold_conference(o, c, out, nullptr);
   }
 }
 
 // The ties of organization o to scan for a client of a district, in partner order: all of
 // them, or (an organization with many ties) those whose partner serves the district or that
-// cross territories. pos: positions into ties_.of(o), or nullptr for all.
+// cross territories. pos: positions into st_.ties.of(o), or nullptr for all.
 std::span<const std::pair<std::int32_t, std::uint32_t>> Simulation::ties_in_district(
     std::int32_t o, int district, const std::uint32_t*& pos) const {
-  const auto& all = ties_.of(o);
+  const auto& all = st_.ties.of(o);
   pos = nullptr;
   std::size_t n_pos = all.size();
-  if (route_first_[o] >= 0) {
+  if (st_.route_first[o] >= 0) {
     const auto& s = sc_.organizations[o].serves;
     const auto it = std::lower_bound(s.begin(), s.end(), district);
     if (it != s.end() && *it == district) {
       const std::size_t j =
-          static_cast<std::size_t>(route_first_[o]) + static_cast<std::size_t>(it - s.begin());
-      pos = route_pos_.data() + route_begin_[j];
-      n_pos = route_begin_[j + 1] - route_begin_[j];
+          static_cast<std::size_t>(st_.route_first[o]) + static_cast<std::size_t>(it - s.begin());
+      pos = st_.route_pos.data() + st_.route_begin[j];
+      n_pos = st_.route_begin[j + 1] - st_.route_begin[j];
     }
   }
   return {all.data(), pos != nullptr ? n_pos : all.size()};
@@ -881,10 +880,10 @@ std::span<const std::pair<std::int32_t, std::uint32_t>> Simulation::ties_in_dist
 bool Simulation::conference_partner(std::int32_t o, const Client& c, std::uint32_t services) const {
   const std::uint32_t* pos = nullptr;
   const auto ties = ties_in_district(o, c.district, pos);
-  const auto& all = ties_.of(o);
+  const auto& all = st_.ties.of(o);
   for (std::size_t k = 0; k < ties.size(); ++k) {
     const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
-    const Tie& tie = ties_[t];
+    const Tie& tie = st_.ties[t];
     // Through a coordinator (lead organization, NAO) every member can take part.
     const int level = coordinator_routes(o, p) ? std::max<int>(tie.level, 4) : tie.level;
     if (level < 4 || (sc_.organizations[p].services & services) == 0) continue;
@@ -903,7 +902,7 @@ bool Simulation::conference_partner(std::int32_t o, const Client& c, std::uint32
 // partner in id order.
 void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, int min_level,
                        OrgOutput& out) {
-  const Need& n = needs_of(c)[i];
+  const Need& n = st_.needs_of(c)[i];
   const TieDef& td = sc_.ties;
   const DecisionDef& dec = sc_.decisions;
   const bool signpost_ok = sc_.organizations[o].intake_policy == IntakePolicy::signpost;
@@ -913,10 +912,10 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   double best_score = std::numeric_limits<double>::infinity();
   const std::uint32_t* pos = nullptr;
   const auto ties = ties_in_district(o, c.district, pos);
-  const auto& all = ties_.of(o);
+  const auto& all = st_.ties.of(o);
   for (std::size_t k = 0; k < ties.size(); ++k) {
     const auto& [p, t] = pos != nullptr ? all[pos[k]] : all[k];
-    const Tie& tie = ties_[t];
+    const Tie& tie = st_.ties[t];
     // Members of a network whose coordinator routes (lead organization, NAO) are referred
     // through it: warm, with its live view of every member's waits.
     const bool routed = coordinator_routes(o, p);
@@ -929,9 +928,9 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
         std::max(1e-6, warm ? td.warm_try * td.warm_reach : td.signpost_try * td.signpost_reach);
     double wait = 0;
     if (level >= 7 || routed)
-      wait = orgs_[p].wait_now[n.service];
+      wait = st_.orgs[p].wait_now[n.service];
     else if (level >= 4)
-      wait = orgs_[p].wait_meeting[n.service];
+      wait = st_.orgs[p].wait_meeting[n.service];
     if (tie.level >= 6) wait = std::min<double>(wait, dec.agreement_access_days);
     const double travel = warm ? td.warm_days : td.signpost_days;
     const double score = (travel + wait) / completes +
@@ -948,7 +947,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
     out.routed += best_routed;
     Event ev{Event::referred};
     ev.client = c.id;
-    ev.slot = slot_of(c);
+    ev.slot = st_.slot_of(c);
     ev.need = static_cast<std::uint8_t>(i);
     ev.org = best;
     ev.other = o;
@@ -963,7 +962,7 @@ void Simulation::route(std::int32_t o, const Client& c, int i, bool presented, i
   if (!presented) return;
   Event ev{Event::turned_away};
   ev.client = c.id;
-  ev.slot = slot_of(c);
+  ev.slot = st_.slot_of(c);
   ev.need = static_cast<std::uint8_t>(i);
   ev.org = o;
   out.events.push_back(ev);
@@ -979,7 +978,8 @@ void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out
                                  const std::vector<std::uint64_t>* claimed) {
   const std::size_t first = out.events.size();
   for (int i = 0; i < c.n_needs; ++i) {
-    if (needs_of(c)[i].state != NeedState::pending || offers(o, needs_of(c)[i].service)) continue;
+    if (st_.needs_of(c)[i].state != NeedState::pending || offers(o, st_.needs_of(c)[i].service))
+      continue;
     if (claimed != nullptr &&
         std::binary_search(claimed->begin(), claimed->end(), need_key(c.id, i)))
       continue;
@@ -998,12 +998,12 @@ void Simulation::hold_conference(std::int32_t o, const Client& c, OrgOutput& out
 // Whether a queue entry still stands: the need waits at this organization, or it was queued
 // today and the event that marks it waiting is not applied yet.
 bool Simulation::still_queued(std::int32_t o, const QueueEntry& q) const {
-  const Client* found = find_client(q.slot, q.client);
+  const Client* found = st_.find_client(q.slot, q.client);
   if (found == nullptr || found->outcome != Outcome::active) return false;
   const Client& c = *found;
-  const Need& n = needs_of(c)[q.need];
+  const Need& n = st_.needs_of(c)[q.need];
   if (n.state == NeedState::waiting) return n.org == o;
-  if (q.tick != tick_) return false;
+  if (q.tick != st_.tick) return false;
   return n.state == NeedState::pending || (n.state == NeedState::intake && n.org == o);
 }
 
@@ -1030,7 +1030,7 @@ bool worse(const Candidate& a, const Candidate& b) {
 // released to everyone. Referrals that wait past
 // the standard, or past an agreement's access time, are noted for the referrer (tie events).
 void Simulation::allocate(std::int32_t o, OrgOutput& out) {
-  OrgState& org = orgs_[o];
+  OrgState& org = st_.orgs[o];
   const DecisionDef& dec = sc_.decisions;
   const int n_services = static_cast<int>(sc_.services.size());
   const int cap = sc_.helpers.caseload_cap;
@@ -1058,8 +1058,8 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
     const float hours = static_cast<float>(sc_.services[s].hours_per_day);
     // Case slots of its staff for the service, and the free ones now.
     int slots = 0, free_slots = 0;
-    for_each_staff(o, [&](std::int32_t x) {
-      const Helper& h = staff_.helpers[x];
+    st_.for_each_staff(o, [&](std::int32_t x) {
+      const Helper& h = st_.staff.helpers[x];
       if (!((h.skills >> s) & 1u)) return;
       slots += std::min(cap, static_cast<int>(std::floor(h.capacity_hours / hours + 1e-6)));
       free_slots += std::max(
@@ -1074,15 +1074,15 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
     referred.clear();
     for (std::size_t i = 0; i < queue.size(); ++i) {
       QueueEntry& q = queue[i];
-      const Need& n = needs_of(*find_client(q.slot, q.client))[q.need];
-      const int waited = tick_ - q.tick;
+      const Need& n = st_.needs_of(*st_.find_client(q.slot, q.client))[q.need];
+      const int waited = st_.tick - q.tick;
       const bool open_referral = n.from_org >= 0;
       const bool agreement = open_referral && (n.flags & need_flag::priority);
       if (open_referral && !(q.flags & queue_flag::late_noted) &&
           waited > sc_.standards.max_days_to_service) {
         q.flags |= queue_flag::late_noted;
         ++org.referred_late;
-        const std::int32_t t = ties_.find(n.from_org, o);
+        const std::int32_t t = st_.ties.find(n.from_org, o);
         if (t >= 0)
           out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::late, o});
       }
@@ -1090,7 +1090,7 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
           waited > dec.agreement_access_days) {
         q.flags |= queue_flag::breach_noted;
         ++org.agreements_breached;
-        const std::int32_t t = ties_.find(n.from_org, o);
+        const std::int32_t t = st_.ties.find(n.from_org, o);
         if (t >= 0)
           out.tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::breach, o});
       }
@@ -1123,8 +1123,8 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
     if (!built[s]) {
       heap.clear();
       std::int32_t order = 0;
-      for_each_staff(o, [&](std::int32_t x) {
-        const Helper& h = staff_.helpers[x];
+      st_.for_each_staff(o, [&](std::int32_t x) {
+        const Helper& h = st_.staff.helpers[x];
         if (((h.skills >> s) & 1u) && h.can_take(hours, cap))
           heap.push_back({h.free_hours(), order, x});
         ++order;
@@ -1134,7 +1134,7 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
     }
     while (!heap.empty()) {
       const Candidate top = heap.front();
-      const Helper& h = staff_.helpers[top.slot];
+      const Helper& h = st_.staff.helpers[top.slot];
       if (h.can_take(hours, cap) && h.free_hours() == top.free) return top.slot;
       std::pop_heap(heap.begin(), heap.end(), worse);
       heap.pop_back();
@@ -1179,7 +1179,7 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
       continue;
     }
     const float hours = static_cast<float>(sc_.services[s].hours_per_day);
-    Helper& h = staff_.helpers[helper];
+    Helper& h = st_.staff.helpers[helper];
     h.load_hours += hours;
     ++h.cases;
     {  // the top of the heap: back in with its new free hours, if it can
@@ -1192,10 +1192,10 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
         std::push_heap(heap.begin(), heap.end(), worse);
       }
     }
-    const Client& c = *find_client(q.slot, q.client);  // it stands
-    const Need& n = needs_of(c)[q.need];
-    Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
-                           static_cast<std::uint32_t>(tick_));
+    const Client& c = *st_.find_client(q.slot, q.client);  // it stands
+    const Need& n = st_.needs_of(c)[q.need];
+    Stream days = st_.streams(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
+                              static_cast<std::uint32_t>(st_.tick));
     Event ev{Event::service_start};
     ev.client = q.client;
     ev.slot = q.slot;
@@ -1212,7 +1212,7 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
     ++org.in_use[s];
     ++org.started_today[s];
     ++org.started;
-    const int waited = tick_ - q.tick;
+    const int waited = st_.tick - q.tick;
     if (waited <= sc_.standards.max_days_to_service) {
       ++org.started_in_standard;
       ev.aux |= start_flag::in_standard;
@@ -1248,24 +1248,24 @@ void Simulation::allocate(std::int32_t o, OrgOutput& out) {
 // services that helper delivers has anyone waiting (OrgState::backlog). Among the lenders'
 // helpers who can take the case, the one with the most free hours; then partner id, staff order.
 bool Simulation::allocate_pooled(std::int32_t o, int service, std::vector<Event>& events) {
-  auto& queue = orgs_[o].queues[service];
+  auto& queue = st_.orgs[o].queues[service];
   if (queue.empty()) return false;
   thread_local std::vector<std::int32_t> lenders;  // scratch, reused call after call
   lenders.clear();
-  for (const auto& [p, t] : ties_.of(o))
-    if (ties_[t].level >= 5 && offers(p, service)) lenders.push_back(p);
+  for (const auto& [p, t] : st_.ties.of(o))
+    if (st_.ties[t].level >= 5 && offers(p, service)) lenders.push_back(p);
   if (lenders.empty()) return false;
   const float hours = static_cast<float>(sc_.services[service].hours_per_day);
   const int cap = sc_.helpers.caseload_cap;
   auto find_helper = [&]() -> std::int32_t {
     std::int32_t best = -1;
     for (std::int32_t p : lenders)
-      for_each_staff(p, [&](std::int32_t x) {
-        const Helper& h = staff_.helpers[x];
-        if (!((h.skills >> service) & 1u) || (orgs_[p].backlog & h.skills) != 0 ||
+      st_.for_each_staff(p, [&](std::int32_t x) {
+        const Helper& h = st_.staff.helpers[x];
+        if (!((h.skills >> service) & 1u) || (st_.orgs[p].backlog & h.skills) != 0 ||
             !h.can_take(hours, cap))
           return;
-        if (best < 0 || h.free_hours() > staff_.helpers[best].free_hours()) best = x;
+        if (best < 0 || h.free_hours() > st_.staff.helpers[best].free_hours()) best = x;
       });
     return best;
   };
@@ -1274,13 +1274,13 @@ bool Simulation::allocate_pooled(std::int32_t o, int service, std::vector<Event>
     if (!still_queued(o, q)) continue;
     const std::int32_t helper = find_helper();
     if (helper < 0) break;
-    Helper& h = staff_.helpers[helper];
+    Helper& h = st_.staff.helpers[helper];
     h.load_hours += hours;
     ++h.cases;
-    const Client& c = *find_client(q.slot, q.client);
-    const Need& n = needs_of(c)[q.need];
-    Stream days = streams_(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
-                           static_cast<std::uint32_t>(tick_));
+    const Client& c = *st_.find_client(q.slot, q.client);
+    const Need& n = st_.needs_of(c)[q.need];
+    Stream days = st_.streams(kServiceDays, std::uint64_t{c.id} * kMaxNeeds + q.need,
+                              static_cast<std::uint32_t>(st_.tick));
     Event ev{Event::service_start};
     ev.client = q.client;
     ev.slot = q.slot;
@@ -1288,12 +1288,12 @@ bool Simulation::allocate_pooled(std::int32_t o, int service, std::vector<Event>
     ev.org = o;
     ev.other = helper;
     ev.flags = need_flag::pooled;
-    OrgState& org = orgs_[o];
-    ++orgs_[h.org].in_use[service];
-    ++orgs_[h.org].pooled_out;
+    OrgState& org = st_.orgs[o];
+    ++st_.orgs[h.org].in_use[service];
+    ++st_.orgs[h.org].pooled_out;
     ++org.started_today[service];
     ++org.started;
-    if (tick_ - q.tick <= sc_.standards.max_days_to_service) {
+    if (st_.tick - q.tick <= sc_.standards.max_days_to_service) {
       ++org.started_in_standard;
       ev.aux |= start_flag::in_standard;
     }
@@ -1316,13 +1316,13 @@ bool Simulation::allocate_pooled(std::int32_t o, int service, std::vector<Event>
 
 void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events) {
   bool any_pooling = false;
-  for (const Tie& t : ties_.all()) any_pooling = any_pooling || t.level >= 5;
+  for (const Tie& t : st_.ties.all()) any_pooling = any_pooling || t.level >= 5;
   if (!any_pooling) return;
   const auto n_services = static_cast<std::uint64_t>(sc_.services.size());
-  for (std::int32_t o = 0; o < static_cast<std::int32_t>(orgs_.size()); ++o) {
-    if (!owns_org(o) || orgs_[o].backlog == 0) continue;
+  for (std::int32_t o = 0; o < static_cast<std::int32_t>(st_.orgs.size()); ++o) {
+    if (!st_.owns_org(o) || st_.orgs[o].backlog == 0) continue;
     for (int s = 0; s < static_cast<int>(sc_.services.size()); ++s) {
-      if (!((orgs_[o].backlog >> s) & 1u)) continue;
+      if (!((st_.orgs[o].backlog >> s) & 1u)) continue;
       const std::size_t before = events.size();
       if (!allocate_pooled(o, s, events)) continue;
       // A partitioned run orders the events and tie events of pooling by (organization,
@@ -1330,12 +1330,12 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
       const std::uint64_t key =
           (std::uint64_t{1} << 40) |
           (static_cast<std::uint64_t>(o) * n_services + static_cast<std::uint64_t>(s));
-      if (comm_ != nullptr) event_keys_.resize(events.size(), key);
+      if (st_.comm != nullptr) st_.event_keys.resize(events.size(), key);
       for (std::size_t k = before; k < events.size(); ++k) {
-        const std::int32_t t = ties_.find(o, staff_.helpers[events[k].other].org);
+        const std::int32_t t = st_.ties.find(o, st_.staff.helpers[events[k].other].org);
         if (t >= 0) {
           tie_events.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case, -1});
-          if (comm_ != nullptr) tie_keys_.push_back(key);
+          if (st_.comm != nullptr) st_.tie_keys.push_back(key);
         }
       }
     }
@@ -1344,7 +1344,7 @@ void Simulation::phase_pooling(std::vector<Event>& events, std::vector<TieEvent>
 
 void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) {
   bool any = false;
-  for (NetworkState& net : nets_) {
+  for (NetworkState& net : st_.nets) {
     any = any || !net.waiting.empty();
     // Routing and follow-ups come out of the coordinator's hours first.
     if (net.waiting.empty()) net.debt = std::max(0.0, net.debt - net.hours_per_day);
@@ -1359,17 +1359,17 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       claimed.push_back(need_key(ev.client, ev.need));
   std::sort(claimed.begin(), claimed.end());
   OrgOutput out;
-  for (NetworkState& net : nets_) {
+  for (NetworkState& net : st_.nets) {
     if (net.waiting.empty()) continue;
     std::sort(net.waiting.begin(), net.waiting.end());
     // Routing and follow-ups come out of the coordinator's hours first.
     double left = net.hours_per_day - net.debt;
     net.debt = std::max(0.0, -left);
     left = std::max(0.0, left);
-    const double routing_hours = sc_.networks[&net - nets_.data()].routing_hours;
+    const double routing_hours = sc_.networks[&net - st_.nets.data()].routing_hours;
     std::size_t kept = 0;  // requests still waiting move to the front, in order
     for (const ConferenceRequest& r : net.waiting) {
-      const Client* found = find_client(r.slot, r.client);
+      const Client* found = st_.find_client(r.slot, r.client);
       if (found == nullptr || found->outcome != Outcome::active) continue;
       const Client& c = *found;
       if (left + 1e-9 < sc_.ties.conference_hours) {
@@ -1386,20 +1386,21 @@ void Simulation::phase_conferences(std::vector<Event>& events, TickRecord& rec) 
       if (!out.events.empty() && sc_.decisions.conference_member_hours > 0)
         out.conference_hours.emplace_back(r.org, sc_.decisions.conference_member_hours);
       for (const auto& [p, h] : out.conference_hours) {
-        orgs_[p].conference_debt += h;
-        orgs_[p].conference_minutes += std::llround(h * 60);
+        st_.orgs[p].conference_debt += h;
+        st_.orgs[p].conference_minutes += std::llround(h * 60);
       }
       events.insert(events.end(), out.events.begin(), out.events.end());
       rec.referrals += out.referrals;
       rec.signposts += out.signposts;
-      orgs_[r.org].referrals_sent += out.referrals + out.signposts;
+      st_.orgs[r.org].referrals_sent += out.referrals + out.signposts;
       Event done{Event::conference_done};
       done.client = c.id;
       done.slot = r.slot;
       events.push_back(done);
-      if (comm_ != nullptr)
-        event_keys_.resize(events.size(), (std::uint64_t{2} << 40) |
-                                              static_cast<std::uint64_t>(&net - nets_.data()));
+      if (st_.comm != nullptr)
+        st_.event_keys.resize(
+            events.size(),
+            (std::uint64_t{2} << 40) | static_cast<std::uint64_t>(&net - st_.nets.data()));
     }
     net.waiting.resize(kept);
     rec.conferences_waiting += static_cast<std::int64_t>(net.waiting.size());
@@ -1411,7 +1412,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
   thread_local std::vector<Event> sort_scratch;  // reused day after day
   stable_radix_sort(
       events, [](const Event& e) { return e.client; }, sort_scratch);
-  std::vector<std::size_t>& groups = event_groups_;  // reused from day to day
+  std::vector<std::size_t>& groups = st_.event_groups;  // reused from day to day
   groups.clear();
   for (std::size_t i = 0; i < events.size(); ++i)
     if (i == 0 || events[i].client != events[i - 1].client) groups.push_back(i);
@@ -1433,7 +1434,7 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
         std::array<std::int64_t, kNeedStates> delta{};
         std::int64_t dropped = 0;
         for (std::size_t g = g0; g < g1; ++g) {
-          Client& c = clients_[events[groups[g]].slot];
+          Client& c = st_.clients[events[groups[g]].slot];
           const bool counted = c.outcome == Outcome::active;
           made.clear();
           // One action per need a day (docs/model.md, "Conflicts"): the first decision on a
@@ -1465,13 +1466,13 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
                   out.push_back(
                       {c.id,
                        {0, TieEventKind::joint_case, -1},
-                       {c.id, ev.need, ev.aux, needs_of(c)[ev.need].service,
+                       {c.id, ev.need, ev.aux, st_.needs_of(c)[ev.need].service,
                         static_cast<bool>(ev.flags & need_flag::reserved), ev.other, ev.org}});
                 continue;
               }
               who = actor;
             }
-            Need& n = needs_of(c)[ev.need];
+            Need& n = st_.needs_of(c)[ev.need];
             const NeedState was = n.state;
             apply_event(c, n, ev, made, started, wait_days);
             if (counted && n.state != was) {
@@ -1493,9 +1494,9 @@ void Simulation::phase_apply(std::vector<Event>& events, std::vector<TieEvent>& 
       continue;
     }
     tie_events.push_back(t.event);
-    if (comm_ != nullptr) tie_keys_.push_back((std::uint64_t{2} << 40) | t.client);
+    if (st_.comm != nullptr) st_.tie_keys.push_back((std::uint64_t{2} << 40) | t.client);
   }
-  if (comm_ != nullptr) exchange_undos(undos);
+  if (st_.comm != nullptr) exchange_undos(undos);
   apply_undos(undos);
   rec.services_started = started.load();
   rec.wait_days_started = static_cast<double>(wait_days.load());
@@ -1510,19 +1511,19 @@ void Simulation::apply_undos(std::vector<Undo>& undos) {
     return std::tie(a.client, a.need, a.helper) < std::tie(b.client, b.need, b.helper);
   });
   for (const Undo& u : undos) {
-    Helper& h = staff_.helpers[u.helper];
-    if (!owns_org(u.org)) continue;  // the queue's (and the helper's) process gives it back
-    OrgState& q = orgs_[u.org];
+    Helper& h = st_.staff.helpers[u.helper];
+    if (!st_.owns_org(u.org)) continue;  // the queue's (and the helper's) process gives it back
+    OrgState& q = st_.orgs[u.org];
     const int s = u.service;
     h.load_hours = std::max(0.0f, h.load_hours - static_cast<float>(sc_.services[s].hours_per_day));
     if (h.cases > 0) --h.cases;
-    if (orgs_[h.org].in_use[s] > 0) --orgs_[h.org].in_use[s];
+    if (st_.orgs[h.org].in_use[s] > 0) --st_.orgs[h.org].in_use[s];
     if (u.reserved && q.reserved_in_use[s] > 0) --q.reserved_in_use[s];
     --q.started_today[s];
     --q.started;
     if (u.aux & start_flag::in_standard) --q.started_in_standard;
     if (u.aux & start_flag::honoured) --q.agreements_honoured;
-    if (h.org != u.org) --orgs_[h.org].pooled_out;
+    if (h.org != u.org) --st_.orgs[h.org].pooled_out;
   }
 }
 
@@ -1531,13 +1532,13 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
                              std::atomic<std::int64_t>& wait_days) {
   switch (ev.type) {
     case Event::assessed:
-      c.record_assessment(ev.org, tick_);
+      c.record_assessment(ev.org, st_.tick);
       c.learn(ev.org, true);
       break;
     case Event::queued:
       n.state = NeedState::waiting;
       n.org = ev.org;
-      n.queued_at = tick_;
+      n.queued_at = st_.tick;
       break;
     case Event::referred:
       n.state = NeedState::travelling;
@@ -1556,9 +1557,9 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
       break;
     case Event::service_start: {
       const std::int32_t home = ev.org;  // the queue's organization
-      const std::int32_t provider = staff_.helpers[ev.other].org;
-      if (n.queued_at < 0) n.queued_at = tick_;
-      const int waited = tick_ - n.queued_at;
+      const std::int32_t provider = st_.staff.helpers[ev.other].org;
+      if (n.queued_at < 0) n.queued_at = st_.tick;
+      const int waited = st_.tick - n.queued_at;
       started.fetch_add(1, std::memory_order_relaxed);
       wait_days.fetch_add(waited, std::memory_order_relaxed);
       n.state = NeedState::in_service;
@@ -1566,15 +1567,15 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
       n.org = provider;
       n.days_left = ev.value;
       n.flags |= ev.flags;
-      if (n.first_service < 0) n.first_service = tick_;
-      if (c.first_service < 0) c.first_service = tick_;
+      if (n.first_service < 0) n.first_service = st_.tick;
+      if (c.first_service < 0) c.first_service = st_.tick;
       c.record_episode(provider);
       if (n.from_org >= 0) {
         ++c.referrals_received;
         n.flags |= need_flag::referred;
         // A joint case that went well: the referred client started within the standard (a
         // late start was noted as late when it passed the standard, and earns nothing).
-        const std::int32_t t = ties_.find(n.from_org, home);
+        const std::int32_t t = st_.ties.find(n.from_org, home);
         if (t >= 0 && waited <= sc_.standards.max_days_to_service)
           out.push_back({static_cast<std::uint32_t>(t), TieEventKind::joint_case, home});
         n.from_org = -1;
@@ -1593,7 +1594,7 @@ void Simulation::apply_event(Client& c, Need& n, const Event& ev, std::vector<Ti
 void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
   std::stable_sort(tie_events.begin(), tie_events.end(),
                    [](const TieEvent& a, const TieEvent& b) { return a.tie < b.tie; });
-  const std::size_t n = ties_.size();
+  const std::size_t n = st_.ties.size();
   std::vector<std::size_t> start(n + 1, 0);
   for (const TieEvent& e : tie_events) ++start[e.tie + 1];
   std::partial_sum(start.begin(), start.end(), start.begin());
@@ -1602,27 +1603,27 @@ void Simulation::phase_ties(std::vector<TieEvent>& tie_events) {
   std::vector<TieChangeReason> why(n);
   std::vector<std::uint8_t> acted(n);
   parallel_for_each(n, [&](std::size_t i) {
-    Tie& t = ties_[i];
+    Tie& t = st_.ties[i];
     before[i] = t.level;
-    const bool review = TieTable::review_due(t, tick_, period);
+    const bool review = TieTable::review_due(t, st_.tick, period);
     double draw = 1.0;
-    if (review) draw = streams_(kTieReview, i, static_cast<std::uint32_t>(tick_)).uniform();
+    if (review) draw = st_.streams(kTieReview, i, static_cast<std::uint32_t>(st_.tick)).uniform();
     bool signed_act = false;
     why[i] = TieTable::step(t, sc_.ties, sc_.decisions, tie_events.data() + start[i],
-                            start[i + 1] - start[i], review, sc_.tie_policy.dynamics, draw, tick_,
-                            signed_act);
+                            start[i + 1] - start[i], review, sc_.tie_policy.dynamics, draw,
+                            st_.tick, signed_act);
     acted[i] = signed_act;
   });
   for (std::size_t i = 0; i < n; ++i) {
-    if (ties_[i].level != before[i])
-      tie_history_.push_back(
-          {tick_, static_cast<std::uint32_t>(i), before[i], ties_[i].level, why[i]});
+    if (st_.ties[i].level != before[i])
+      st_.tie_history.push_back(
+          {st_.tick, static_cast<std::uint32_t>(i), before[i], st_.ties[i].level, why[i]});
     // Signing (or renewing) an agreement costs both organizations hours, owed from the next
     // day's intake hours as conference hours are.
     if (acted[i] && sc_.ties.agreement_act_hours > 0)
-      for (const std::int32_t o : {ties_[i].a, ties_[i].b})
-        if (comm_ == nullptr || owns_org(o))
-          orgs_[o].conference_debt += sc_.ties.agreement_act_hours;
+      for (const std::int32_t o : {st_.ties[i].a, st_.ties[i].b})
+        if (st_.comm == nullptr || st_.owns_org(o))
+          st_.orgs[o].conference_debt += sc_.ties.agreement_act_hours;
   }
   network_monitoring(tie_events);
 }
@@ -1648,15 +1649,15 @@ double taught_trust(const MonitorTally& m, const TieDef& def) {
 // not only from its own. Ties and their events are every process's, so every process makes the
 // same report; the coordinator's process pays its hours.
 void Simulation::network_monitoring(const std::vector<TieEvent>& tie_events) {
-  if (!monitoring_) return;
+  if (!st_.monitoring) return;
   for (const TieEvent& e : tie_events) {
-    if (e.at < 0 || monitored_in_[e.at].empty()) continue;
-    const Tie& t = ties_[e.tie];
+    if (e.at < 0 || st_.monitored_in[e.at].empty()) continue;
+    const Tie& t = st_.ties[e.tie];
     const std::int32_t from = t.a == e.at ? t.b : t.a;
-    for (const auto& [k, place] : monitored_in_[e.at]) {
+    for (const auto& [k, place] : st_.monitored_in[e.at]) {
       const std::vector<int>& members = sc_.networks[k].members;
       if (!std::binary_search(members.begin(), members.end(), from)) continue;
-      MonitorTally& m = nets_[k].tally[place];
+      MonitorTally& m = st_.nets[k].tally[place];
       switch (e.kind) {
         case TieEventKind::joint_case:
           ++m.joint;
@@ -1678,24 +1679,25 @@ void Simulation::network_monitoring(const std::vector<TieEvent>& tie_events) {
       }
     }
   }
-  for (std::size_t k = 0; k < nets_.size(); ++k) {
-    NetworkState& st = nets_[k];
+  for (std::size_t k = 0; k < st_.nets.size(); ++k) {
+    NetworkState& st = st_.nets[k];
     const NetworkDef& def = sc_.networks[k];
-    if (st.tally.empty() || (tick_ + 1) % def.monitoring_interval_days != 0) continue;
+    if (st.tally.empty() || (st_.tick + 1) % def.monitoring_interval_days != 0) continue;
     ++st.reports;
-    if (comm_ == nullptr || owns_org(def.coordinator))
+    if (st_.comm == nullptr || st_.owns_org(def.coordinator))
       st.debt += def.monitoring_hours_per_member * static_cast<double>(def.members.size());
-    const auto ticks = static_cast<std::int32_t>(tick_);
+    const auto ticks = static_cast<std::int32_t>(st_.tick);
     for (std::size_t i = 0; i < def.members.size(); ++i)
-      monitoring_rows_.push_back({ticks, static_cast<std::int32_t>(k), def.members[i], st.tally[i],
-                                  static_cast<float>(taught_trust(st.tally[i], sc_.ties))});
+      st_.monitoring_rows.push_back({ticks, static_cast<std::int32_t>(k), def.members[i],
+                                     st.tally[i],
+                                     static_cast<float>(taught_trust(st.tally[i], sc_.ties))});
     if (def.monitoring_weight > 0) {
       for (std::size_t i = 0; i < def.members.size(); ++i)
-        for (const auto& [p, ti] : ties_.of(def.members[i])) {
+        for (const auto& [p, ti] : st_.ties.of(def.members[i])) {
           if (p <= def.members[i]) continue;  // each pair once, from its lower member
           const auto it = std::lower_bound(def.members.begin(), def.members.end(), p);
           if (it == def.members.end() || *it != p) continue;
-          Tie& t = ties_[ti];
+          Tie& t = st_.ties[ti];
           if (t.level < 1) continue;
           MonitorTally both = st.tally[i];
           both += st.tally[static_cast<std::size_t>(it - def.members.begin())];
@@ -1719,14 +1721,14 @@ void Simulation::network_monitoring(const std::vector<TieEvent>& tie_events) {
 void Simulation::phase_waits() {
   const DecisionDef& dec = sc_.decisions;
   const double window = dec.wait_window_days;
-  const bool meeting = tick_ % dec.meeting_interval_days == 0;
+  const bool meeting = st_.tick % dec.meeting_interval_days == 0;
   const int cap = sc_.helpers.caseload_cap;
-  const std::size_t n_stepped = comm_ != nullptr ? own_orgs_.size() : orgs_.size();
+  const std::size_t n_stepped = st_.comm != nullptr ? st_.own_orgs.size() : st_.orgs.size();
   parallel_for_each(
       n_stepped,
       [&](std::size_t i) {
-        const auto o = static_cast<std::int32_t>(comm_ != nullptr ? own_orgs_[i] : i);
-        OrgState& org = orgs_[o];
+        const auto o = static_cast<std::int32_t>(st_.comm != nullptr ? st_.own_orgs[i] : i);
+        OrgState& org = st_.orgs[o];
         for (int s = 0; s < static_cast<int>(sc_.services.size()); ++s) {
           if (!offers(o, s)) continue;
           float& rate = org.start_rate[s];
@@ -1739,8 +1741,8 @@ void Simulation::phase_waits() {
           bool free = false;
           if (waiting == 0) {
             const float hours = static_cast<float>(sc_.services[s].hours_per_day);
-            for_each_staff(o, [&](std::int32_t x) {
-              const Helper& h = staff_.helpers[x];
+            st_.for_each_staff(o, [&](std::int32_t x) {
+              const Helper& h = st_.staff.helpers[x];
               free = free || (((h.skills >> s) & 1u) && h.can_take(hours, cap));
             });
           }
@@ -1763,29 +1765,29 @@ void Simulation::phase_staff() {
   const double leave = def.turnover_per_year / 365.0;
   std::vector<std::uint32_t> partners_of_leavers;  // helper ids
   if (leave > 0) {
-    const std::size_t n = staff_.helpers.size();
+    const std::size_t n = st_.staff.helpers.size();
     std::vector<std::uint8_t> leaves(n);
     parallel_for_each(
         n,
         [&](std::size_t s) {
-          Stream rng = streams_(kTurnover, s, static_cast<std::uint32_t>(tick_));
+          Stream rng = st_.streams(kTurnover, s, static_cast<std::uint32_t>(st_.tick));
           leaves[s] = rng.bernoulli(leave);
         },
         1024);
     for (std::size_t s = 0; s < n; ++s) {
       if (!leaves[s]) continue;
-      Helper& h = staff_.helpers[s];
+      Helper& h = st_.staff.helpers[s];
       for (int k = 0; k < h.n_personal; ++k) {
-        const std::int32_t other = staff_.slot(h.personal[k]);
+        const std::int32_t other = st_.staff.slot(h.personal[k]);
         if (other < 0) continue;  // left earlier today: the pair is already gone
-        const Helper& o = staff_.helpers[other];
+        const Helper& o = st_.staff.helpers[other];
         partners_of_leavers.push_back(o.id);
         if (o.org == h.org) continue;
-        const std::int32_t t = ties_.find(h.org, o.org);
-        if (t >= 0 && ties_[t].personal > 0) --ties_[t].personal;
+        const std::int32_t t = st_.ties.find(h.org, o.org);
+        if (t >= 0 && st_.ties[t].personal > 0) --st_.ties[t].personal;
       }
-      Stream q = streams_(kQuality, staff_.next_id, 0);
-      staff_.replace(static_cast<std::int32_t>(s), draw_helper_quality(def, q));
+      Stream q = st_.streams(kQuality, st_.staff.next_id, 0);
+      st_.staff.replace(static_cast<std::int32_t>(s), draw_helper_quality(def, q));
     }
   }
   if (def.personal_tie_per_meeting_day > 0) {
@@ -1794,36 +1796,36 @@ void Simulation::phase_staff() {
     struct Meeting {
       std::int32_t x = -1, y = -1;  // helper slots
     };
-    std::vector<Meeting> meetings(ties_.size());
+    std::vector<Meeting> meetings(st_.ties.size());
     parallel_for_each(
-        ties_.size(),
+        st_.ties.size(),
         [&](std::size_t i) {
-          const Tie& t = ties_[i];
-          if (t.level < 4 || orgs_[t.a].n_helpers == 0 || orgs_[t.b].n_helpers == 0) return;
-          Stream rng = streams_(kPersonalForm, i, static_cast<std::uint32_t>(tick_));
+          const Tie& t = st_.ties[i];
+          if (t.level < 4 || st_.orgs[t.a].n_helpers == 0 || st_.orgs[t.b].n_helpers == 0) return;
+          Stream rng = st_.streams(kPersonalForm, i, static_cast<std::uint32_t>(st_.tick));
           if (!rng.bernoulli(def.personal_tie_per_meeting_day)) return;
-          meetings[i].x =
-              orgs_[t.a].first_helper + static_cast<std::int32_t>(rng.below(orgs_[t.a].n_helpers));
-          meetings[i].y =
-              orgs_[t.b].first_helper + static_cast<std::int32_t>(rng.below(orgs_[t.b].n_helpers));
+          meetings[i].x = st_.orgs[t.a].first_helper +
+                          static_cast<std::int32_t>(rng.below(st_.orgs[t.a].n_helpers));
+          meetings[i].y = st_.orgs[t.b].first_helper +
+                          static_cast<std::int32_t>(rng.below(st_.orgs[t.b].n_helpers));
         },
         1024);
-    for (std::size_t i = 0; i < ties_.size(); ++i) {
+    for (std::size_t i = 0; i < st_.ties.size(); ++i) {
       if (meetings[i].x < 0) continue;
-      Helper& x = staff_.helpers[meetings[i].x];
-      Helper& y = staff_.helpers[meetings[i].y];
+      Helper& x = st_.staff.helpers[meetings[i].x];
+      Helper& y = st_.staff.helpers[meetings[i].y];
       if (x.n_personal < def.personal_ties_max && y.n_personal < def.personal_ties_max &&
           x.add_personal(y.id, def.personal_ties_max) &&
-          y.add_personal(x.id, def.personal_ties_max) && ties_[i].personal < 0xffff)
-        ++ties_[i].personal;
+          y.add_personal(x.id, def.personal_ties_max) && st_.ties[i].personal < 0xffff)
+        ++st_.ties[i].personal;
     }
   }
-  if (tick_ == 0) {
+  if (st_.tick == 0) {
     recount_personal_ties();
   } else {
     for (std::uint32_t id : partners_of_leavers) {
-      const std::int32_t s = staff_.slot(id);
-      if (s >= 0) drop_departed_partners(staff_.helpers[s]);
+      const std::int32_t s = st_.staff.slot(id);
+      if (s >= 0) drop_departed_partners(st_.staff.helpers[s]);
     }
   }
   update_hours();
@@ -1832,19 +1834,19 @@ void Simulation::phase_staff() {
 void Simulation::drop_departed_partners(Helper& h) const {
   int kept = 0;
   for (int k = 0; k < h.n_personal; ++k)
-    if (staff_.slot(h.personal[k]) >= 0) h.personal[kept++] = h.personal[k];
+    if (st_.staff.slot(h.personal[k]) >= 0) h.personal[kept++] = h.personal[k];
   h.n_personal = static_cast<std::uint8_t>(kept);
 }
 
 void Simulation::recount_personal_ties() {
-  for (std::size_t i = 0; i < ties_.size(); ++i) ties_[i].personal = 0;
-  for (Helper& h : staff_.helpers) {
+  for (std::size_t i = 0; i < st_.ties.size(); ++i) st_.ties[i].personal = 0;
+  for (Helper& h : st_.staff.helpers) {
     drop_departed_partners(h);
     for (int k = 0; k < h.n_personal; ++k) {
-      const Helper& o = staff_.helpers[staff_.slot(h.personal[k])];
+      const Helper& o = st_.staff.helpers[st_.staff.slot(h.personal[k])];
       if (o.org == h.org || h.id > o.id) continue;
-      const std::int32_t t = ties_.find(h.org, o.org);
-      if (t >= 0 && ties_[t].personal < 0xffff) ++ties_[t].personal;
+      const std::int32_t t = st_.ties.find(h.org, o.org);
+      if (t >= 0 && st_.ties[t].personal < 0xffff) ++st_.ties[t].personal;
     }
   }
 }
@@ -1855,11 +1857,11 @@ void Simulation::phase_record(TickRecord& rec) {
   // diagnosis will read (diagnosis_delay_days + 1 before a planning day); empty otherwise.
   bool diagnosed_later = false;
   for (const AuthorityDef& a : sc_.authorities) {
-    const int day = tick_ + 1 + a.diagnosis_delay_days;
+    const int day = st_.tick + 1 + a.diagnosis_delay_days;
     diagnosed_later = diagnosed_later ||
                       (day >= a.first_cycle_day && (day - a.first_cycle_day) % a.period_days == 0);
   }
-  if (!sc_.authorities.empty() && !diagnosed_later) district_waiting_.emplace_back();
+  if (!sc_.authorities.empty() && !diagnosed_later) st_.district_waiting.emplace_back();
   if (diagnosed_later) {
     // Integer counts: the same at any thread count.
     using Counts = std::vector<std::int32_t>;
@@ -1867,10 +1869,10 @@ void Simulation::phase_record(TickRecord& rec) {
     const auto count = fork_join([&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
       if (acc.empty()) acc.assign(sc_.districts.size(), 0);
       for (std::size_t i = r.begin(); i != r.end(); ++i) {
-        const Client& c = clients_[active_[i]];
+        const Client& c = st_.clients[st_.active[i]];
         for (int k = 0; k < c.n_needs; ++k)
-          acc[c.district] += needs_of(c)[k].state == NeedState::waiting ||
-                             needs_of(c)[k].state == NeedState::intake;
+          acc[c.district] += st_.needs_of(c)[k].state == NeedState::waiting ||
+                             st_.needs_of(c)[k].state == NeedState::intake;
       }
       return acc;
     });
@@ -1879,21 +1881,21 @@ void Simulation::phase_record(TickRecord& rec) {
       for (std::size_t d = 0; d < b.size(); ++d) a[d] += b[d];
       return a;
     });
-    district_waiting_.push_back(tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, active_.size(), 16384), Counts(), count, add));
-    district_waiting_.back().resize(sc_.districts.size(), 0);
+    st_.district_waiting.push_back(tbb::parallel_reduce(
+        tbb::blocked_range<std::size_t>(0, st_.active.size(), 16384), Counts(), count, add));
+    st_.district_waiting.back().resize(sc_.districts.size(), 0);
   }
-  rec.active = static_cast<std::int64_t>(active_.size());
-  for (const OrgState& o : orgs_) {
+  rec.active = static_cast<std::int64_t>(st_.active.size());
+  for (const OrgState& o : st_.orgs) {
     for (const auto& q : o.queues) rec.queue_length += static_cast<std::int64_t>(q.size());
     rec.collaboration_hours += o.collaboration_hours + o.coordination_hours;
     rec.paid_hours += o.paid_hours;
   }
-  for (const Helper& h : staff_.helpers) {
+  for (const Helper& h : st_.staff.helpers) {
     rec.direct_hours_used += h.load_hours;
     rec.direct_hours_capacity += h.capacity_hours;
   }
-  for (const Tie& t : ties_.all()) ++rec.ties_by_level[t.level];
+  for (const Tie& t : st_.ties.all()) ++rec.ties_by_level[t.level];
 }
 
 namespace {
@@ -2010,21 +2012,6 @@ struct ClientHashBytes {  // hash_client_into's bytes, to be hashed by another p
 };
 }  // namespace
 
-const Client* Simulation::find_ghost(std::uint32_t id) const {
-  const auto it = std::lower_bound(ghosts_.begin(), ghosts_.end(), id,
-                                   [](const Client& c, std::uint32_t x) { return c.id < x; });
-  return it != ghosts_.end() && it->id == id ? &*it : nullptr;
-}
-
-// The records are in id order: a binary search finds one of this process's clients (who may
-// have left today; kGone once squeezed out).
-std::uint32_t Simulation::local_slot_of_id(std::uint32_t id) const {
-  const auto it = std::lower_bound(clients_.begin(), clients_.end(), id,
-                                   [](const Client& c, std::uint32_t x) { return c.id < x; });
-  return it != clients_.end() && it->id == id ? static_cast<std::uint32_t>(it - clients_.begin())
-                                              : kGone;
-}
-
 // New clients' notes (arrivals), or the outcomes of the clients who left today, to every
 // process: the authorities of every process look back on all clients.
 void Simulation::exchange_notes(const std::vector<std::pair<std::uint32_t, ClientNote>>& mine,
@@ -2036,16 +2023,16 @@ void Simulation::exchange_notes(const std::vector<std::pair<std::uint32_t, Clien
   Bytes payload;
   for (const auto& [id, note] : mine) put(payload, IdNote{id, note});
   const std::vector<Bytes> in =
-      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
+      st_.comm->exchange(std::vector<Bytes>(static_cast<std::size_t>(st_.comm->size()), payload));
   std::vector<IdNote> all;
   for (const Bytes& b : in) take(b, all);
-  if (arrivals) notes_.resize(next_id_);
+  if (arrivals) st_.notes.resize(st_.next_id);
   for (const auto& [id, note] : all) {
     if (arrivals) {
-      notes_[id] = note;
+      st_.notes[id] = note;
     } else {
-      notes_[id].outcome = note.outcome;
-      notes_[id].exit = note.exit;
+      st_.notes[id].outcome = note.outcome;
+      st_.notes[id].exit = note.exit;
     }
   }
 }
@@ -2054,25 +2041,25 @@ void Simulation::exchange_notes(const std::vector<std::pair<std::uint32_t, Clien
 // every process: ties are everyone's), merged in client order as one process makes them.
 // Another process's client is named by its id (slot kRemote).
 void Simulation::exchange_msgs(std::vector<Msg>& msgs) {
-  const auto n = static_cast<std::size_t>(comm_->size());
+  const auto n = static_cast<std::size_t>(st_.comm->size());
   std::vector<Bytes> out(n);
   for (const Msg& m : msgs) {
     if (m.type == Msg::tie_failure)
       for (Bytes& b : out) put(b, m);
     else
-      put(out[static_cast<std::size_t>(part_.org_rank[m.org])], m);
+      put(out[static_cast<std::size_t>(st_.part.org_rank[m.org])], m);
   }
-  const std::vector<Bytes> in = comm_->exchange(out);
+  const std::vector<Bytes> in = st_.comm->exchange(out);
   msgs.clear();
   std::vector<std::size_t> runs = {0};  // each process's messages are in client order already
   for (std::size_t r = 0; r < n; ++r) {
     const std::size_t from = msgs.size();
     take(in[r], msgs);
     runs.push_back(msgs.size());
-    if (static_cast<std::int32_t>(r) == rank_) continue;
+    if (static_cast<std::int32_t>(r) == st_.rank) continue;
     for (std::size_t i = from; i < msgs.size(); ++i) {
       msgs[i].slot = kRemote;
-      remote_clients_ = remote_clients_ || msgs[i].type == Msg::arrival;
+      st_.remote_clients = st_.remote_clients || msgs[i].type == Msg::arrival;
     }
   }
   merge_runs(msgs, std::move(runs), [](const Msg& a, const Msg& b) { return a.client < b.client; });
@@ -2081,47 +2068,47 @@ void Simulation::exchange_msgs(std::vector<Msg>& msgs) {
 // The records (and needs) of other processes' clients that this process's organizations and
 // networks hold in their intake, queues and conference lists or received today, as they are
 // after today's client pass: the day's ghosts, read by the organization phases. Their needs go
-// after the clients' needs in needs_ until drop_ghosts().
+// after the clients' needs in st_.needs until drop_ghosts().
 void Simulation::fetch_ghosts(const std::vector<Msg>& msgs) {
-  const auto n = static_cast<std::size_t>(comm_->size());
+  const auto n = static_cast<std::size_t>(st_.comm->size());
   std::vector<std::vector<std::uint32_t>> want(n);
   auto need = [&](std::uint32_t slot, std::uint32_t id) {
-    if (slot == kRemote) want[id_rank_[id]].push_back(id);
+    if (slot == kRemote) want[st_.id_rank[id]].push_back(id);
   };
   // Only an arrival from another process's client puts one in this process's lists.
-  if (remote_clients_)
-    for (std::int32_t o : own_orgs_) {
-      for (const IntakeEntry& e : orgs_[o].intake) need(e.slot, e.client);
-      for (const auto& q : orgs_[o].queues)
+  if (st_.remote_clients)
+    for (std::int32_t o : st_.own_orgs) {
+      for (const IntakeEntry& e : st_.orgs[o].intake) need(e.slot, e.client);
+      for (const auto& q : st_.orgs[o].queues)
         for (const QueueEntry& e : q) need(e.slot, e.client);
     }
   for (const Msg& m : msgs)
     if (m.type == Msg::arrival) need(m.slot, m.client);
-  for (std::size_t k = 0; k < nets_.size() && remote_clients_; ++k)
-    if (part_.network_rank[k] == rank_)
-      for (const ConferenceRequest& r : nets_[k].waiting) need(r.slot, r.client);
+  for (std::size_t k = 0; k < st_.nets.size() && st_.remote_clients; ++k)
+    if (st_.part.network_rank[k] == st_.rank)
+      for (const ConferenceRequest& r : st_.nets[k].waiting) need(r.slot, r.client);
   std::vector<Bytes> ask(n);
   for (std::size_t r = 0; r < n; ++r) {
     std::sort(want[r].begin(), want[r].end());
     want[r].erase(std::unique(want[r].begin(), want[r].end()), want[r].end());
     for (std::uint32_t id : want[r]) put(ask[r], id);
   }
-  const std::vector<Bytes> asked = comm_->exchange(ask);
+  const std::vector<Bytes> asked = st_.comm->exchange(ask);
   std::vector<Bytes> reply(n);
   for (std::size_t r = 0; r < n; ++r) {
     std::vector<std::uint32_t> ids;
     take(asked[r], ids);
     for (std::uint32_t id : ids) {
-      const std::uint32_t slot = local_slot_of_id(id);
+      const std::uint32_t slot = st_.local_slot_of_id(id);
       if (slot == kGone) continue;  // left, and squeezed out: not found
-      const Client& c = clients_[slot];
+      const Client& c = st_.clients[slot];
       put(reply[r], c);
-      for (int k = 0; k < c.n_needs; ++k) put(reply[r], needs_of(c)[k]);
+      for (int k = 0; k < c.n_needs; ++k) put(reply[r], st_.needs_of(c)[k]);
     }
   }
-  const std::vector<Bytes> got = comm_->exchange(reply);
-  ghosts_.clear();
-  ghost_needs_from_ = needs_.size();
+  const std::vector<Bytes> got = st_.comm->exchange(reply);
+  st_.ghosts.clear();
+  st_.ghost_needs_from = st_.needs.size();
   for (const Bytes& b : got)  // each process's reply is in id order, and ids are unique
     for (std::size_t at = 0; at < b.size();) {
       Client c;
@@ -2132,19 +2119,19 @@ void Simulation::fetch_ghosts(const std::vector<Msg>& msgs) {
       const std::size_t bytes = sizeof(Need) * c.n_needs;
       if (c.n_needs > kMaxNeeds || at + bytes > b.size())
         throw std::runtime_error("partitioned run: a truncated client record");
-      c.first_need = static_cast<std::uint32_t>(needs_.size());
-      needs_.resize(needs_.size() + c.n_needs);
-      std::memcpy(static_cast<void*>(needs_.data() + c.first_need), b.data() + at, bytes);
+      c.first_need = static_cast<std::uint32_t>(st_.needs.size());
+      st_.needs.resize(st_.needs.size() + c.n_needs);
+      std::memcpy(static_cast<void*>(st_.needs.data() + c.first_need), b.data() + at, bytes);
       at += bytes;
-      ghosts_.push_back(c);
+      st_.ghosts.push_back(c);
     }
-  std::sort(ghosts_.begin(), ghosts_.end(),
+  std::sort(st_.ghosts.begin(), st_.ghosts.end(),
             [](const Client& a, const Client& b) { return a.id < b.id; });
 }
 
 void Simulation::drop_ghosts() {
-  ghosts_.clear();
-  needs_.resize(ghost_needs_from_);
+  st_.ghosts.clear();
+  st_.needs.resize(st_.ghost_needs_from);
 }
 
 // The day's events to the processes owning their clients, in the order one process applies
@@ -2155,19 +2142,19 @@ void Simulation::exchange_events(std::vector<Event>& events) {
     std::uint64_t key;
     std::uint32_t seq;
   };
-  if (event_keys_.size() != events.size())
+  if (st_.event_keys.size() != events.size())
     throw std::logic_error("partitioned run: events and their keys out of step");
-  const auto n = static_cast<std::size_t>(comm_->size());
+  const auto n = static_cast<std::size_t>(st_.comm->size());
   std::vector<Bytes> out(n);
   std::vector<Keyed> all;  // this process's own first: not serialized
   for (std::size_t i = 0; i < events.size(); ++i) {
-    const Keyed k{events[i], event_keys_[i], static_cast<std::uint32_t>(i)};
-    if (id_rank_[events[i].client] == rank_)
+    const Keyed k{events[i], st_.event_keys[i], static_cast<std::uint32_t>(i)};
+    if (st_.id_rank[events[i].client] == st_.rank)
       all.push_back(k);
     else
-      put(out[id_rank_[events[i].client]], k);
+      put(out[st_.id_rank[events[i].client]], k);
   }
-  const std::vector<Bytes> in = comm_->exchange(out);
+  const std::vector<Bytes> in = st_.comm->exchange(out);
   // A process makes its events in (key, seq) order; merged so, they are then sorted by client
   // (stably: phase_apply), which is the order of one process.
   std::vector<std::size_t> runs = {0, all.size()};
@@ -2181,7 +2168,7 @@ void Simulation::exchange_events(std::vector<Event>& events) {
   events.clear();
   for (Keyed& k : all) {
     if (!local_slot(k.event.slot)) {
-      k.event.slot = local_slot_of_id(k.event.client);
+      k.event.slot = st_.local_slot_of_id(k.event.client);
       if (k.event.slot == kGone)
         throw std::logic_error("partitioned run: an event for client " +
                                std::to_string(k.event.client) + ", not held here");
@@ -2198,13 +2185,14 @@ void Simulation::exchange_tie_events(std::vector<TieEvent>& tie_events, std::siz
     std::uint64_t key;
     std::uint32_t seq;
   };
-  if (tie_keys_.size() != tie_events.size() - pooled_from)
+  if (st_.tie_keys.size() != tie_events.size() - pooled_from)
     throw std::logic_error("partitioned run: tie events and their keys out of step");
   Bytes payload;
-  for (std::size_t i = 0; i < tie_keys_.size(); ++i)
-    put(payload, Keyed{tie_events[pooled_from + i], tie_keys_[i], static_cast<std::uint32_t>(i)});
+  for (std::size_t i = 0; i < st_.tie_keys.size(); ++i)
+    put(payload,
+        Keyed{tie_events[pooled_from + i], st_.tie_keys[i], static_cast<std::uint32_t>(i)});
   const std::vector<Bytes> in =
-      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
+      st_.comm->exchange(std::vector<Bytes>(static_cast<std::size_t>(st_.comm->size()), payload));
   std::vector<Keyed> all;
   std::vector<std::size_t> runs = {0};  // each process's in (key, seq) order already
   for (const Bytes& b : in) {
@@ -2223,7 +2211,7 @@ void Simulation::exchange_undos(std::vector<Undo>& undos) {
   Bytes payload;
   for (const Undo& u : undos) put(payload, u);
   const std::vector<Bytes> in =
-      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), payload));
+      st_.comm->exchange(std::vector<Bytes>(static_cast<std::size_t>(st_.comm->size()), payload));
   undos.clear();
   for (const Bytes& b : in) take(b, undos);
 }
@@ -2235,23 +2223,23 @@ void Simulation::sync_helpers() {
     float hours;
     std::uint16_t cases;
   };
-  helper_sent_.resize(staff_.helpers.size(), {0.0f, std::uint16_t{0}});
+  st_.helper_sent.resize(st_.staff.helpers.size(), {0.0f, std::uint16_t{0}});
   Bytes payload;
-  for (std::int32_t o : own_orgs_)
-    for_each_staff(o, [&](std::int32_t s) {
-      const Helper& h = staff_.helpers[s];
-      auto& sent = helper_sent_[s];
+  for (std::int32_t o : st_.own_orgs)
+    st_.for_each_staff(o, [&](std::int32_t s) {
+      const Helper& h = st_.staff.helpers[s];
+      auto& sent = st_.helper_sent[s];
       if (h.load_hours == sent.first && h.cases == sent.second) return;
       sent = {h.load_hours, h.cases};
       put(payload, Load{s, h.load_hours, h.cases});
     });
-  std::vector<Bytes> out(static_cast<std::size_t>(comm_->size()), payload);
-  out[rank_].clear();
-  const std::vector<Bytes> in = comm_->exchange(out);
+  std::vector<Bytes> out(static_cast<std::size_t>(st_.comm->size()), payload);
+  out[st_.rank].clear();
+  const std::vector<Bytes> in = st_.comm->exchange(out);
   std::vector<Load> all;
   for (const Bytes& b : in) take(b, all);
   for (const Load& l : all) {
-    Helper& h = staff_.helpers[l.slot];
+    Helper& h = st_.staff.helpers[l.slot];
     h.load_hours = l.hours;
     h.cases = l.cases;
   }
@@ -2274,9 +2262,10 @@ void Simulation::sync_record(TickRecord& rec) {
                                  rec.conflicts};
   v.insert(v.end(), rec.needs.begin(), rec.needs.end());
   const std::size_t fixed = v.size();
-  const bool waiting = !district_waiting_.empty() && !district_waiting_.back().empty();
-  if (waiting) v.insert(v.end(), district_waiting_.back().begin(), district_waiting_.back().end());
-  comm_->sum(v);
+  const bool waiting = !st_.district_waiting.empty() && !st_.district_waiting.back().empty();
+  if (waiting)
+    v.insert(v.end(), st_.district_waiting.back().begin(), st_.district_waiting.back().end());
+  st_.comm->sum(v);
   std::size_t k = 0;
   for (std::int64_t* x : {&rec.resolved, &rec.dropped, &rec.queue_length, &rec.intake_length,
                           &rec.conferences_waiting, &rec.services_started})
@@ -2287,17 +2276,17 @@ void Simulation::sync_record(TickRecord& rec) {
     *x = v[k++];
   for (std::int64_t& x : rec.needs) x = v[k++];
   if (waiting)
-    for (std::size_t d = 0; d < district_waiting_.back().size(); ++d)
-      district_waiting_.back()[d] = static_cast<std::int32_t>(v[fixed + d]);
+    for (std::size_t d = 0; d < st_.district_waiting.back().size(); ++d)
+      st_.district_waiting.back()[d] = static_cast<std::int32_t>(v[fixed + d]);
 }
 
 // Organization counters from their owners to every process: services started (monitoring), or
 // at the end all counters, conferences and waiting lists (the outputs).
 void Simulation::sync_org_counters(bool final) {
   std::vector<std::int64_t> v;
-  for (std::size_t o = 0; o < orgs_.size(); ++o) {
-    OrgState& st = orgs_[o];
-    const bool own = part_.org_rank[o] == rank_;
+  for (std::size_t o = 0; o < st_.orgs.size(); ++o) {
+    OrgState& st = st_.orgs[o];
+    const bool own = st_.part.org_rank[o] == st_.rank;
     auto add = [&](std::int64_t x) { v.push_back(own ? x : 0); };
     add(st.started);
     add(st.started_in_standard);
@@ -2312,14 +2301,14 @@ void Simulation::sync_org_counters(bool final) {
     for (const auto& q : st.queues) add(static_cast<std::int64_t>(q.size()));
   }
   if (final)
-    for (std::size_t k = 0; k < nets_.size(); ++k)
-      v.push_back(part_.network_rank[k] == rank_ ? nets_[k].conferences : 0);
-  comm_->sum(v);
+    for (std::size_t k = 0; k < st_.nets.size(); ++k)
+      v.push_back(st_.part.network_rank[k] == st_.rank ? st_.nets[k].conferences : 0);
+  st_.comm->sum(v);
   std::size_t i = 0;
   const std::size_t per_org = 1 + sc_.services.size();  // intake, then each queue
-  if (final) final_sizes_.assign(orgs_.size() * per_org, 0);
-  for (std::size_t o = 0; o < orgs_.size(); ++o) {
-    OrgState& st = orgs_[o];
+  if (final) st_.final_sizes.assign(st_.orgs.size() * per_org, 0);
+  for (std::size_t o = 0; o < st_.orgs.size(); ++o) {
+    OrgState& st = st_.orgs[o];
     st.started = v[i++];
     st.started_in_standard = v[i++];
     st.agreements_honoured = v[i++];
@@ -2330,21 +2319,21 @@ void Simulation::sync_org_counters(bool final) {
           &st.pooled_out, &st.conferences, &st.agreement_referrals, &st.referred_late,
           &st.referred_dropouts, &st.conference_minutes})
       *x = v[i++];
-    for (std::size_t k = 0; k < per_org; ++k) final_sizes_[o * per_org + k] = v[i++];
+    for (std::size_t k = 0; k < per_org; ++k) st_.final_sizes[o * per_org + k] = v[i++];
   }
   if (final)
-    for (NetworkState& net : nets_) net.conferences = v[i++];
+    for (NetworkState& net : st_.nets) net.conferences = v[i++];
 }
 
 std::int64_t Simulation::waiting_now(std::int32_t org) const {
-  if (!final_sizes_.empty()) {
+  if (!st_.final_sizes.empty()) {
     const std::size_t per_org = 1 + sc_.services.size();
     std::int64_t waiting = 0;
-    for (std::size_t k = 1; k < per_org; ++k) waiting += final_sizes_[org * per_org + k];
+    for (std::size_t k = 1; k < per_org; ++k) waiting += st_.final_sizes[org * per_org + k];
     return waiting;
   }
   std::int64_t waiting = 0;
-  for (const auto& q : orgs_[org].queues) waiting += static_cast<std::int64_t>(q.size());
+  for (const auto& q : st_.orgs[org].queues) waiting += static_cast<std::int64_t>(q.size());
   return waiting;
 }
 
@@ -2352,22 +2341,22 @@ std::int64_t Simulation::waiting_now(std::int32_t org) const {
 // hash's input of every process's active clients, in id order, on every process.
 void Simulation::finish_partitioned() {
   std::vector<std::int64_t> counts;
-  ledger_counts(ledger_, counts, false);
-  comm_->sum(counts);
-  ledger_counts(ledger_, counts, true);
+  ledger_counts(st_.ledger, counts, false);
+  st_.comm->sum(counts);
+  ledger_counts(st_.ledger, counts, true);
   sync_org_counters(true);
   Bytes mine;
-  for (std::uint32_t slot : active_) {
-    const Client& c = clients_[slot];
+  for (std::uint32_t slot : st_.active) {
+    const Client& c = st_.clients[slot];
     Bytes one;
     ClientHashBytes sink{one};
-    hash_client_into(sink, c, needs_of(c));
+    hash_client_into(sink, c, st_.needs_of(c));
     put(mine, c.id);
     put(mine, static_cast<std::uint32_t>(one.size()));
     mine.insert(mine.end(), one.begin(), one.end());
   }
   const std::vector<Bytes> all =
-      comm_->exchange(std::vector<Bytes>(static_cast<std::size_t>(comm_->size()), mine));
+      st_.comm->exchange(std::vector<Bytes>(static_cast<std::size_t>(st_.comm->size()), mine));
   struct Piece {
     std::uint32_t id;
     const std::uint8_t* data;
@@ -2385,152 +2374,154 @@ void Simulation::finish_partitioned() {
     }
   std::sort(pieces.begin(), pieces.end(),
             [](const Piece& x, const Piece& y) { return x.id < y.id; });
-  final_clients_.clear();
+  st_.final_clients.clear();
   for (const Piece& p : pieces)
-    final_clients_.insert(final_clients_.end(), p.data, p.data + p.size);
+    st_.final_clients.insert(st_.final_clients.end(), p.data, p.data + p.size);
 }
 
 bool Simulation::in_cohort(const Client& c) const {
-  const int ran = keep_records_ ? tick_ : planned_ticks_;
+  const int ran = st_.keep_records ? st_.tick : st_.planned_ticks;
   return c.arrival >= sc_.warmup_days && c.arrival < ran - sc_.follow_up_days;
 }
 
 void Simulation::retire_exited() {
-  if (keep_records_ && notes_.empty()) {  // nothing to note, nothing to fold
-    exited_.clear();
+  if (st_.keep_records && st_.notes.empty()) {  // nothing to note, nothing to fold
+    st_.exited.clear();
     return;
   }
   std::vector<std::pair<std::uint32_t, ClientNote>> exits;  // partitioned, with authorities
-  for (std::size_t i = 0; i < exited_.size(); ++i) {
-    if (i + kPrefetchAhead < exited_.size()) prefetch_record(exited_[i + kPrefetchAhead]);
-    if (i + kPrefetchAhead / 2 < exited_.size())
-      prefetch_needs(clients_[exited_[i + kPrefetchAhead / 2]]);
-    const Client& c = clients_[exited_[i]];
-    if (!notes_.empty()) {
-      notes_[c.id].outcome = c.outcome;
-      notes_[c.id].exit = c.exit;
-      if (comm_ != nullptr) exits.emplace_back(c.id, notes_[c.id]);
+  for (std::size_t i = 0; i < st_.exited.size(); ++i) {
+    if (i + kPrefetchAhead < st_.exited.size()) st_.prefetch_record(st_.exited[i + kPrefetchAhead]);
+    if (i + kPrefetchAhead / 2 < st_.exited.size())
+      st_.prefetch_needs(st_.clients[st_.exited[i + kPrefetchAhead / 2]]);
+    const Client& c = st_.clients[st_.exited[i]];
+    if (!st_.notes.empty()) {
+      st_.notes[c.id].outcome = c.outcome;
+      st_.notes[c.id].exit = c.exit;
+      if (st_.comm != nullptr) exits.emplace_back(c.id, st_.notes[c.id]);
     }
-    if (!keep_records_) ledger_.add(c, needs_of(c), sc_, in_cohort(c));
+    if (!st_.keep_records) st_.ledger.add(c, st_.needs_of(c), sc_, in_cohort(c));
   }
-  exited_.clear();
-  if (comm_ != nullptr && !sc_.authorities.empty()) exchange_notes(exits, false);
+  st_.exited.clear();
+  if (st_.comm != nullptr && !sc_.authorities.empty()) exchange_notes(exits, false);
   // Without client records: once records of clients who left (folded) make up a sixteenth of
   // the active ones (at least 1,024), the active ones and their needs move to the front, in id
   // order (the records after the first that left move: each squeeze moves about all of them,
   // so a client's record is copied about 16 times per turnover of the active clients; clients
   // leave at every age, so the first hole is near the front), and every list naming a client is
   // renumbered.
-  const std::size_t n = active_.size();
-  if (keep_records_ || clients_.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
-  // Lists naming a client first: a slot's new number is its position in active_.
+  const std::size_t n = st_.active.size();
+  if (st_.keep_records || st_.clients.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
+  // Lists naming a client first: a slot's new number is its position in st_.active.
   const auto renumber = [this](auto& list) {
     for (auto& e : list) {
       if (!local_slot(e.slot)) continue;  // folded, or another process's client
-      const auto it = std::lower_bound(active_.begin(), active_.end(), e.slot);
-      e.slot = it != active_.end() && *it == e.slot
-                   ? static_cast<std::uint32_t>(it - active_.begin())
+      const auto it = std::lower_bound(st_.active.begin(), st_.active.end(), e.slot);
+      e.slot = it != st_.active.end() && *it == e.slot
+                   ? static_cast<std::uint32_t>(it - st_.active.begin())
                    : kGone;
     }
   };
-  for (OrgState& o : orgs_) {
+  for (OrgState& o : st_.orgs) {
     renumber(o.intake);
     for (auto& q : o.queues) renumber(q);
   }
-  for (NetworkState& net : nets_) renumber(net.waiting);
-  // Records before the first one that left stay where they are: active_[i] == i up to it (a
+  for (NetworkState& net : st_.nets) renumber(net.waiting);
+  // Records before the first one that left stay where they are: st_.active[i] == i up to it (a
   // strictly increasing list of slots, each at least its position).
   std::size_t stay = 0, past = n;
   while (stay < past) {
     const std::size_t mid = stay + (past - stay) / 2;
-    if (active_[mid] == mid)
+    if (st_.active[mid] == mid)
       stay = mid + 1;
     else
       past = mid;
   }
-  std::uint32_t m = stay == 0 ? 0 : clients_[stay - 1].first_need + clients_[stay - 1].n_needs;
+  std::uint32_t m =
+      stay == 0 ? 0 : st_.clients[stay - 1].first_need + st_.clients[stay - 1].n_needs;
   for (std::size_t i = stay; i < n;) {
     // A run of active records in consecutive slots whose needs follow each other moves as one
     // block (records and needs), instead of record by record (about 16 records per run).
-    const std::uint32_t first = active_[i];
-    const std::uint32_t need_begin = clients_[first].first_need;
-    std::uint32_t need_end = need_begin + clients_[first].n_needs;
+    const std::uint32_t first = st_.active[i];
+    const std::uint32_t need_begin = st_.clients[first].first_need;
+    std::uint32_t need_end = need_begin + st_.clients[first].n_needs;
     std::size_t end = i + 1;
-    while (end < n && active_[end] == first + (end - i) &&
-           clients_[active_[end]].first_need == need_end) {
-      need_end += clients_[active_[end]].n_needs;
+    while (end < n && st_.active[end] == first + (end - i) &&
+           st_.clients[st_.active[end]].first_need == need_end) {
+      need_end += st_.clients[st_.active[end]].n_needs;
       ++end;
     }
     if (need_begin != m)
-      std::copy(needs_.begin() + need_begin, needs_.begin() + need_end, needs_.begin() + m);
+      std::copy(st_.needs.begin() + need_begin, st_.needs.begin() + need_end,
+                st_.needs.begin() + m);
     if (first != i)
-      std::copy(clients_.begin() + first, clients_.begin() + first + (end - i),
-                clients_.begin() + i);
+      std::copy(st_.clients.begin() + first, st_.clients.begin() + first + (end - i),
+                st_.clients.begin() + i);
     for (std::size_t k = i; k < end; ++k) {
-      clients_[k].first_need -= need_begin - m;
-      active_[k] = static_cast<std::uint32_t>(k);
+      st_.clients[k].first_need -= need_begin - m;
+      st_.active[k] = static_cast<std::uint32_t>(k);
     }
     m += need_end - need_begin;
     i = end;
   }
-  clients_.resize(n);
-  needs_.resize(m);
+  st_.clients.resize(n);
+  st_.needs.resize(m);
 }
 
 void Simulation::finish() {
-  if (finished_) return;
-  for (std::uint32_t slot : active_) clients_[slot].outcome = Outcome::unmet_at_horizon;
-  if (!keep_records_) {
-    if (tick_ != planned_ticks_)
+  if (st_.finished) return;
+  for (std::uint32_t slot : st_.active) st_.clients[slot].outcome = Outcome::unmet_at_horizon;
+  if (!st_.keep_records) {
+    if (st_.tick != st_.planned_ticks)
       throw std::logic_error(
           "Simulation::finish: a run without client records ends on its planned day " +
-          std::to_string(planned_ticks_) + ", not on day " + std::to_string(tick_));
-    for (std::uint32_t slot : active_) {
-      const Client& c = clients_[slot];
-      ledger_.add(c, needs_of(c), sc_, in_cohort(c));
+          std::to_string(st_.planned_ticks) + ", not on day " + std::to_string(st_.tick));
+    for (std::uint32_t slot : st_.active) {
+      const Client& c = st_.clients[slot];
+      st_.ledger.add(c, st_.needs_of(c), sc_, in_cohort(c));
     }
   }
-  if (comm_ != nullptr) finish_partitioned();
-  finished_ = true;
+  if (st_.comm != nullptr) finish_partitioned();
+  st_.finished = true;
 }
 
 const std::vector<Client>& Simulation::clients() const {
-  if (!keep_records_)
+  if (!st_.keep_records)
     throw std::logic_error("Simulation::clients: this run keeps no client records");
-  return clients_;
+  return st_.clients;
 }
 
 OutcomeLedger Simulation::outcome_ledger() const {
-  if (!keep_records_) {
-    if (!finished_)
+  if (!st_.keep_records) {
+    if (!st_.finished)
       throw std::logic_error(
           "Simulation::outcome_ledger: a run without client records has its measures only once "
           "it is finished");
-    return ledger_;
+    return st_.ledger;
   }
   OutcomeLedger ledger(sc_);
-  for (const Client& c : clients_) ledger.add(c, needs_of(c), sc_, in_cohort(c));
+  for (const Client& c : st_.clients) ledger.add(c, st_.needs_of(c), sc_, in_cohort(c));
   return ledger;
 }
 
 std::uint64_t Simulation::state_hash() const {
   Hasher h;
-  h.add(tick_);
-  h.add(next_id_);
-  const auto hash_client = [&h, this](const Client& c) { hash_client_into(h, c, needs_of(c)); };
-  if (keep_records_) {
-    for (const Client& c : clients_) hash_client(c);
+  h.add(st_.tick);
+  h.add(st_.next_id);
+  const auto hash_client = [&h, this](const Client& c) { hash_client_into(h, c, st_.needs_of(c)); };
+  if (st_.keep_records) {
+    for (const Client& c : st_.clients) hash_client(c);
   } else {
-    if (comm_ != nullptr && finished_)
-      h.bytes(final_clients_.data(), final_clients_.size());  // every process's, in id order
+    if (st_.comm != nullptr && st_.finished)
+      h.bytes(st_.final_clients.data(), st_.final_clients.size());  // every process's, in id order
     else
-      for (std::uint32_t slot : active_) hash_client(clients_[slot]);
+      for (std::uint32_t slot : st_.active) hash_client(st_.clients[slot]);
     for (const OutcomeTally* t :
-         {&ledger_.all, &ledger_.by_kind[0], &ledger_.by_kind[1], &ledger_.by_kind[2]})
+         {&st_.ledger.all, &st_.ledger.by_kind[0], &st_.ledger.by_kind[1], &st_.ledger.by_kind[2]})
       h.bytes(t, sizeof *t);
-    h.add(ledger_.needs_served_met);
+    h.add(st_.ledger.needs_served_met);
   }
-  for (const Helper& x : staff_.helpers) {
+  for (const Helper& x : st_.staff.helpers) {
     h.add(x.id);
     h.add(x.load_hours);
     h.add(x.capacity_hours);
@@ -2539,7 +2530,7 @@ std::uint64_t Simulation::state_hash() const {
     h.add(x.starts);
     h.add(x.retired);
   }
-  for (const Tie& t : ties_.all()) {
+  for (const Tie& t : st_.ties.all()) {
     h.add(t.level);
     h.add(t.trust);
     h.add(t.personal);
@@ -2559,7 +2550,7 @@ std::uint64_t Simulation::state_hash() const {
     h.add(t.referred_by_b);
   }
   // The past a checkpoint carries: every day's record and every change of a tie's level.
-  for (const TickRecord& r : series_) {
+  for (const TickRecord& r : st_.series) {
     h.add(r.tick);
     h.add(r.arrivals);
     h.add(r.active);
@@ -2582,7 +2573,7 @@ std::uint64_t Simulation::state_hash() const {
     h.add(r.direct_hours_capacity);
     h.add(r.paid_hours);
   }
-  for (const TieChange& c : tie_history_) {
+  for (const TieChange& c : st_.tie_history) {
     h.add(c.tick);
     h.add(c.tie);
     h.add(c.from);
@@ -2596,20 +2587,20 @@ std::uint64_t Simulation::state_hash() const {
     h.add(m.no_shows);
     h.add(m.breaches);
   };
-  for (const NetworkState& n : nets_) {
+  for (const NetworkState& n : st_.nets) {
     for (const MonitorTally& m : n.tally) hash_tally(m);
     h.add(n.reports);
   }
-  for (const MonitorRow& r : monitoring_rows_) {
+  for (const MonitorRow& r : st_.monitoring_rows) {
     h.add(r.tick);
     h.add(r.network);
     h.add(r.org);
     hash_tally(r.tally);
   }
-  if (!final_sizes_.empty()) {
-    for (std::int64_t n : final_sizes_) h.add(static_cast<std::size_t>(n));
+  if (!st_.final_sizes.empty()) {
+    for (std::int64_t n : st_.final_sizes) h.add(static_cast<std::size_t>(n));
   } else {
-    for (const OrgState& o : orgs_) {
+    for (const OrgState& o : st_.orgs) {
       h.add(o.intake.size());
       for (const auto& q : o.queues) h.add(q.size());
     }

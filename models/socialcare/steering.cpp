@@ -43,19 +43,19 @@ std::vector<int> apportion(int total, const std::vector<double>& weights) {
 void Simulation::phase_steering() {
   for (int a = 0; a < static_cast<int>(sc_.authorities.size()); ++a) {
     const AuthorityDef& def = sc_.authorities[a];
-    if (tick_ < def.first_cycle_day || (tick_ - def.first_cycle_day) % def.period_days != 0)
+    if (st_.tick < def.first_cycle_day || (st_.tick - def.first_cycle_day) % def.period_days != 0)
       continue;
-    AuthorityState& st = authorities_[a];
+    AuthorityState& st = st_.authorities[a];
 
     // Monitor and evaluate the contracts that end now; their lessons shape this cycle. Their
     // funded posts wait for this cycle's calls: a member funded again keeps them (ensure).
     std::vector<std::int32_t> ending;
     for (Contract& c : st.contracts)
-      if (c.end <= tick_) {
+      if (c.end <= st_.tick) {
         monitor(a, c);
         ending.insert(ending.end(), c.helper_slots.begin(), c.helper_slots.end());
       }
-    std::erase_if(st.contracts, [&](const Contract& c) { return c.end <= tick_; });
+    std::erase_if(st.contracts, [&](const Contract& c) { return c.end <= st_.tick; });
     if (st.cycle > 0) {
       // Equal treatment: districts whose clients fared worse than the territory's mean last
       // period gain budget share, the others lose some.
@@ -65,9 +65,9 @@ void Simulation::phase_steering() {
       for (int d : def.territory) {
         double n = 0, done = 0;
         const auto from =
-            std::lower_bound(notes_.begin(), notes_.end(), tick_ - def.period_days,
+            std::lower_bound(st_.notes.begin(), st_.notes.end(), st_.tick - def.period_days,
                              [](const ClientNote& c, int t) { return c.arrival < t; });
-        for (auto it = from; it != notes_.end(); ++it)
+        for (auto it = from; it != st_.notes.end(); ++it)
           if (it->district == d) {
             ++n;
             done += it->outcome == Outcome::resolved;
@@ -110,18 +110,19 @@ void Simulation::phase_steering() {
       const int d = def.territory[i];
       if (territory_pop > 0) {
         // Spread per resident: the same intensity in every district of the territory.
-        outreach_boost_[d] = def.outreach_effect * outreach_fte * 10000.0 / territory_pop;
-        self_help_boost_[d] = def.self_help_effect * self_help_fte * 10000.0 / territory_pop;
+        st_.outreach_boost[d] = def.outreach_effect * outreach_fte * 10000.0 / territory_pop;
+        st_.self_help_boost[d] = def.self_help_effect * self_help_fte * 10000.0 / territory_pop;
       }
-      steering_rows_.push_back({def.name, st.cycle, tick_, "plan", "budget_allocated",
-                                sc_.districts[d].name, "helpers", static_cast<double>(helpers[i])});
+      st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "plan", "budget_allocated",
+                                   sc_.districts[d].name, "helpers",
+                                   static_cast<double>(helpers[i])});
     }
     if (outreach_fte > 0)
-      steering_rows_.push_back(
-          {def.name, st.cycle, tick_, "plan", "outreach", "", "helpers", outreach_fte});
+      st_.steering_rows.push_back(
+          {def.name, st.cycle, st_.tick, "plan", "outreach", "", "helpers", outreach_fte});
     if (self_help_fte > 0)
-      steering_rows_.push_back(
-          {def.name, st.cycle, tick_, "plan", "self_help_groups", "", "helpers", self_help_fte});
+      st_.steering_rows.push_back(
+          {def.name, st.cycle, st_.tick, "plan", "self_help_groups", "", "helpers", self_help_fte});
 
     // Ensure: calls for proposals, bids, contracts — or the scenario's fixed posts, the same in
     // every variant.
@@ -141,9 +142,9 @@ void Simulation::phase_steering() {
     // cases and take no new ones.
     for (std::int32_t slot : ending) {
       if (slot < 0) continue;
-      Helper& h = staff_.helpers[slot];
+      Helper& h = st_.staff.helpers[slot];
       h.retired = true;
-      std::erase(orgs_[h.org].contract_staff, slot);
+      std::erase(st_.orgs[h.org].contract_staff, slot);
     }
     apply_contract_ties();
     ++st.cycle;
@@ -156,16 +157,16 @@ void Simulation::phase_steering() {
 void Simulation::diagnose(int a, std::vector<double>& need,
                           std::vector<std::vector<double>>& demand) {
   const AuthorityDef& def = sc_.authorities[a];
-  const int end = std::max(0, tick_ - def.diagnosis_delay_days);
+  const int end = std::max(0, st_.tick - def.diagnosis_delay_days);
   const int start = std::max(0, end - def.period_days);
   const bool observed = end > start;
   if (observed) {
     for (int t = start; t < end; ++t)
-      for (int d : def.territory) need[d] += district_arrivals_[t][d];
-    for (int d : def.territory) need[d] += district_waiting_[end - 1][d];
-    const auto from = std::lower_bound(notes_.begin(), notes_.end(), start,
+      for (int d : def.territory) need[d] += st_.district_arrivals[t][d];
+    for (int d : def.territory) need[d] += st_.district_waiting[end - 1][d];
+    const auto from = std::lower_bound(st_.notes.begin(), st_.notes.end(), start,
                                        [](const ClientNote& c, int t) { return c.arrival < t; });
-    for (auto it = from; it != notes_.end() && it->arrival < end; ++it) {
+    for (auto it = from; it != st_.notes.end() && it->arrival < end; ++it) {
       for (int i = 0; i < it->n_needs; ++i) demand[it->district][it->service[i]] += 1.0;
       if (it->outcome == Outcome::dropped && it->exit < end) need[it->district] += 1.0;
     }
@@ -182,29 +183,29 @@ void Simulation::diagnose(int a, std::vector<double>& need,
   }
   const double sigma = def.diagnosis_noise;
   for (int d : def.territory) {
-    Stream rng = streams_(kDiagnose, static_cast<std::uint64_t>(a) << 32 | d,
-                          static_cast<std::uint32_t>(tick_));
+    Stream rng = st_.streams(kDiagnose, static_cast<std::uint64_t>(a) << 32 | d,
+                             static_cast<std::uint32_t>(st_.tick));
     boost::random::normal_distribution<double> z(0.0, 1.0);
     need[d] *= std::exp(sigma * z(rng) - 0.5 * sigma * sigma);
-    steering_rows_.push_back({def.name, authorities_[a].cycle, tick_, "diagnose",
-                              observed ? "diagnosed_need" : "prior_need", sc_.districts[d].name,
-                              "clients", need[d]});
+    st_.steering_rows.push_back({def.name, st_.authorities[a].cycle, st_.tick, "diagnose",
+                                 observed ? "diagnosed_need" : "prior_need", sc_.districts[d].name,
+                                 "clients", need[d]});
   }
 }
 
 std::int32_t Simulation::add_contract_helper(std::int32_t org, std::uint32_t skills,
                                              std::int32_t starts) {
   Helper h;
-  h.id = staff_.next_id++;
+  h.id = st_.staff.next_id++;
   h.org = org;
   h.skills = skills;
   h.starts = starts;
-  Stream rng = streams_(kQualityContract, h.id, 0);
+  Stream rng = st_.streams(kQualityContract, h.id, 0);
   h.quality = draw_helper_quality(sc_.helpers, rng);
-  const auto slot = static_cast<std::int32_t>(staff_.helpers.size());
-  staff_.slot_of_id.push_back(slot);
-  staff_.helpers.push_back(h);
-  orgs_[org].contract_staff.push_back(slot);
+  const auto slot = static_cast<std::int32_t>(st_.staff.helpers.size());
+  st_.staff.slot_of_id.push_back(slot);
+  st_.staff.helpers.push_back(h);
+  st_.orgs[org].contract_staff.push_back(slot);
   return slot;
 }
 
@@ -212,7 +213,7 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
                         int innovative_helpers, const std::vector<std::vector<double>>& demand,
                         std::vector<std::int32_t>& ending) {
   const AuthorityDef& def = sc_.authorities[a];
-  AuthorityState& st = authorities_[a];
+  AuthorityState& st = st_.authorities[a];
   const std::string area = districts.size() == 1 ? sc_.districts[districts[0]].name : "";
   const int n_services = static_cast<int>(sc_.services.size());
   std::vector<double> share(n_services, 0.0);
@@ -231,7 +232,7 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     std::sort(leaving.begin(), leaving.end());
     std::vector<std::int32_t> area_orgs;
     for (int d : districts)
-      for (std::int32_t o : serving_by_district_[d]) area_orgs.push_back(o);
+      for (std::int32_t o : st_.serving_by_district[d]) area_orgs.push_back(o);
     std::sort(area_orgs.begin(), area_orgs.end());
     area_orgs.erase(std::unique(area_orgs.begin(), area_orgs.end()), area_orgs.end());
     for (std::int32_t o : area_orgs) {
@@ -241,9 +242,9 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
       int in_area = 0;
       for (int d : org.serves) in_area += std::count(districts.begin(), districts.end(), d) > 0;
       double hours = 0;
-      for_each_staff(o, [&](std::int32_t x) {
+      st_.for_each_staff(o, [&](std::int32_t x) {
         if (!std::binary_search(leaving.begin(), leaving.end(), x))
-          hours += staff_.helpers[x].capacity_hours;
+          hours += st_.staff.helpers[x].capacity_hours;
       });
       const double part = hours / offered * in_area / static_cast<double>(org.serves.size());
       for (int s = 0; s < n_services; ++s)
@@ -255,8 +256,8 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
       const double load = share[s] / def.period_days * sv.mean_days * sv.hours_per_day;
       gap[s] = std::max(0.0, load - capacity[s]);
       total_gap += gap[s];
-      steering_rows_.push_back(
-          {def.name, st.cycle, tick_, "diagnose", "capacity_gap", area, sv.name, gap[s]});
+      st_.steering_rows.push_back(
+          {def.name, st.cycle, st_.tick, "diagnose", "capacity_gap", area, sv.name, gap[s]});
     }
     if (total_gap > 0) share = gap;
   }
@@ -273,15 +274,15 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     return x;
   };
   if (helpers <= 0) {
-    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "no_call", area, "", 0.0});
+    st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "no_call", area, "", 0.0});
     return;
   }
-  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "call_issued", area, "helpers",
-                            static_cast<double>(helpers)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "call_issued", area,
+                               "helpers", static_cast<double>(helpers)});
 
   std::vector<std::int32_t> eligible;
   for (int d : districts)
-    for (std::int32_t o : serving_by_district_[d]) eligible.push_back(o);
+    for (std::int32_t o : st_.serving_by_district[d]) eligible.push_back(o);
   std::sort(eligible.begin(), eligible.end());
   eligible.erase(std::unique(eligible.begin(), eligible.end()), eligible.end());
   auto sector = [&](std::int32_t o) { return sc_.organizations[o].sector; };
@@ -300,10 +301,10 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     for (std::int32_t o : eligible)
       if (o != lead) candidates.push_back(o);
     std::stable_sort(candidates.begin(), candidates.end(), [&](std::int32_t x, std::int32_t y) {
-      const std::int32_t tx = ties_.find(lead, x), ty = ties_.find(lead, y);
-      const int lx = tx < 0 ? 0 : ties_[tx].level, ly = ty < 0 ? 0 : ties_[ty].level;
+      const std::int32_t tx = st_.ties.find(lead, x), ty = st_.ties.find(lead, y);
+      const int lx = tx < 0 ? 0 : st_.ties[tx].level, ly = ty < 0 ? 0 : st_.ties[ty].level;
       if (lx != ly) return lx > ly;
-      const float rx = tx < 0 ? 0.f : ties_[tx].trust, ry = ty < 0 ? 0.f : ties_[ty].trust;
+      const float rx = tx < 0 ? 0.f : st_.ties[tx].trust, ry = ty < 0 ? 0.f : st_.ties[ty].trust;
       return rx > ry;
     });
     Bid bid{lead, {lead}, 0, 0, 0, 0};
@@ -347,7 +348,8 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     bids.push_back(std::move(bid));
   }
   if (bids.empty()) {
-    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "no_valid_bid", area, "", 0});
+    st_.steering_rows.push_back(
+        {def.name, st.cycle, st_.tick, "ensure", "no_valid_bid", area, "", 0});
     return;
   }
   double min_price = bids[0].price;
@@ -356,8 +358,8 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   for (Bid& b : bids) {
     b.score = def.weight_coverage * b.coverage + def.weight_price * (min_price / b.price) +
               def.weight_record * b.record;
-    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "bid", area,
-                              "Consortium of " + sc_.organizations[b.lead].name, b.score});
+    st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "bid", area,
+                                 "Consortium of " + sc_.organizations[b.lead].name, b.score});
     if (!best || b.score > best->score) best = &b;
   }
 
@@ -368,14 +370,14 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
            (area.empty() ? "" : " (" + area + ")");
   c.districts = districts;
   c.members = best->members;
-  c.start = tick_;
-  c.end = tick_ + def.period_days;
+  c.start = st_.tick;
+  c.end = st_.tick + def.period_days;
   // Funded helpers follow the diagnosed demand each member can serve; innovative posts go to
   // members offering new forms of service.
   std::vector<double> regular_w, innovative_w;
   for (std::int32_t m : c.members) {
-    regular_w.push_back(covered_share(services(m) & demanded & ~innovative_mask_));
-    innovative_w.push_back(covered_share(services(m) & demanded & innovative_mask_));
+    regular_w.push_back(covered_share(services(m) & demanded & ~st_.innovative_mask));
+    innovative_w.push_back(covered_share(services(m) & demanded & st_.innovative_mask));
   }
   const bool innovation = std::accumulate(innovative_w.begin(), innovative_w.end(), 0.0) > 0;
   const int innovative = innovation ? innovative_helpers : 0;
@@ -386,41 +388,42 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   int carried = 0, to_fill = 0;
   auto post = [&](std::int32_t m, std::uint32_t skills) {
     for (std::int32_t& slot : ending)
-      if (slot >= 0 && staff_.helpers[slot].org == m && staff_.helpers[slot].skills == skills) {
+      if (slot >= 0 && st_.staff.helpers[slot].org == m &&
+          st_.staff.helpers[slot].skills == skills) {
         const std::int32_t kept = slot;
         slot = -1;
         ++carried;
         return kept;
       }
     ++to_fill;
-    return add_contract_helper(m, skills, tick_ + def.post_filling_days);
+    return add_contract_helper(m, skills, st_.tick + def.post_filling_days);
   };
   for (std::size_t i = 0; i < c.members.size(); ++i) {
     const std::int32_t m = c.members[i];
     for (int k = 0; k < regular[i]; ++k)
-      c.helper_slots.push_back(post(m, services(m) & ~innovative_mask_));
+      c.helper_slots.push_back(post(m, services(m) & ~st_.innovative_mask));
     for (int k = 0; k < novel[i]; ++k)
-      c.helper_slots.push_back(post(m, services(m) & innovative_mask_));
-    c.started_at_start.push_back(orgs_[m].started);
-    c.in_standard_at_start.push_back(orgs_[m].started_in_standard);
-    c.honoured_at_start.push_back(orgs_[m].agreements_honoured);
-    c.breached_at_start.push_back(orgs_[m].agreements_breached);
+      c.helper_slots.push_back(post(m, services(m) & st_.innovative_mask));
+    c.started_at_start.push_back(st_.orgs[m].started);
+    c.in_standard_at_start.push_back(st_.orgs[m].started_in_standard);
+    c.honoured_at_start.push_back(st_.orgs[m].agreements_honoured);
+    c.breached_at_start.push_back(st_.orgs[m].agreements_breached);
   }
   // The lead signs a partnership agreement with each partner (hub and spoke, as in Warsaw's
   // LSW consortia): those ties become formal; partners' ties to each other are left to grow.
   for (std::size_t j = 1; j < c.members.size(); ++j) {
-    const std::int32_t t = ties_.find(c.members[0], c.members[j]);
+    const std::int32_t t = st_.ties.find(c.members[0], c.members[j]);
     if (t >= 0) c.ties.push_back(static_cast<std::uint32_t>(t));
   }
-  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "contract_signed", area, c.name,
-                            static_cast<double>(helpers)});
-  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_carried_over", area, c.name,
-                            static_cast<double>(carried)});
-  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_to_fill", area, c.name,
-                            static_cast<double>(to_fill)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "contract_signed", area,
+                               c.name, static_cast<double>(helpers)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_carried_over", area,
+                               c.name, static_cast<double>(carried)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_to_fill", area,
+                               c.name, static_cast<double>(to_fill)});
   for (std::int32_t m : c.members)
-    steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "consortium_member", area,
-                              sc_.organizations[m].name, 1.0});
+    st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "consortium_member", area,
+                                 sc_.organizations[m].name, 1.0});
   st.contracts.push_back(std::move(c));
 }
 
@@ -430,29 +433,30 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
 // period like a consortium's.
 void Simulation::fund_fixed_posts(int a, std::vector<std::int32_t>& ending) {
   const AuthorityDef& def = sc_.authorities[a];
-  AuthorityState& st = authorities_[a];
+  AuthorityState& st = st_.authorities[a];
   Contract c;
   c.authority = a;
   c.cycle = st.cycle;
   c.name = "Fixed posts of " + def.name;
   c.districts = def.territory;
-  c.start = tick_;
-  c.end = tick_ + def.period_days;
+  c.start = st_.tick;
+  c.end = st_.tick + def.period_days;
   int carried = 0, to_fill = 0, total = 0;
   for (const FixedPost& p : def.fixed_posts) {
     const std::int32_t m = p.organization;
     if (std::find(c.members.begin(), c.members.end(), m) == c.members.end()) {
       c.members.push_back(m);
-      c.started_at_start.push_back(orgs_[m].started);
-      c.in_standard_at_start.push_back(orgs_[m].started_in_standard);
-      c.honoured_at_start.push_back(orgs_[m].agreements_honoured);
-      c.breached_at_start.push_back(orgs_[m].agreements_breached);
+      c.started_at_start.push_back(st_.orgs[m].started);
+      c.in_standard_at_start.push_back(st_.orgs[m].started_in_standard);
+      c.honoured_at_start.push_back(st_.orgs[m].agreements_honoured);
+      c.breached_at_start.push_back(st_.orgs[m].agreements_breached);
     }
-    const std::uint32_t skills = sc_.organizations[m].services & ~innovative_mask_;
+    const std::uint32_t skills = sc_.organizations[m].services & ~st_.innovative_mask;
     for (int k = 0; k < p.helpers; ++k, ++total) {
       std::int32_t kept = -1;
       for (std::int32_t& slot : ending)
-        if (slot >= 0 && staff_.helpers[slot].org == m && staff_.helpers[slot].skills == skills) {
+        if (slot >= 0 && st_.staff.helpers[slot].org == m &&
+            st_.staff.helpers[slot].skills == skills) {
           kept = slot;
           slot = -1;
           break;
@@ -462,38 +466,38 @@ void Simulation::fund_fixed_posts(int a, std::vector<std::int32_t>& ending) {
         c.helper_slots.push_back(kept);
       } else {
         ++to_fill;
-        c.helper_slots.push_back(add_contract_helper(m, skills, tick_ + def.post_filling_days));
+        c.helper_slots.push_back(add_contract_helper(m, skills, st_.tick + def.post_filling_days));
       }
     }
   }
-  steering_rows_.push_back(
-      {def.name, st.cycle, tick_, "ensure", "fixed_posts", "", c.name, static_cast<double>(total)});
-  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_carried_over", "", c.name,
-                            static_cast<double>(carried)});
-  steering_rows_.push_back({def.name, st.cycle, tick_, "ensure", "posts_to_fill", "", c.name,
-                            static_cast<double>(to_fill)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "fixed_posts", "", c.name,
+                               static_cast<double>(total)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_carried_over", "",
+                               c.name, static_cast<double>(carried)});
+  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_to_fill", "", c.name,
+                               static_cast<double>(to_fill)});
   st.contracts.push_back(std::move(c));
 }
 
 // Consortium membership is a formal act: member ties are held at the contract's level.
 void Simulation::apply_contract_ties() {
-  for (std::size_t i = 0; i < ties_.size(); ++i) {
-    ties_[i].contract_level = 0;
-    ties_[i].suspended = false;  // new contracts are new acts: a suspended agreement ends
+  for (std::size_t i = 0; i < st_.ties.size(); ++i) {
+    st_.ties[i].contract_level = 0;
+    st_.ties[i].suspended = false;  // new contracts are new acts: a suspended agreement ends
   }
-  for (std::size_t a = 0; a < authorities_.size(); ++a)
-    for (const Contract& c : authorities_[a].contracts)
+  for (std::size_t a = 0; a < st_.authorities.size(); ++a)
+    for (const Contract& c : st_.authorities[a].contracts)
       for (std::uint32_t t : c.ties) {
-        Tie& tie = ties_[t];
+        Tie& tie = st_.ties[t];
         tie.contract_level = static_cast<std::int8_t>(
             std::max<int>(tie.contract_level, sc_.authorities[a].contract_level));
       }
-  for (std::size_t i = 0; i < ties_.size(); ++i) {
-    Tie& t = ties_[i];
+  for (std::size_t i = 0; i < st_.ties.size(); ++i) {
+    Tie& t = st_.ties[i];
     const int floor = t.effective_floor();
     if (t.level < floor) {
-      tie_history_.push_back({tick_, static_cast<std::uint32_t>(i), t.level,
-                              static_cast<std::int8_t>(floor), TieChangeReason::contract});
+      st_.tie_history.push_back({st_.tick, static_cast<std::uint32_t>(i), t.level,
+                                 static_cast<std::int8_t>(floor), TieChangeReason::contract});
       t.level = static_cast<std::int8_t>(floor);
     }
   }
@@ -504,11 +508,11 @@ void Simulation::apply_contract_ties() {
 // consortium's members lose record points. (Its funded posts go to this cycle's calls.)
 void Simulation::monitor(int a, Contract& c) {
   const AuthorityDef& def = sc_.authorities[a];
-  AuthorityState& st = authorities_[a];
+  AuthorityState& st = st_.authorities[a];
   const std::string area = c.districts.size() == 1 ? sc_.districts[c.districts[0]].name : "";
   double started = 0, in_standard = 0, honoured = 0, breached = 0;
   for (std::size_t i = 0; i < c.members.size(); ++i) {
-    const OrgState& m = orgs_[c.members[i]];
+    const OrgState& m = st_.orgs[c.members[i]];
     started += static_cast<double>(m.started - c.started_at_start[i]);
     in_standard += static_cast<double>(m.started_in_standard - c.in_standard_at_start[i]);
     honoured += static_cast<double>(m.agreements_honoured - c.honoured_at_start[i]);
@@ -516,30 +520,30 @@ void Simulation::monitor(int a, Contract& c) {
   }
   const double compliance = started > 0 ? in_standard / started : 0.0;
   double clients = 0, resolved = 0;
-  const auto from = std::lower_bound(notes_.begin(), notes_.end(), c.start,
+  const auto from = std::lower_bound(st_.notes.begin(), st_.notes.end(), c.start,
                                      [](const ClientNote& x, int t) { return x.arrival < t; });
-  for (auto it = from; it != notes_.end() && it->arrival < c.end; ++it)
+  for (auto it = from; it != st_.notes.end() && it->arrival < c.end; ++it)
     if (std::find(c.districts.begin(), c.districts.end(), it->district) != c.districts.end()) {
       ++clients;
       resolved += it->outcome == Outcome::resolved;
     }
   const double funded = static_cast<double>(c.helper_slots.size());
-  steering_rows_.push_back(
-      {def.name, c.cycle, tick_, "monitor", "compliance", area, c.name, compliance});
-  steering_rows_.push_back({def.name, c.cycle, tick_, "monitor", "impact_complete_package", area,
-                            c.name, clients > 0 ? resolved / clients : 0.0});
-  steering_rows_.push_back({def.name, c.cycle, tick_, "monitor", "services_per_funded_helper", area,
-                            c.name, funded > 0 ? started / funded : 0.0});
+  st_.steering_rows.push_back(
+      {def.name, c.cycle, st_.tick, "monitor", "compliance", area, c.name, compliance});
+  st_.steering_rows.push_back({def.name, c.cycle, st_.tick, "monitor", "impact_complete_package",
+                               area, c.name, clients > 0 ? resolved / clients : 0.0});
+  st_.steering_rows.push_back({def.name, c.cycle, st_.tick, "monitor", "services_per_funded_helper",
+                               area, c.name, funded > 0 ? started / funded : 0.0});
   // Agreements (level >= 6) between the members: referrals whose guaranteed access time was
   // honoured, and breached (waited past it), over the contract's term.
-  steering_rows_.push_back(
-      {def.name, c.cycle, tick_, "monitor", "agreements_honoured", area, c.name, honoured});
-  steering_rows_.push_back(
-      {def.name, c.cycle, tick_, "monitor", "agreements_breached", area, c.name, breached});
+  st_.steering_rows.push_back(
+      {def.name, c.cycle, st_.tick, "monitor", "agreements_honoured", area, c.name, honoured});
+  st_.steering_rows.push_back(
+      {def.name, c.cycle, st_.tick, "monitor", "agreements_breached", area, c.name, breached});
   const bool complies = compliance >= def.compliance_threshold;
-  steering_rows_.push_back({def.name, c.cycle, tick_, "monitor",
-                            complies ? "compliant" : "non_compliant", area, c.name,
-                            complies ? 1.0 : 0.0});
+  st_.steering_rows.push_back({def.name, c.cycle, st_.tick, "monitor",
+                               complies ? "compliant" : "non_compliant", area, c.name,
+                               complies ? 1.0 : 0.0});
   for (std::int32_t m : c.members)
     st.record[m] = 0.5 * st.record[m] + 0.5 * (complies ? compliance : 0.5 * compliance);
 }

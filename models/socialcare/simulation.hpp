@@ -104,77 +104,8 @@ class Simulation {
   using Undo = ModelState::Undo;
   using OrgOutput = ModelState::OrgOutput;
 
-  bool in_cohort(const Client& c) const;
-  void retire_exited();  // end of a tick: the clients who left today
-
-  void init_staff();
-  void init_personal_ties();
-  void update_hours();
-  void phase_steering();  // steering.cpp
-  void diagnose(int a, std::vector<double>& need, std::vector<std::vector<double>>& demand);
-  void monitor(int a, Contract& contract);
-  void fund_fixed_posts(int a, std::vector<std::int32_t>& ending);
-  void ensure(int a, const std::vector<int>& districts, int helpers, int innovative_helpers,
-              const std::vector<std::vector<double>>& demand, std::vector<std::int32_t>& ending);
-  std::int32_t add_contract_helper(std::int32_t org, std::uint32_t skills, std::int32_t starts);
-  void apply_contract_ties();
-  void phase_arrivals(TickRecord& rec);
-  std::vector<Msg> phase_clients(TickRecord& rec);
-  void step_client(Client& c, std::uint32_t slot, std::vector<Msg>& out);
-  void choose_door(Client& c, std::uint32_t slot, int need, Stream& rng, std::vector<Msg>& out);
-  void phase_organizations(std::vector<Msg>& msgs, std::vector<Event>& events,
-                           std::vector<TieEvent>& tie_events, TickRecord& rec);
-  void step_organization(std::int32_t o, const Msg* msgs, std::size_t n, OrgOutput& out);
-  void dispatch(std::int32_t o, const Client& c, const IntakeEntry& e, OrgOutput& out);
-  void route(std::int32_t o, const Client& c, int need, bool presented, int min_level,
-             OrgOutput& out);
-  std::span<const std::pair<std::int32_t, std::uint32_t>> ties_in_district(
-      std::int32_t o, int district, const std::uint32_t*& pos) const;
-  bool conference_partner(std::int32_t o, const Client& c, std::uint32_t services) const;
-  void hold_conference(std::int32_t o, const Client& c, OrgOutput& out,
-                       const std::vector<std::uint64_t>* claimed);
-  bool still_queued(std::int32_t o, const QueueEntry& q) const;
-  void allocate(std::int32_t o, OrgOutput& out);
-  bool allocate_pooled(std::int32_t o, int service, std::vector<Event>& events);
-  void phase_pooling(std::vector<Event>& events, std::vector<TieEvent>& tie_events);
-  void phase_waits();
-  void phase_conferences(std::vector<Event>& events, TickRecord& rec);
-  void phase_apply(std::vector<Event>& events, std::vector<TieEvent>& tie_events, TickRecord& rec);
-  void apply_event(Client& c, Need& n, const Event& ev, std::vector<TieEvent>& out,
-                   std::atomic<std::int64_t>& started, std::atomic<std::int64_t>& wait_days);
-  void phase_ties(std::vector<TieEvent>& tie_events);
-  void network_monitoring(const std::vector<TieEvent>& tie_events);
-  void phase_staff();
-  void drop_departed_partners(Helper& h) const;
-  void recount_personal_ties();
-  void phase_record(TickRecord& rec);
-
-  bool offers(std::int32_t org, int service) const {
-    return (sc_.organizations[org].services >> service) & 1u;
-  }
-  bool serves(std::int32_t org, int district) const;
-  void build_route_index();
-
-  // Partitioned runs (partition.hpp): the exchanges at the day's phase boundaries.
-  void exchange_notes(const std::vector<std::pair<std::uint32_t, ClientNote>>& mine, bool arrivals);
-  void exchange_msgs(std::vector<Msg>& msgs);
-  void fetch_ghosts(const std::vector<Msg>& msgs);
-  void drop_ghosts();
-  void exchange_events(std::vector<Event>& events);
-  void exchange_tie_events(std::vector<TieEvent>& tie_events, std::size_t pooled_from);
-  void exchange_undos(std::vector<Undo>& undos);
-  void apply_undos(std::vector<Undo>& undos);
-  void sync_helpers();
-  void sync_record(TickRecord& rec);
-  void sync_org_counters(bool final);
-  void finish_partitioned();
-
   const Scenario sc_;
   ModelState st_;
-  // ... and that coordinator routes referrals (and so conferences) between them.
-  bool coordinator_routes(std::int32_t a, std::int32_t b) const {
-    return st_.routed_between(a, b) && sc_.networks[st_.routing_net[a]].coordinator_routing;
-  }
 };
 
 }  // namespace cm::care

@@ -120,6 +120,18 @@ struct ModelState {
     std::int32_t org = -1;    // the organization acting (the referral target; the queue's)
     std::int32_t other = -1;  // referring organization, or helper slot
     std::int32_t value = 0;   // days (travel or service)
+    // An event on one need of one client's record, by organization org (other: the
+    // referring organization or the helper slot).
+    static Event on(Type t, std::uint32_t client, std::uint32_t slot, int need, std::int32_t org,
+                    std::int32_t other = -1) {
+      Event ev{t};
+      ev.client = client;
+      ev.slot = slot;
+      ev.need = static_cast<std::uint8_t>(need);
+      ev.org = org;
+      ev.other = other;
+      return ev;
+    }
   };
   struct start_flag {
     static constexpr std::uint8_t in_standard = 1, honoured = 2;

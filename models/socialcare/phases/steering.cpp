@@ -7,7 +7,7 @@
 #include <cmath>
 #include <numeric>
 
-#include "models/socialcare/simulation.hpp"
+#include "models/socialcare/phases/phases.hpp"
 
 namespace cm::care {
 
@@ -40,34 +40,34 @@ std::vector<int> apportion(int total, const std::vector<double>& weights) {
 }
 }  // namespace
 
-void Simulation::phase_steering() {
-  for (int a = 0; a < static_cast<int>(sc_.authorities.size()); ++a) {
-    const AuthorityDef& def = sc_.authorities[a];
-    if (st_.tick < def.first_cycle_day || (st_.tick - def.first_cycle_day) % def.period_days != 0)
+void phases::phase_steering(const Scenario& sc, ModelState& st) {
+  for (int a = 0; a < static_cast<int>(sc.authorities.size()); ++a) {
+    const AuthorityDef& def = sc.authorities[a];
+    if (st.tick < def.first_cycle_day || (st.tick - def.first_cycle_day) % def.period_days != 0)
       continue;
-    AuthorityState& st = st_.authorities[a];
+    AuthorityState& auth = st.authorities[a];
 
     // Monitor and evaluate the contracts that end now; their lessons shape this cycle. Their
     // funded posts wait for this cycle's calls: a member funded again keeps them (ensure).
     std::vector<std::int32_t> ending;
-    for (Contract& c : st.contracts)
-      if (c.end <= st_.tick) {
-        monitor(a, c);
+    for (Contract& c : auth.contracts)
+      if (c.end <= st.tick) {
+        monitor(sc, st, a, c);
         ending.insert(ending.end(), c.helper_slots.begin(), c.helper_slots.end());
       }
-    std::erase_if(st.contracts, [&](const Contract& c) { return c.end <= st_.tick; });
-    if (st.cycle > 0) {
+    std::erase_if(auth.contracts, [&](const Contract& c) { return c.end <= st.tick; });
+    if (auth.cycle > 0) {
       // Equal treatment: districts whose clients fared worse than the territory's mean last
       // period gain budget share, the others lose some.
-      std::vector<double> share(sc_.districts.size(), -1.0);
+      std::vector<double> share(sc.districts.size(), -1.0);
       double mean = 0;
       int counted = 0;
       for (int d : def.territory) {
         double n = 0, done = 0;
         const auto from =
-            std::lower_bound(st_.notes.begin(), st_.notes.end(), st_.tick - def.period_days,
+            std::lower_bound(st.notes.begin(), st.notes.end(), st.tick - def.period_days,
                              [](const ClientNote& c, int t) { return c.arrival < t; });
-        for (auto it = from; it != st_.notes.end(); ++it)
+        for (auto it = from; it != st.notes.end(); ++it)
           if (it->district == d) {
             ++n;
             done += it->outcome == Outcome::resolved;
@@ -80,15 +80,15 @@ void Simulation::phase_steering() {
       if (counted > 0) mean /= counted;
       for (int d : def.territory)
         if (share[d] >= 0 && mean > 0)
-          st.budget_shift[d] =
+          auth.budget_shift[d] =
               std::clamp(def.equity_adjustment * (mean - share[d]) / mean, -0.5, 0.5);
     }
 
     // Diagnose.
-    std::vector<double> need(sc_.districts.size(), 0.0);
-    std::vector<std::vector<double>> demand(sc_.districts.size(),
-                                            std::vector<double>(sc_.services.size(), 0.0));
-    diagnose(a, need, demand);
+    std::vector<double> need(sc.districts.size(), 0.0);
+    std::vector<std::vector<double>> demand(sc.districts.size(),
+                                            std::vector<double>(sc.services.size(), 0.0));
+    diagnose(sc, st, a, need, demand);
 
     // Plan: outreach and self-help groups first, the rest funds consortia.
     const double budget = def.budget_helpers;
@@ -96,126 +96,127 @@ void Simulation::phase_steering() {
     const double self_help_fte = budget * def.self_help_share;
     const int contract_fte = static_cast<int>(std::lround(budget - outreach_fte - self_help_fte));
     double territory_pop = 0;
-    for (int d : def.territory) territory_pop += static_cast<double>(sc_.districts[d].population);
+    for (int d : def.territory) territory_pop += static_cast<double>(sc.districts[d].population);
     std::vector<double> weights;
     for (int d : def.territory) {
       double w = 1.0;
       if (def.allocation == Allocation::by_need) w = need[d];
       if (def.allocation == Allocation::by_population)
-        w = static_cast<double>(sc_.districts[d].population);
-      weights.push_back(std::max(0.0, w * (1.0 + st.budget_shift[d])));
+        w = static_cast<double>(sc.districts[d].population);
+      weights.push_back(std::max(0.0, w * (1.0 + auth.budget_shift[d])));
     }
     const std::vector<int> helpers = apportion(contract_fte, weights);
     for (std::size_t i = 0; i < def.territory.size(); ++i) {
       const int d = def.territory[i];
       if (territory_pop > 0) {
         // Spread per resident: the same intensity in every district of the territory.
-        st_.outreach_boost[d] = def.outreach_effect * outreach_fte * 10000.0 / territory_pop;
-        st_.self_help_boost[d] = def.self_help_effect * self_help_fte * 10000.0 / territory_pop;
+        st.outreach_boost[d] = def.outreach_effect * outreach_fte * 10000.0 / territory_pop;
+        st.self_help_boost[d] = def.self_help_effect * self_help_fte * 10000.0 / territory_pop;
       }
-      st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "plan", "budget_allocated",
-                                   sc_.districts[d].name, "helpers",
-                                   static_cast<double>(helpers[i])});
+      st.steering_rows.push_back({def.name, auth.cycle, st.tick, "plan", "budget_allocated",
+                                  sc.districts[d].name, "helpers",
+                                  static_cast<double>(helpers[i])});
     }
     if (outreach_fte > 0)
-      st_.steering_rows.push_back(
-          {def.name, st.cycle, st_.tick, "plan", "outreach", "", "helpers", outreach_fte});
+      st.steering_rows.push_back(
+          {def.name, auth.cycle, st.tick, "plan", "outreach", "", "helpers", outreach_fte});
     if (self_help_fte > 0)
-      st_.steering_rows.push_back(
-          {def.name, st.cycle, st_.tick, "plan", "self_help_groups", "", "helpers", self_help_fte});
+      st.steering_rows.push_back({def.name, auth.cycle, st.tick, "plan", "self_help_groups", "",
+                                  "helpers", self_help_fte});
 
     // Ensure: calls for proposals, bids, contracts — or the scenario's fixed posts, the same in
     // every variant.
     if (!def.fixed_posts.empty()) {
-      fund_fixed_posts(a, ending);
+      fund_fixed_posts(sc, st, a, ending);
     } else if (def.call_per_district) {
       for (std::size_t i = 0; i < def.territory.size(); ++i) {
         const int innovative = static_cast<int>(std::lround(helpers[i] * def.innovation_share));
-        ensure(a, {def.territory[i]}, helpers[i], innovative, demand, ending);
+        ensure(sc, st, a, {def.territory[i]}, helpers[i], innovative, demand, ending);
       }
     } else {
       const int total = std::accumulate(helpers.begin(), helpers.end(), 0);
-      ensure(a, def.territory, total, static_cast<int>(std::lround(total * def.innovation_share)),
-             demand, ending);
+      ensure(sc, st, a, def.territory, total,
+             static_cast<int>(std::lround(total * def.innovation_share)), demand, ending);
     }
     // Posts of ended contracts that no new contract carried over: their helpers finish their
     // cases and take no new ones.
     for (std::int32_t slot : ending) {
       if (slot < 0) continue;
-      Helper& h = st_.staff.helpers[slot];
+      Helper& h = st.staff.helpers[slot];
       h.retired = true;
-      std::erase(st_.orgs[h.org].contract_staff, slot);
+      std::erase(st.orgs[h.org].contract_staff, slot);
     }
-    apply_contract_ties();
-    ++st.cycle;
+    apply_contract_ties(sc, st);
+    ++auth.cycle;
   }
 }
 
 // The map of problems: new clients, waiting lists and dropouts per district, seen
 // diagnosis_delay_days late and through multiplicative (lognormal, mean 1) noise; and the
 // demand per service among new clients' needs.
-void Simulation::diagnose(int a, std::vector<double>& need,
-                          std::vector<std::vector<double>>& demand) {
-  const AuthorityDef& def = sc_.authorities[a];
-  const int end = std::max(0, st_.tick - def.diagnosis_delay_days);
+void phases::diagnose(const Scenario& sc, ModelState& st, int a, std::vector<double>& need,
+                      std::vector<std::vector<double>>& demand) {
+  const AuthorityDef& def = sc.authorities[a];
+  const int end = std::max(0, st.tick - def.diagnosis_delay_days);
   const int start = std::max(0, end - def.period_days);
   const bool observed = end > start;
   if (observed) {
     for (int t = start; t < end; ++t)
-      for (int d : def.territory) need[d] += st_.district_arrivals[t][d];
-    for (int d : def.territory) need[d] += st_.district_waiting[end - 1][d];
-    const auto from = std::lower_bound(st_.notes.begin(), st_.notes.end(), start,
+      for (int d : def.territory) need[d] += st.district_arrivals[t][d];
+    for (int d : def.territory) need[d] += st.district_waiting[end - 1][d];
+    const auto from = std::lower_bound(st.notes.begin(), st.notes.end(), start,
                                        [](const ClientNote& c, int t) { return c.arrival < t; });
-    for (auto it = from; it != st_.notes.end() && it->arrival < end; ++it) {
+    for (auto it = from; it != st.notes.end() && it->arrival < end; ++it) {
       for (int i = 0; i < it->n_needs; ++i) demand[it->district][it->service[i]] += 1.0;
       if (it->outcome == Outcome::dropped && it->exit < end) need[it->district] += 1.0;
     }
   } else {
     // Nothing observed yet: the prior is the expected number of new clients.
     double share_total = 0;
-    for (const auto& s : sc_.services) share_total += s.share;
+    for (const auto& s : sc.services) share_total += s.share;
     for (int d : def.territory) {
-      need[d] = static_cast<double>(sc_.districts[d].population) * sc_.population.annual_incidence *
+      need[d] = static_cast<double>(sc.districts[d].population) * sc.population.annual_incidence *
                 def.period_days / 365.0;
-      for (std::size_t s = 0; s < sc_.services.size(); ++s)
-        demand[d][s] = need[d] * sc_.services[s].share / share_total;
+      for (std::size_t s = 0; s < sc.services.size(); ++s)
+        demand[d][s] = need[d] * sc.services[s].share / share_total;
     }
   }
   const double sigma = def.diagnosis_noise;
   for (int d : def.territory) {
-    Stream rng = st_.streams(kDiagnose, static_cast<std::uint64_t>(a) << 32 | d,
-                             static_cast<std::uint32_t>(st_.tick));
+    Stream rng = st.streams(kDiagnose, static_cast<std::uint64_t>(a) << 32 | d,
+                            static_cast<std::uint32_t>(st.tick));
     boost::random::normal_distribution<double> z(0.0, 1.0);
     need[d] *= std::exp(sigma * z(rng) - 0.5 * sigma * sigma);
-    st_.steering_rows.push_back({def.name, st_.authorities[a].cycle, st_.tick, "diagnose",
-                                 observed ? "diagnosed_need" : "prior_need", sc_.districts[d].name,
-                                 "clients", need[d]});
+    st.steering_rows.push_back({def.name, st.authorities[a].cycle, st.tick, "diagnose",
+                                observed ? "diagnosed_need" : "prior_need", sc.districts[d].name,
+                                "clients", need[d]});
   }
 }
 
-std::int32_t Simulation::add_contract_helper(std::int32_t org, std::uint32_t skills,
-                                             std::int32_t starts) {
+std::int32_t phases::add_contract_helper(const Scenario& sc, ModelState& st, std::int32_t org,
+                                         std::uint32_t skills, std::int32_t starts) {
   Helper h;
-  h.id = st_.staff.next_id++;
+  h.id = st.staff.next_id++;
   h.org = org;
   h.skills = skills;
   h.starts = starts;
-  Stream rng = st_.streams(kQualityContract, h.id, 0);
-  h.quality = draw_helper_quality(sc_.helpers, rng);
-  const auto slot = static_cast<std::int32_t>(st_.staff.helpers.size());
-  st_.staff.slot_of_id.push_back(slot);
-  st_.staff.helpers.push_back(h);
-  st_.orgs[org].contract_staff.push_back(slot);
+  Stream rng = st.streams(kQualityContract, h.id, 0);
+  h.quality = draw_helper_quality(sc.helpers, rng);
+  const auto slot = static_cast<std::int32_t>(st.staff.helpers.size());
+  st.staff.slot_of_id.push_back(slot);
+  st.staff.helpers.push_back(h);
+  st.orgs[org].contract_staff.push_back(slot);
   return slot;
 }
 
-void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
-                        int innovative_helpers, const std::vector<std::vector<double>>& demand,
-                        std::vector<std::int32_t>& ending) {
-  const AuthorityDef& def = sc_.authorities[a];
-  AuthorityState& st = st_.authorities[a];
-  const std::string area = districts.size() == 1 ? sc_.districts[districts[0]].name : "";
-  const int n_services = static_cast<int>(sc_.services.size());
+void phases::ensure(const Scenario& sc, ModelState& st, int a, const std::vector<int>& districts,
+                    int helpers, int innovative_helpers,
+                    const std::vector<std::vector<double>>& demand,
+                    std::vector<std::int32_t>& ending) {
+  const AuthorityDef& def = sc.authorities[a];
+  AuthorityState& auth = st.authorities[a];
+  const std::string area = districts.size() == 1 ? sc.districts[districts[0]].name : "";
+  const int n_services = static_cast<int>(sc.services.size());
   std::vector<double> share(n_services, 0.0);
   for (int d : districts)
     for (int s = 0; s < n_services; ++s) share[s] += demand[d][s];
@@ -232,19 +233,19 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     std::sort(leaving.begin(), leaving.end());
     std::vector<std::int32_t> area_orgs;
     for (int d : districts)
-      for (std::int32_t o : st_.serving_by_district[d]) area_orgs.push_back(o);
+      for (std::int32_t o : st.serving_by_district[d]) area_orgs.push_back(o);
     std::sort(area_orgs.begin(), area_orgs.end());
     area_orgs.erase(std::unique(area_orgs.begin(), area_orgs.end()), area_orgs.end());
     for (std::int32_t o : area_orgs) {
-      const Organization& org = sc_.organizations[o];
+      const Organization& org = sc.organizations[o];
       const int offered = std::popcount(org.services);
       if (offered == 0 || org.serves.empty()) continue;
       int in_area = 0;
       for (int d : org.serves) in_area += std::count(districts.begin(), districts.end(), d) > 0;
       double hours = 0;
-      st_.for_each_staff(o, [&](std::int32_t x) {
+      st.for_each_staff(o, [&](std::int32_t x) {
         if (!std::binary_search(leaving.begin(), leaving.end(), x))
-          hours += st_.staff.helpers[x].capacity_hours;
+          hours += st.staff.helpers[x].capacity_hours;
       });
       const double part = hours / offered * in_area / static_cast<double>(org.serves.size());
       for (int s = 0; s < n_services; ++s)
@@ -252,12 +253,12 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     }
     double total_gap = 0;
     for (int s = 0; s < n_services; ++s) {
-      const ServiceType& sv = sc_.services[s];
+      const ServiceType& sv = sc.services[s];
       const double load = share[s] / def.period_days * sv.mean_days * sv.hours_per_day;
       gap[s] = std::max(0.0, load - capacity[s]);
       total_gap += gap[s];
-      st_.steering_rows.push_back(
-          {def.name, st.cycle, st_.tick, "diagnose", "capacity_gap", area, sv.name, gap[s]});
+      st.steering_rows.push_back(
+          {def.name, auth.cycle, st.tick, "diagnose", "capacity_gap", area, sv.name, gap[s]});
     }
     if (total_gap > 0) share = gap;
   }
@@ -274,19 +275,19 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     return x;
   };
   if (helpers <= 0) {
-    st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "no_call", area, "", 0.0});
+    st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "no_call", area, "", 0.0});
     return;
   }
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "call_issued", area,
-                               "helpers", static_cast<double>(helpers)});
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "call_issued", area,
+                              "helpers", static_cast<double>(helpers)});
 
   std::vector<std::int32_t> eligible;
   for (int d : districts)
-    for (std::int32_t o : st_.serving_by_district[d]) eligible.push_back(o);
+    for (std::int32_t o : st.serving_by_district[d]) eligible.push_back(o);
   std::sort(eligible.begin(), eligible.end());
   eligible.erase(std::unique(eligible.begin(), eligible.end()), eligible.end());
-  auto sector = [&](std::int32_t o) { return sc_.organizations[o].sector; };
-  auto services = [&](std::int32_t o) { return sc_.organizations[o].services; };
+  auto sector = [&](std::int32_t o) { return sc.organizations[o].sector; };
+  auto services = [&](std::int32_t o) { return sc.organizations[o].services; };
 
   struct Bid {
     std::int32_t lead;
@@ -301,10 +302,10 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     for (std::int32_t o : eligible)
       if (o != lead) candidates.push_back(o);
     std::stable_sort(candidates.begin(), candidates.end(), [&](std::int32_t x, std::int32_t y) {
-      const std::int32_t tx = st_.ties.find(lead, x), ty = st_.ties.find(lead, y);
-      const int lx = tx < 0 ? 0 : st_.ties[tx].level, ly = ty < 0 ? 0 : st_.ties[ty].level;
+      const std::int32_t tx = st.ties.find(lead, x), ty = st.ties.find(lead, y);
+      const int lx = tx < 0 ? 0 : st.ties[tx].level, ly = ty < 0 ? 0 : st.ties[ty].level;
       if (lx != ly) return lx > ly;
-      const float rx = tx < 0 ? 0.f : st_.ties[tx].trust, ry = ty < 0 ? 0.f : st_.ties[ty].trust;
+      const float rx = tx < 0 ? 0.f : st.ties[tx].trust, ry = ty < 0 ? 0.f : st.ties[ty].trust;
       return rx > ry;
     });
     Bid bid{lead, {lead}, 0, 0, 0, 0};
@@ -340,7 +341,7 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     for (std::int32_t m : bid.members) {
       covered |= services(m) & demanded;
       bid.price += sector(m) == Sector::nonpublic ? def.price_nonpublic : def.price_public;
-      bid.record += st.record[m];
+      bid.record += auth.record[m];
     }
     bid.price /= static_cast<double>(bid.members.size());
     bid.record /= static_cast<double>(bid.members.size());
@@ -348,8 +349,8 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
     bids.push_back(std::move(bid));
   }
   if (bids.empty()) {
-    st_.steering_rows.push_back(
-        {def.name, st.cycle, st_.tick, "ensure", "no_valid_bid", area, "", 0});
+    st.steering_rows.push_back(
+        {def.name, auth.cycle, st.tick, "ensure", "no_valid_bid", area, "", 0});
     return;
   }
   double min_price = bids[0].price;
@@ -358,26 +359,26 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   for (Bid& b : bids) {
     b.score = def.weight_coverage * b.coverage + def.weight_price * (min_price / b.price) +
               def.weight_record * b.record;
-    st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "bid", area,
-                                 "Consortium of " + sc_.organizations[b.lead].name, b.score});
+    st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "bid", area,
+                                "Consortium of " + sc.organizations[b.lead].name, b.score});
     if (!best || b.score > best->score) best = &b;
   }
 
   Contract c;
   c.authority = a;
-  c.cycle = st.cycle;
-  c.name = "Consortium of " + sc_.organizations[best->lead].name +
+  c.cycle = auth.cycle;
+  c.name = "Consortium of " + sc.organizations[best->lead].name +
            (area.empty() ? "" : " (" + area + ")");
   c.districts = districts;
   c.members = best->members;
-  c.start = st_.tick;
-  c.end = st_.tick + def.period_days;
+  c.start = st.tick;
+  c.end = st.tick + def.period_days;
   // Funded helpers follow the diagnosed demand each member can serve; innovative posts go to
   // members offering new forms of service.
   std::vector<double> regular_w, innovative_w;
   for (std::int32_t m : c.members) {
-    regular_w.push_back(covered_share(services(m) & demanded & ~st_.innovative_mask));
-    innovative_w.push_back(covered_share(services(m) & demanded & st_.innovative_mask));
+    regular_w.push_back(covered_share(services(m) & demanded & ~st.innovative_mask));
+    innovative_w.push_back(covered_share(services(m) & demanded & st.innovative_mask));
   }
   const bool innovation = std::accumulate(innovative_w.begin(), innovative_w.end(), 0.0) > 0;
   const int innovative = innovation ? innovative_helpers : 0;
@@ -388,75 +389,75 @@ void Simulation::ensure(int a, const std::vector<int>& districts, int helpers,
   int carried = 0, to_fill = 0;
   auto post = [&](std::int32_t m, std::uint32_t skills) {
     for (std::int32_t& slot : ending)
-      if (slot >= 0 && st_.staff.helpers[slot].org == m &&
-          st_.staff.helpers[slot].skills == skills) {
+      if (slot >= 0 && st.staff.helpers[slot].org == m && st.staff.helpers[slot].skills == skills) {
         const std::int32_t kept = slot;
         slot = -1;
         ++carried;
         return kept;
       }
     ++to_fill;
-    return add_contract_helper(m, skills, st_.tick + def.post_filling_days);
+    return add_contract_helper(sc, st, m, skills, st.tick + def.post_filling_days);
   };
   for (std::size_t i = 0; i < c.members.size(); ++i) {
     const std::int32_t m = c.members[i];
     for (int k = 0; k < regular[i]; ++k)
-      c.helper_slots.push_back(post(m, services(m) & ~st_.innovative_mask));
+      c.helper_slots.push_back(post(m, services(m) & ~st.innovative_mask));
     for (int k = 0; k < novel[i]; ++k)
-      c.helper_slots.push_back(post(m, services(m) & st_.innovative_mask));
-    c.started_at_start.push_back(st_.orgs[m].started);
-    c.in_standard_at_start.push_back(st_.orgs[m].started_in_standard);
-    c.honoured_at_start.push_back(st_.orgs[m].agreements_honoured);
-    c.breached_at_start.push_back(st_.orgs[m].agreements_breached);
+      c.helper_slots.push_back(post(m, services(m) & st.innovative_mask));
+    c.started_at_start.push_back(st.orgs[m].started);
+    c.in_standard_at_start.push_back(st.orgs[m].started_in_standard);
+    c.honoured_at_start.push_back(st.orgs[m].agreements_honoured);
+    c.breached_at_start.push_back(st.orgs[m].agreements_breached);
   }
   // The lead signs a partnership agreement with each partner (hub and spoke, as in Warsaw's
   // LSW consortia): those ties become formal; partners' ties to each other are left to grow.
   for (std::size_t j = 1; j < c.members.size(); ++j) {
-    const std::int32_t t = st_.ties.find(c.members[0], c.members[j]);
+    const std::int32_t t = st.ties.find(c.members[0], c.members[j]);
     if (t >= 0) c.ties.push_back(static_cast<std::uint32_t>(t));
   }
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "contract_signed", area,
-                               c.name, static_cast<double>(helpers)});
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_carried_over", area,
-                               c.name, static_cast<double>(carried)});
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_to_fill", area,
-                               c.name, static_cast<double>(to_fill)});
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "contract_signed", area,
+                              c.name, static_cast<double>(helpers)});
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "posts_carried_over", area,
+                              c.name, static_cast<double>(carried)});
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "posts_to_fill", area,
+                              c.name, static_cast<double>(to_fill)});
   for (std::int32_t m : c.members)
-    st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "consortium_member", area,
-                                 sc_.organizations[m].name, 1.0});
-  st.contracts.push_back(std::move(c));
+    st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "consortium_member", area,
+                                sc.organizations[m].name, 1.0});
+  auth.contracts.push_back(std::move(c));
 }
 
 // Fixed posts (AuthorityDef::fixed_posts): the scenario names which organizations get how
 // many posts, so every variant funds the same staff. One contract per period holds them; it
 // formalizes no tie (a funding decision, not a consortium). Posts carry over from period to
 // period like a consortium's.
-void Simulation::fund_fixed_posts(int a, std::vector<std::int32_t>& ending) {
-  const AuthorityDef& def = sc_.authorities[a];
-  AuthorityState& st = st_.authorities[a];
+void phases::fund_fixed_posts(const Scenario& sc, ModelState& st, int a,
+                              std::vector<std::int32_t>& ending) {
+  const AuthorityDef& def = sc.authorities[a];
+  AuthorityState& auth = st.authorities[a];
   Contract c;
   c.authority = a;
-  c.cycle = st.cycle;
+  c.cycle = auth.cycle;
   c.name = "Fixed posts of " + def.name;
   c.districts = def.territory;
-  c.start = st_.tick;
-  c.end = st_.tick + def.period_days;
+  c.start = st.tick;
+  c.end = st.tick + def.period_days;
   int carried = 0, to_fill = 0, total = 0;
   for (const FixedPost& p : def.fixed_posts) {
     const std::int32_t m = p.organization;
     if (std::find(c.members.begin(), c.members.end(), m) == c.members.end()) {
       c.members.push_back(m);
-      c.started_at_start.push_back(st_.orgs[m].started);
-      c.in_standard_at_start.push_back(st_.orgs[m].started_in_standard);
-      c.honoured_at_start.push_back(st_.orgs[m].agreements_honoured);
-      c.breached_at_start.push_back(st_.orgs[m].agreements_breached);
+      c.started_at_start.push_back(st.orgs[m].started);
+      c.in_standard_at_start.push_back(st.orgs[m].started_in_standard);
+      c.honoured_at_start.push_back(st.orgs[m].agreements_honoured);
+      c.breached_at_start.push_back(st.orgs[m].agreements_breached);
     }
-    const std::uint32_t skills = sc_.organizations[m].services & ~st_.innovative_mask;
+    const std::uint32_t skills = sc.organizations[m].services & ~st.innovative_mask;
     for (int k = 0; k < p.helpers; ++k, ++total) {
       std::int32_t kept = -1;
       for (std::int32_t& slot : ending)
-        if (slot >= 0 && st_.staff.helpers[slot].org == m &&
-            st_.staff.helpers[slot].skills == skills) {
+        if (slot >= 0 && st.staff.helpers[slot].org == m &&
+            st.staff.helpers[slot].skills == skills) {
           kept = slot;
           slot = -1;
           break;
@@ -466,38 +467,39 @@ void Simulation::fund_fixed_posts(int a, std::vector<std::int32_t>& ending) {
         c.helper_slots.push_back(kept);
       } else {
         ++to_fill;
-        c.helper_slots.push_back(add_contract_helper(m, skills, st_.tick + def.post_filling_days));
+        c.helper_slots.push_back(
+            add_contract_helper(sc, st, m, skills, st.tick + def.post_filling_days));
       }
     }
   }
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "fixed_posts", "", c.name,
-                               static_cast<double>(total)});
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_carried_over", "",
-                               c.name, static_cast<double>(carried)});
-  st_.steering_rows.push_back({def.name, st.cycle, st_.tick, "ensure", "posts_to_fill", "", c.name,
-                               static_cast<double>(to_fill)});
-  st.contracts.push_back(std::move(c));
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "fixed_posts", "", c.name,
+                              static_cast<double>(total)});
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "posts_carried_over", "",
+                              c.name, static_cast<double>(carried)});
+  st.steering_rows.push_back({def.name, auth.cycle, st.tick, "ensure", "posts_to_fill", "", c.name,
+                              static_cast<double>(to_fill)});
+  auth.contracts.push_back(std::move(c));
 }
 
 // Consortium membership is a formal act: member ties are held at the contract's level.
-void Simulation::apply_contract_ties() {
-  for (std::size_t i = 0; i < st_.ties.size(); ++i) {
-    st_.ties[i].contract_level = 0;
-    st_.ties[i].suspended = false;  // new contracts are new acts: a suspended agreement ends
+void phases::apply_contract_ties(const Scenario& sc, ModelState& st) {
+  for (std::size_t i = 0; i < st.ties.size(); ++i) {
+    st.ties[i].contract_level = 0;
+    st.ties[i].suspended = false;  // new contracts are new acts: a suspended agreement ends
   }
-  for (std::size_t a = 0; a < st_.authorities.size(); ++a)
-    for (const Contract& c : st_.authorities[a].contracts)
+  for (std::size_t a = 0; a < st.authorities.size(); ++a)
+    for (const Contract& c : st.authorities[a].contracts)
       for (std::uint32_t t : c.ties) {
-        Tie& tie = st_.ties[t];
+        Tie& tie = st.ties[t];
         tie.contract_level = static_cast<std::int8_t>(
-            std::max<int>(tie.contract_level, sc_.authorities[a].contract_level));
+            std::max<int>(tie.contract_level, sc.authorities[a].contract_level));
       }
-  for (std::size_t i = 0; i < st_.ties.size(); ++i) {
-    Tie& t = st_.ties[i];
+  for (std::size_t i = 0; i < st.ties.size(); ++i) {
+    Tie& t = st.ties[i];
     const int floor = t.effective_floor();
     if (t.level < floor) {
-      st_.tie_history.push_back({st_.tick, static_cast<std::uint32_t>(i), t.level,
-                                 static_cast<std::int8_t>(floor), TieChangeReason::contract});
+      st.tie_history.push_back({st.tick, static_cast<std::uint32_t>(i), t.level,
+                                static_cast<std::int8_t>(floor), TieChangeReason::contract});
       t.level = static_cast<std::int8_t>(floor);
     }
   }
@@ -506,13 +508,13 @@ void Simulation::apply_contract_ties() {
 // Monitor and evaluate a contract at its end: compliance with the time-to-service standard,
 // impact on the clients of its districts, services per funded helper. A non-compliant
 // consortium's members lose record points. (Its funded posts go to this cycle's calls.)
-void Simulation::monitor(int a, Contract& c) {
-  const AuthorityDef& def = sc_.authorities[a];
-  AuthorityState& st = st_.authorities[a];
-  const std::string area = c.districts.size() == 1 ? sc_.districts[c.districts[0]].name : "";
+void phases::monitor(const Scenario& sc, ModelState& st, int a, Contract& c) {
+  const AuthorityDef& def = sc.authorities[a];
+  AuthorityState& auth = st.authorities[a];
+  const std::string area = c.districts.size() == 1 ? sc.districts[c.districts[0]].name : "";
   double started = 0, in_standard = 0, honoured = 0, breached = 0;
   for (std::size_t i = 0; i < c.members.size(); ++i) {
-    const OrgState& m = st_.orgs[c.members[i]];
+    const OrgState& m = st.orgs[c.members[i]];
     started += static_cast<double>(m.started - c.started_at_start[i]);
     in_standard += static_cast<double>(m.started_in_standard - c.in_standard_at_start[i]);
     honoured += static_cast<double>(m.agreements_honoured - c.honoured_at_start[i]);
@@ -520,32 +522,32 @@ void Simulation::monitor(int a, Contract& c) {
   }
   const double compliance = started > 0 ? in_standard / started : 0.0;
   double clients = 0, resolved = 0;
-  const auto from = std::lower_bound(st_.notes.begin(), st_.notes.end(), c.start,
+  const auto from = std::lower_bound(st.notes.begin(), st.notes.end(), c.start,
                                      [](const ClientNote& x, int t) { return x.arrival < t; });
-  for (auto it = from; it != st_.notes.end() && it->arrival < c.end; ++it)
+  for (auto it = from; it != st.notes.end() && it->arrival < c.end; ++it)
     if (std::find(c.districts.begin(), c.districts.end(), it->district) != c.districts.end()) {
       ++clients;
       resolved += it->outcome == Outcome::resolved;
     }
   const double funded = static_cast<double>(c.helper_slots.size());
-  st_.steering_rows.push_back(
-      {def.name, c.cycle, st_.tick, "monitor", "compliance", area, c.name, compliance});
-  st_.steering_rows.push_back({def.name, c.cycle, st_.tick, "monitor", "impact_complete_package",
-                               area, c.name, clients > 0 ? resolved / clients : 0.0});
-  st_.steering_rows.push_back({def.name, c.cycle, st_.tick, "monitor", "services_per_funded_helper",
-                               area, c.name, funded > 0 ? started / funded : 0.0});
+  st.steering_rows.push_back(
+      {def.name, c.cycle, st.tick, "monitor", "compliance", area, c.name, compliance});
+  st.steering_rows.push_back({def.name, c.cycle, st.tick, "monitor", "impact_complete_package",
+                              area, c.name, clients > 0 ? resolved / clients : 0.0});
+  st.steering_rows.push_back({def.name, c.cycle, st.tick, "monitor", "services_per_funded_helper",
+                              area, c.name, funded > 0 ? started / funded : 0.0});
   // Agreements (level >= 6) between the members: referrals whose guaranteed access time was
   // honoured, and breached (waited past it), over the contract's term.
-  st_.steering_rows.push_back(
-      {def.name, c.cycle, st_.tick, "monitor", "agreements_honoured", area, c.name, honoured});
-  st_.steering_rows.push_back(
-      {def.name, c.cycle, st_.tick, "monitor", "agreements_breached", area, c.name, breached});
+  st.steering_rows.push_back(
+      {def.name, c.cycle, st.tick, "monitor", "agreements_honoured", area, c.name, honoured});
+  st.steering_rows.push_back(
+      {def.name, c.cycle, st.tick, "monitor", "agreements_breached", area, c.name, breached});
   const bool complies = compliance >= def.compliance_threshold;
-  st_.steering_rows.push_back({def.name, c.cycle, st_.tick, "monitor",
-                               complies ? "compliant" : "non_compliant", area, c.name,
-                               complies ? 1.0 : 0.0});
+  st.steering_rows.push_back({def.name, c.cycle, st.tick, "monitor",
+                              complies ? "compliant" : "non_compliant", area, c.name,
+                              complies ? 1.0 : 0.0});
   for (std::int32_t m : c.members)
-    st.record[m] = 0.5 * st.record[m] + 0.5 * (complies ? compliance : 0.5 * compliance);
+    auth.record[m] = 0.5 * auth.record[m] + 0.5 * (complies ? compliance : 0.5 * compliance);
 }
 
 }  // namespace cm::care

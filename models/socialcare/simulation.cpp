@@ -18,6 +18,7 @@
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
 #include "models/socialcare/phases/common.hpp"
+#include "models/socialcare/phases/exchange.hpp"
 #include "models/socialcare/phases/phases.hpp"
 
 namespace cm::care {
@@ -116,14 +117,20 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
     std::vector<std::pair<std::int32_t, std::int32_t>> pairs;
     for (const Tie& t : st_.ties.all()) pairs.emplace_back(t.a, t.b);
     st_.part = partition_territory(sc_, pairs, st_.comm->size());
-    for (std::int32_t o = 0; o < static_cast<std::int32_t>(sc_.organizations.size()); ++o)
-      if (st_.part.org_rank[o] == st_.rank) st_.own_orgs.push_back(o);
   }
+  for (std::int32_t o = 0; o < static_cast<std::int32_t>(sc_.organizations.size()); ++o)
+    if (st_.owns_org(o)) st_.own_orgs.push_back(o);
+  exchange_ = phases::make_exchange(st_);
   phases::init_staff(sc_, st_);
   phases::init_personal_ties(sc_, st_);
   phases::build_route_index(sc_, st_);
   phases::update_hours(sc_, st_);
 }
+
+Simulation::~Simulation() = default;
+
+Simulation::Simulation(const Simulation& other)
+    : sc_(other.sc_), st_(other.st_), exchange_(phases::make_exchange(st_)) {}
 
 void Simulation::reserve_clients() {
   // Room (virtual memory until used) for the clients the horizon is expected to bring; without
@@ -153,48 +160,34 @@ void Simulation::run(int ticks) {
 void Simulation::step() {
   TickRecord rec;
   rec.tick = st_.tick;
+  phases::DayExchange& ex = *exchange_;
   if (!sc_.authorities.empty()) {
-    if (st_.comm != nullptr) {
-      bool cycle = false;  // monitoring reads the organizations' counters of every process
-      for (const AuthorityDef& a : sc_.authorities)
-        cycle = cycle || (st_.tick >= a.first_cycle_day &&
-                          (st_.tick - a.first_cycle_day) % a.period_days == 0);
-      if (cycle) phases::sync_org_counters(sc_, st_, false);
-    }
+    ex.before_steering(sc_, st_);
     phases::phase_steering(sc_, st_);
     phases::update_hours(sc_, st_);  // contracts change staff
   }
-  phases::phase_arrivals(sc_, st_, rec);
+  phases::phase_arrivals(sc_, st_, ex, rec);
   std::vector<Msg> msgs = phases::phase_clients(sc_, st_, rec);
   std::vector<Event>& events = st_.events;  // the day's lists, reused from day to day
   std::vector<TieEvent>& tie_events = st_.tie_events;
   events.clear();
   tie_events.clear();
-  if (st_.comm != nullptr) {
-    phases::exchange_msgs(sc_, st_, msgs);
-    phases::fetch_ghosts(sc_, st_, msgs);
-  }
+  ex.after_clients(sc_, st_, msgs);
   phases::phase_organizations(sc_, st_, msgs, events, tie_events, rec);
   const std::size_t pooled_from = st_.tie_keyed_from;  // the day's tie events from here on are
                                                        // each one process's (keyed, exchanged)
   phases::phase_pooling(sc_, st_, events, tie_events);
   phases::phase_conferences(sc_, st_, events, rec);
-  if (st_.comm != nullptr) {
-    phases::drop_ghosts(sc_, st_);
-    phases::exchange_events(sc_, st_, events);
-  }
-  phases::phase_apply(sc_, st_, events, tie_events, rec);
-  if (st_.comm != nullptr) {
-    phases::exchange_tie_events(sc_, st_, tie_events, pooled_from);
-    phases::sync_helpers(sc_, st_);
-  }
+  ex.before_apply(sc_, st_, events);
+  phases::phase_apply(sc_, st_, ex, events, tie_events, rec);
+  ex.after_apply(sc_, st_, tie_events, pooled_from);
   phases::phase_waits(sc_, st_);
   phases::phase_ties(sc_, st_, tie_events);
   phases::phase_staff(sc_, st_);
   phases::phase_record(sc_, st_, rec);
-  if (st_.comm != nullptr) phases::sync_record(sc_, st_, rec);
+  ex.after_record(sc_, st_, rec);
   st_.series.push_back(rec);
-  phases::retire_exited(sc_, st_);
+  phases::retire_exited(sc_, st_, ex);
   ++st_.tick;
 #if defined(__GLIBC__)
   // The day's short-lived lists come and go in glibc's heap, whose freed pages stay resident:
@@ -229,7 +222,7 @@ void Simulation::finish() {
       st_.ledger.add(c, st_.needs_of(c), sc_, phases::in_cohort(sc_, st_, c));
     }
   }
-  if (st_.comm != nullptr) phases::finish_partitioned(sc_, st_);
+  exchange_->finish(sc_, st_);
   st_.finished = true;
 }
 

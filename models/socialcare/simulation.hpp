@@ -20,6 +20,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -37,6 +38,10 @@
 
 namespace cm::care {
 
+namespace phases {
+class DayExchange;
+}
+
 struct SimOptions {
   // Keep every client's record (clients.csv, tests). Without it a client's record is folded
   // into the outcome tallies on the day it leaves and its memory is reused: memory follows the
@@ -52,6 +57,9 @@ struct SimOptions {
 class Simulation {
  public:
   Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions options = {});
+  ~Simulation();
+  Simulation(const Simulation& other);  // the same state (benchmarks start from one copy)
+  Simulation& operator=(const Simulation&) = delete;
 
   void step();          // one tick
   void run(int ticks);  // ticks steps (call inside cm::with_threads for a thread count)
@@ -106,6 +114,7 @@ class Simulation {
 
   const Scenario sc_;
   ModelState st_;
+  std::unique_ptr<phases::DayExchange> exchange_;  // no-op in one process (phases/exchange.hpp)
 };
 
 }  // namespace cm::care

@@ -260,7 +260,7 @@ struct ModelState {
   std::int32_t rank = 0;
   bool remote_clients = false;  // another process's client came to one of its organizations
   Partition part;
-  std::vector<std::int32_t> own_orgs;  // ascending
+  std::vector<std::int32_t> own_orgs;  // this process's, ascending (one process: all)
   // Per organization: the network (index) whose coordinator routes its referrals to other
   // members and follows them up (lead organization or NAO with coordinator hours), or -1.
   std::vector<std::int32_t> routing_net;

@@ -253,13 +253,13 @@ TEST(Checkpoint, RefusesCorruptTruncatedAndMismatchedFiles) {
 // Tie, TickRecord, ...) need nothing: a layout fingerprint in the file covers them.
 TEST(Checkpoint, SavedStructsHaveTheSizesCheckpointCppKnows) {
 #if defined(__x86_64__) && defined(__GLIBCXX__)
-  // the members of Simulation besides its copy of the Scenario (not saved: rebuilt) and its
-  // scratch lists (org_outputs_, events_, tie_events_, sorted_msgs_, keep_, event_groups_,
-  // tie_keyed_from_:
-  // emptied every day, not saved), and the state of a territory-partitioned run (comm_ to
-  // final_clients_: such a run is not checkpointed); monitored_in_ and monitoring_ are rebuilt from
-  // the scenario
-  EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2120u)
+  // the members of Simulation besides its copy of the Scenario (not saved: rebuilt): the
+  // model's state (ModelState) less its scratch lists (org_outputs, events, tie_events,
+  // sorted_msgs, keep, event_groups, tie_keyed_from: emptied every day, not saved) and the state
+  // of a territory-partitioned run (comm to final_clients: such a run is not checkpointed;
+  // own_orgs is rebuilt); monitored_in and monitoring are rebuilt from the scenario; the day's
+  // exchange (a pointer, rebuilt by the constructor)
+  EXPECT_EQ(sizeof(Simulation) - sizeof(Scenario), 2128u)
       << "Simulation changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(OrgState), 456u) << "OrgState changed: update Checkpoint::transfer";
   EXPECT_EQ(sizeof(NetworkState), 96u) << "NetworkState changed: update Checkpoint::transfer";

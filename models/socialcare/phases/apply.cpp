@@ -15,12 +15,14 @@
 #include "engine/parallel.hpp"
 #include "engine/radix_sort.hpp"
 #include "models/socialcare/phases/common.hpp"
+#include "models/socialcare/phases/exchange.hpp"
 #include "models/socialcare/phases/phases.hpp"
 
 namespace cm::care {
 
-void phases::phase_apply(const Scenario& sc, ModelState& st, std::vector<Event>& events,
-                         std::vector<TieEvent>& tie_events, TickRecord& rec) {
+void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
+                         std::vector<Event>& events, std::vector<TieEvent>& tie_events,
+                         TickRecord& rec) {
   thread_local std::vector<Event> sort_scratch;  // reused day after day
   stable_radix_sort(
       events, [](const Event& e) { return e.client; }, sort_scratch);
@@ -108,7 +110,7 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, std::vector<Event>&
     tie_events.push_back(t.event);
     if (st.comm != nullptr) st.tie_keys.push_back((std::uint64_t{2} << 40) | t.client);
   }
-  if (st.comm != nullptr) exchange_undos(sc, st, undos);
+  ex.undos(sc, st, undos);
   apply_undos(sc, st, undos);
   rec.services_started = started.load();
   rec.wait_days_started = static_cast<double>(wait_days.load());

@@ -15,6 +15,7 @@
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
 #include "models/socialcare/phases/common.hpp"
+#include "models/socialcare/phases/exchange.hpp"
 #include "models/socialcare/phases/phases.hpp"
 
 namespace cm::care {
@@ -22,7 +23,7 @@ namespace cm::care {
 // New clients: the day's Poisson count of every district (keyed by district and day), then the
 // clients themselves in parallel; each one's traits come from a stream keyed by its id alone,
 // so the ids (district by district, in order) fix every client whatever the thread count.
-void phases::phase_arrivals(const Scenario& sc, ModelState& st, TickRecord& rec) {
+void phases::phase_arrivals(const Scenario& sc, ModelState& st, DayExchange& ex, TickRecord& rec) {
   const ClientFactory factory{&sc, &st.coordinators_by_district, &st.others_by_district,
                               &st.outreach_boost, &st.self_help_boost};
   const std::size_t n_districts = sc.districts.size();
@@ -103,7 +104,7 @@ void phases::phase_arrivals(const Scenario& sc, ModelState& st, TickRecord& rec)
       else
         st.notes.push_back(note);
     }
-    if (st.comm != nullptr) exchange_notes(sc, st, notes, true);
+    ex.notes(sc, st, notes, true);
   }
 }
 

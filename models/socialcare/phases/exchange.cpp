@@ -1,5 +1,7 @@
-// The partition exchange (partition.hpp): what processes of a partitioned run send each other at
-// the day's phase boundaries. Only called when the run is partitioned.
+// The partition exchange (partition.hpp, exchange.hpp): what processes of a partitioned run send
+// each other at the day's phase boundaries, and the no-op exchange of a single process.
+
+#include "models/socialcare/phases/exchange.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -18,6 +20,23 @@
 #include "models/socialcare/phases/phases.hpp"
 
 namespace cm::care {
+
+namespace phases {
+// The exchanges of a partitioned run, each at one point of the day (PartitionExchange below).
+void exchange_notes(const Scenario& sc, ModelState& st,
+                    const std::vector<std::pair<std::uint32_t, ClientNote>>& mine, bool arrivals);
+void exchange_msgs(const Scenario& sc, ModelState& st, std::vector<ModelState::Msg>& msgs);
+void fetch_ghosts(const Scenario& sc, ModelState& st, const std::vector<ModelState::Msg>& msgs);
+void drop_ghosts(const Scenario& sc, ModelState& st);
+void exchange_events(const Scenario& sc, ModelState& st, std::vector<ModelState::Event>& events);
+void exchange_tie_events(const Scenario& sc, ModelState& st, std::vector<TieEvent>& tie_events,
+                         std::size_t pooled_from);
+void exchange_undos(const Scenario& sc, ModelState& st, std::vector<ModelState::Undo>& undos);
+void sync_helpers(const Scenario& sc, ModelState& st);
+void sync_record(const Scenario& sc, ModelState& st, TickRecord& rec);
+void sync_org_counters(const Scenario& sc, ModelState& st, bool final);
+void finish_partitioned(const Scenario& sc, ModelState& st);
+}  // namespace phases
 
 namespace {
 template <class T>
@@ -458,6 +477,66 @@ void phases::finish_partitioned(const Scenario& sc, ModelState& st) {
   st.final_clients.clear();
   for (const Piece& p : pieces)
     st.final_clients.insert(st.final_clients.end(), p.data, p.data + p.size);
+}
+
+namespace {
+
+class LocalExchange final : public phases::DayExchange {
+ public:
+  void before_steering(const Scenario&, ModelState&) override {}
+  void notes(const Scenario&, ModelState&, const std::vector<std::pair<std::uint32_t, ClientNote>>&,
+             bool) override {}
+  void after_clients(const Scenario&, ModelState&, std::vector<ModelState::Msg>&) override {}
+  void before_apply(const Scenario&, ModelState&, std::vector<ModelState::Event>&) override {}
+  void undos(const Scenario&, ModelState&, std::vector<ModelState::Undo>&) override {}
+  void after_apply(const Scenario&, ModelState&, std::vector<TieEvent>&, std::size_t) override {}
+  void after_record(const Scenario&, ModelState&, TickRecord&) override {}
+  void finish(const Scenario&, ModelState&) override {}
+};
+
+class PartitionExchange final : public phases::DayExchange {
+ public:
+  void before_steering(const Scenario& sc, ModelState& st) override {
+    bool cycle = false;
+    for (const AuthorityDef& a : sc.authorities)
+      cycle = cycle ||
+              (st.tick >= a.first_cycle_day && (st.tick - a.first_cycle_day) % a.period_days == 0);
+    if (cycle) phases::sync_org_counters(sc, st, false);
+  }
+  void notes(const Scenario& sc, ModelState& st,
+             const std::vector<std::pair<std::uint32_t, ClientNote>>& mine,
+             bool arrivals) override {
+    phases::exchange_notes(sc, st, mine, arrivals);
+  }
+  void after_clients(const Scenario& sc, ModelState& st,
+                     std::vector<ModelState::Msg>& msgs) override {
+    phases::exchange_msgs(sc, st, msgs);
+    phases::fetch_ghosts(sc, st, msgs);
+  }
+  void before_apply(const Scenario& sc, ModelState& st,
+                    std::vector<ModelState::Event>& events) override {
+    phases::drop_ghosts(sc, st);
+    phases::exchange_events(sc, st, events);
+  }
+  void undos(const Scenario& sc, ModelState& st, std::vector<ModelState::Undo>& undos) override {
+    phases::exchange_undos(sc, st, undos);
+  }
+  void after_apply(const Scenario& sc, ModelState& st, std::vector<TieEvent>& tie_events,
+                   std::size_t pooled_from) override {
+    phases::exchange_tie_events(sc, st, tie_events, pooled_from);
+    phases::sync_helpers(sc, st);
+  }
+  void after_record(const Scenario& sc, ModelState& st, TickRecord& rec) override {
+    phases::sync_record(sc, st, rec);
+  }
+  void finish(const Scenario& sc, ModelState& st) override { phases::finish_partitioned(sc, st); }
+};
+
+}  // namespace
+
+std::unique_ptr<phases::DayExchange> phases::make_exchange(const ModelState& st) {
+  if (st.comm == nullptr) return std::make_unique<LocalExchange>();
+  return std::make_unique<PartitionExchange>();
 }
 
 }  // namespace cm::care

@@ -51,11 +51,11 @@ void phases::phase_organizations(const Scenario& sc, ModelState& st, std::vector
   outputs.resize(n_orgs);
   for (OrgOutput& out : outputs) out.clear();
   // A partitioned run steps its own organizations (the others' messages went to their owners).
-  const std::size_t n_stepped = st.comm != nullptr ? st.own_orgs.size() : n_orgs;
+  const std::size_t n_stepped = st.own_orgs.size();
   parallel_for_each(
       n_stepped,
       [&](std::size_t i) {
-        const std::size_t o = st.comm != nullptr ? static_cast<std::size_t>(st.own_orgs[i]) : i;
+        const auto o = static_cast<std::size_t>(st.own_orgs[i]);
         step_organization(sc, st, static_cast<std::int32_t>(o), sorted.data() + start[o],
                           start[o + 1] - start[o], outputs[o]);
       },

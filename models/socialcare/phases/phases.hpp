@@ -14,6 +14,8 @@
 
 namespace cm::care::phases {
 
+class DayExchange;  // exchange.hpp
+
 using Msg = ModelState::Msg;
 using Event = ModelState::Event;
 using start_flag = ModelState::start_flag;
@@ -21,7 +23,7 @@ using Undo = ModelState::Undo;
 using OrgOutput = ModelState::OrgOutput;
 
 bool in_cohort(const Scenario& sc, const ModelState& st, const Client& c);
-void retire_exited(const Scenario& sc, ModelState& st);
+void retire_exited(const Scenario& sc, ModelState& st, DayExchange& ex);
 void init_staff(const Scenario& sc, ModelState& st);
 void init_personal_ties(const Scenario& sc, ModelState& st);
 void update_hours(const Scenario& sc, ModelState& st);
@@ -36,7 +38,7 @@ void ensure(const Scenario& sc, ModelState& st, int a, const std::vector<int>& d
 std::int32_t add_contract_helper(const Scenario& sc, ModelState& st, std::int32_t org,
                                  std::uint32_t skills, std::int32_t starts);
 void apply_contract_ties(const Scenario& sc, ModelState& st);
-void phase_arrivals(const Scenario& sc, ModelState& st, TickRecord& rec);
+void phase_arrivals(const Scenario& sc, ModelState& st, DayExchange& ex, TickRecord& rec);
 std::vector<Msg> phase_clients(const Scenario& sc, ModelState& st, TickRecord& rec);
 void step_client(const Scenario& sc, ModelState& st, Client& c, std::uint32_t slot,
                  std::vector<Msg>& out);
@@ -69,7 +71,7 @@ void phase_pooling(const Scenario& sc, ModelState& st, std::vector<Event>& event
 void phase_waits(const Scenario& sc, ModelState& st);
 void phase_conferences(const Scenario& sc, ModelState& st, std::vector<Event>& events,
                        TickRecord& rec);
-void phase_apply(const Scenario& sc, ModelState& st, std::vector<Event>& events,
+void phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex, std::vector<Event>& events,
                  std::vector<TieEvent>& tie_events, TickRecord& rec);
 void apply_event(const Scenario& sc, ModelState& st, Client& c, Need& n, const Event& ev,
                  std::vector<TieEvent>& out, std::atomic<std::int64_t>& started,
@@ -83,20 +85,7 @@ void recount_personal_ties(const Scenario& sc, ModelState& st);
 void phase_record(const Scenario& sc, ModelState& st, TickRecord& rec);
 bool serves(const Scenario& sc, const ModelState& st, std::int32_t org, int district);
 void build_route_index(const Scenario& sc, ModelState& st);
-void exchange_notes(const Scenario& sc, ModelState& st,
-                    const std::vector<std::pair<std::uint32_t, ClientNote>>& mine, bool arrivals);
-void exchange_msgs(const Scenario& sc, ModelState& st, std::vector<Msg>& msgs);
-void fetch_ghosts(const Scenario& sc, ModelState& st, const std::vector<Msg>& msgs);
-void drop_ghosts(const Scenario& sc, ModelState& st);
-void exchange_events(const Scenario& sc, ModelState& st, std::vector<Event>& events);
-void exchange_tie_events(const Scenario& sc, ModelState& st, std::vector<TieEvent>& tie_events,
-                         std::size_t pooled_from);
-void exchange_undos(const Scenario& sc, ModelState& st, std::vector<Undo>& undos);
 void apply_undos(const Scenario& sc, ModelState& st, std::vector<Undo>& undos);
-void sync_helpers(const Scenario& sc, ModelState& st);
-void sync_record(const Scenario& sc, ModelState& st, TickRecord& rec);
-void sync_org_counters(const Scenario& sc, ModelState& st, bool final);
-void finish_partitioned(const Scenario& sc, ModelState& st);
 
 inline bool offers(const Scenario& sc, const ModelState&, std::int32_t org, int service) {
   return (sc.organizations[org].services >> service) & 1u;

@@ -14,6 +14,7 @@
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
 #include "models/socialcare/phases/common.hpp"
+#include "models/socialcare/phases/exchange.hpp"
 #include "models/socialcare/phases/phases.hpp"
 
 namespace cm::care {
@@ -70,7 +71,7 @@ bool phases::in_cohort(const Scenario& sc, const ModelState& st, const Client& c
   return c.arrival >= sc.warmup_days && c.arrival < ran - sc.follow_up_days;
 }
 
-void phases::retire_exited(const Scenario& sc, ModelState& st) {
+void phases::retire_exited(const Scenario& sc, ModelState& st, DayExchange& ex) {
   if (st.keep_records && st.notes.empty()) {  // nothing to note, nothing to fold
     st.exited.clear();
     return;
@@ -89,7 +90,7 @@ void phases::retire_exited(const Scenario& sc, ModelState& st) {
     if (!st.keep_records) st.ledger.add(c, st.needs_of(c), sc, in_cohort(sc, st, c));
   }
   st.exited.clear();
-  if (st.comm != nullptr && !sc.authorities.empty()) exchange_notes(sc, st, exits, false);
+  if (!sc.authorities.empty()) ex.notes(sc, st, exits, false);
   // Without client records: once records of clients who left (folded) make up a sixteenth of
   // the active ones (at least 1,024), the active ones and their needs move to the front, in id
   // order (the records after the first that left move: each squeeze moves about all of them,

@@ -29,11 +29,11 @@ void phases::phase_waits(const Scenario& sc, ModelState& st) {
   const double window = dec.wait_window_days;
   const bool meeting = st.tick % dec.meeting_interval_days == 0;
   const int cap = sc.helpers.caseload_cap;
-  const std::size_t n_stepped = st.comm != nullptr ? st.own_orgs.size() : st.orgs.size();
+  const std::size_t n_stepped = st.own_orgs.size();
   parallel_for_each(
       n_stepped,
       [&](std::size_t i) {
-        const auto o = static_cast<std::int32_t>(st.comm != nullptr ? st.own_orgs[i] : i);
+        const std::int32_t o = st.own_orgs[i];
         OrgState& org = st.orgs[o];
         for (int s = 0; s < static_cast<int>(sc.services.size()); ++s) {
           if (!offers(sc, st, o, s)) continue;

@@ -5,18 +5,20 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <oneapi/tbb/concurrent_queue.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
@@ -303,11 +305,11 @@ struct Server::Impl {
   int wake_fd = -1;
   std::atomic<bool> stopping{false};
 
-  std::mutex mu;  // jobs, done
-  std::condition_variable has_job;
-  std::deque<Job> jobs;
+  // Requests for the workers (an empty optional: a worker ends); only the loop's thread pushes.
+  tbb::concurrent_bounded_queue<std::optional<Job>> jobs;
+  std::mutex mu;  // done
   std::deque<Done> done;
-  bool workers_stop = false;
+  std::atomic<bool> workers_stop{false};
   std::vector<std::thread> workers;
 
   mutable std::mutex stats_mu;
@@ -322,16 +324,22 @@ struct Server::Impl {
     [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
   }
 
+  // Every worker ends at its next request (the requests still queued are dropped): one empty
+  // optional per worker, so each finds one.
+  void stop_workers() {
+    workers_stop = true;
+    for (std::size_t i = 0; i < workers.size(); ++i) jobs.push(std::nullopt);
+    for (auto& t : workers) t.join();
+    workers.clear();
+    jobs.clear();
+  }
+
   void work() {
     for (;;) {
-      Job job;
-      {
-        std::unique_lock lock(mu);
-        has_job.wait(lock, [&] { return !jobs.empty() || workers_stop; });
-        if (workers_stop) return;
-        job = std::move(jobs.front());
-        jobs.pop_front();
-      }
+      std::optional<Job> next;
+      jobs.pop(next);
+      if (!next || workers_stop) return;
+      Job job = std::move(*next);
       Response r;
       try {
         r = handler(job.request);
@@ -417,17 +425,14 @@ struct Server::Impl {
         (req.version == "HTTP/1.0" && conn_value.find("keep-alive") == std::string::npos))
       c.close_after = true;
     req.remote_addr = c.addr;
-    {
-      std::lock_guard lock(mu);
-      if (jobs.size() >= limits.max_pending) {
-        Response busy = error_page(503, "the server is busy; try again in a moment");
-        busy.headers.emplace_back("Retry-After", "1");
-        respond(c, busy);
-        return;
-      }
-      jobs.push_back({c.id, std::move(req)});
+    // Only this thread pushes, so the queue holds at most max_pending requests.
+    if (jobs.size() >= static_cast<std::ptrdiff_t>(limits.max_pending)) {
+      Response busy = error_page(503, "the server is busy; try again in a moment");
+      busy.headers.emplace_back("Retry-After", "1");
+      respond(c, busy);
+      return;
     }
-    has_job.notify_one();
+    jobs.push(Job{c.id, std::move(req)});
     c.state = State::handling;
   }
 
@@ -683,24 +688,11 @@ void Server::run(const std::atomic<bool>* stop_flag) {
     s.loop(stop_flag);
   } catch (...) {
     // fall through to the shutdown below, then report
-    {
-      std::lock_guard lock(s.mu);
-      s.workers_stop = true;
-    }
-    s.has_job.notify_all();
-    for (auto& t : s.workers) t.join();
-    s.workers.clear();
+    s.stop_workers();
     throw;
   }
   while (!s.conns.empty()) s.close_conn(s.conns.begin()->first);
-  {
-    std::lock_guard lock(s.mu);
-    s.workers_stop = true;
-    s.jobs.clear();
-  }
-  s.has_job.notify_all();
-  for (auto& t : s.workers) t.join();
-  s.workers.clear();
+  s.stop_workers();
   s.done.clear();
 }
 

@@ -1,6 +1,7 @@
 #include "models/socialcare/experiments/experiments.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
+#include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -12,7 +13,6 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdio>
 #include <ctime>
 #include <deque>
@@ -50,6 +50,7 @@ constexpr std::size_t kMaxQueued = 256;   // finished runs waiting for the store
 constexpr std::size_t kMaxBatch = 64;     // runs per store transaction, at most
 constexpr std::size_t kGroupSize = 16;    // the writer waits for this many runs ...
 constexpr auto kGroupDelay = std::chrono::milliseconds(200);  // ... or this long
+constexpr auto kGroupPoll = std::chrono::milliseconds(5);     // looking again this often
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -281,10 +282,11 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
 
   std::atomic<std::size_t> next{0}, launched{launched_}, delivered{0};
   std::atomic<bool> halt{false};
-  std::mutex mu;  // guards the summary, the queue and the first error
-  std::condition_variable queued, dequeued;
-  std::deque<RunRecord> queue;
-  bool closing = false;
+  std::mutex mu;  // guards the summary and the first error
+  // Finished runs on their way to the store; an empty optional closes it. Bounded: a worker
+  // that finishes runs faster than the store takes them waits in push.
+  tbb::concurrent_bounded_queue<std::optional<RunRecord>> queue;
+  queue.set_capacity(static_cast<std::ptrdiff_t>(kMaxQueued));
   std::exception_ptr error;
   auto stop_requested = [&] { return halt.load() || (control_.stop && control_.stop->load()); };
 
@@ -293,27 +295,39 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   // fsync): while it commits, the next runs queue up, so the store keeps pace however short
   // the runs are.
   std::thread writer([&] {
-    std::unique_lock lock(mu);
-    for (;;) {
-      queued.wait(lock, [&] { return !queue.empty() || closing; });
-      if (queue.empty()) return;
-      // Let a group form: fewer, larger transactions write fewer pages to the log.
-      queued.wait_until(lock, Clock::now() + kGroupDelay,
-                        [&] { return queue.size() >= kGroupSize || closing; });
+    bool closing = false;
+    std::optional<RunRecord> item;
+    while (!closing) {
+      queue.pop(item);
+      if (!item) break;
       std::vector<RunRecord> batch;
-      while (!queue.empty() && batch.size() < kMaxBatch) {
-        batch.push_back(std::move(queue.front()));
-        queue.pop_front();
+      batch.push_back(std::move(*item));
+      // Let a group form (kGroupSize runs, or kGroupDelay): fewer, larger transactions write
+      // fewer pages to the log.
+      const auto until = Clock::now() + kGroupDelay;
+      while (batch.size() < kMaxBatch) {
+        if (queue.try_pop(item)) {
+          if (!item) {
+            closing = true;
+            break;
+          }
+          batch.push_back(std::move(*item));
+        } else if (batch.size() >= kGroupSize || Clock::now() >= until) {
+          break;
+        } else {
+          std::this_thread::sleep_for(kGroupPoll);
+        }
       }
-      dequeued.notify_all();
-      if (error) continue;  // the store failed: discard, the runs are retried on resume
-      lock.unlock();
+      {
+        std::lock_guard lock(mu);
+        if (error) continue;  // the store failed: discard, the runs are retried on resume
+      }
       const auto before = Clock::now();
       const double cpu_before = thread_cpu_seconds();
       try {
         store_.record_runs(batch);
       } catch (...) {
-        lock.lock();
+        std::lock_guard lock(mu);
         error = std::current_exception();
         halt = true;
         continue;
@@ -321,7 +335,7 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
       const double store_s = seconds_since(before);
       const double store_cpu = thread_cpu_seconds() - cpu_before;
       for (std::size_t i = 0; i < batch.size(); ++i) progress.run_done();
-      lock.lock();
+      std::lock_guard lock(mu);
       for (const RunRecord& rec : batch) {
         ++summary_.executed;
         summary_.failed += rec.status == RunStatus::failed;
@@ -334,11 +348,8 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   });
 
   auto deliver = [&](RunRecord&& rec) {
-    std::unique_lock lock(mu);
-    dequeued.wait(lock, [&] { return queue.size() < kMaxQueued; });
-    queue.push_back(std::move(rec));
+    queue.push(std::optional<RunRecord>(std::move(rec)));
     ++delivered;
-    queued.notify_one();
   };
 
   // The next task for this process or another, or nothing (all taken, or stopping).
@@ -363,11 +374,7 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
 
   // Every finished run is recorded before returning, even when the workers throw.
   auto finish_writing = [&] {
-    {
-      std::lock_guard lock(mu);
-      closing = true;
-    }
-    queued.notify_one();
+    queue.push(std::nullopt);
     writer.join();
     progress.finish();
   };
@@ -2014,73 +2021,69 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
         .u32(static_cast<std::uint32_t>(runners) + 1);
     channel_.send(0, hello.take());
   }
-  std::mutex mu;  // guards the four below
-  std::condition_variable ready, finished_one;
-  std::deque<RunTask> pending;                        // given to this process, not started
-  std::deque<std::pair<RunTask, RunRecord>> results;  // finished, not sent yet
-  bool closing = false;
-  std::exception_ptr error;
+  // Runs given to this process and not started (an empty optional: the compute threads end),
+  // and runs finished and not sent yet.
+  tbb::concurrent_bounded_queue<std::optional<RunTask>> pending;
+  tbb::concurrent_bounded_queue<std::pair<RunTask, RunRecord>> results;
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;  // set before failed
   // The runs go on in threads of their own; this thread talks to the coordinator.
   std::thread compute([&] {
     try {
       on_every_thread(control.threads, [&] {
         for (;;) {
-          RunTask t;
-          {
-            std::unique_lock lock(mu);
-            ready.wait(lock, [&] { return closing || !pending.empty(); });
-            if (pending.empty()) return;
-            t = pending.front();
-            pending.pop_front();
+          std::optional<RunTask> t;
+          pending.pop(t);
+          if (!t) {
+            pending.push(std::nullopt);  // for the next compute thread
+            return;
           }
-          RunRecord rec = simulate_run(points[t.point], t.replication, base_seed, ticks);
-          std::lock_guard lock(mu);
-          results.emplace_back(t, std::move(rec));
-          finished_one.notify_one();
+          results.push({*t, simulate_run(points[t->point], t->replication, base_seed, ticks)});
         }
       });
     } catch (...) {
-      std::lock_guard lock(mu);
       error = std::current_exception();
-      finished_one.notify_one();
+      failed = true;
     }
   });
   auto give_back = [&](const RunTask& t) {
     ByteWriter w(kNotRun);
     channel_.send(0, task_bytes(w, t).take());
   };
-  auto give_back_pending = [&] {  // with mu held
-    for (const auto& t : pending) give_back(t);
-    pending.clear();
+  auto give_back_pending = [&] {
+    std::optional<RunTask> t;
+    while (pending.try_pop(t))
+      if (t) give_back(*t);
   };
   auto close = [&] {
-    {
-      std::lock_guard lock(mu);
-      closing = true;
-      pending.clear();
+    std::optional<RunTask> t;
+    while (pending.try_pop(t)) {
     }
-    ready.notify_all();
+    pending.push(std::nullopt);
     compute.join();
   };
   bool stopped = false;  // a stop here was reported: start nothing more
   bool hungry = true;    // no run waits to be started: look for tasks often
   try {
     for (;;) {
-      std::deque<std::pair<RunTask, RunRecord>> finished;
-      {
-        // While a run waits in `pending`, nothing is urgent until a run finishes: sleep (a
-        // probe of Open MPI costs far more CPU than waiting on a condition variable). The
-        // timeout bounds how late a stop or a cancel is noticed.
-        std::unique_lock lock(mu);
-        if (!hungry)
-          finished_one.wait_for(lock, kIdleWait, [&] { return !results.empty() || error; });
-        if (error) std::rethrow_exception(error);
-        finished.swap(results);
-        if (!stopped && control.stop && control.stop->load()) {
-          stopped = true;
-          channel_.send(0, {kStopping});
-          give_back_pending();
+      std::vector<std::pair<RunTask, RunRecord>> finished;
+      // While a run waits in `pending`, nothing is urgent until a run finishes: sleep (a probe
+      // of Open MPI costs far more CPU than looking at a queue), at most kIdleWait, which bounds
+      // how late a stop or a cancel is noticed.
+      const auto until = Clock::now() + kIdleWait;
+      for (std::pair<RunTask, RunRecord> r;;) {
+        if (failed) std::rethrow_exception(error);
+        if (results.try_pop(r)) {
+          finished.push_back(std::move(r));
+          continue;
         }
+        if (hungry || !finished.empty() || Clock::now() >= until) break;
+        std::this_thread::sleep_for(kPoll);
+      }
+      if (!stopped && control.stop && control.stop->load()) {
+        stopped = true;
+        channel_.send(0, {kStopping});
+        give_back_pending();
       }
       for (const auto& [t, rec] : finished) {
         ByteWriter w(kResult);
@@ -2100,15 +2103,11 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
           r.end();
           if (t.point >= points.size() || t.replication < 0)
             throw std::runtime_error("distributed experiment: task for an unknown run");
-          std::lock_guard lock(mu);
-          if (stopped) {
+          if (stopped)
             give_back(t);
-          } else {
-            pending.push_back(t);
-            ready.notify_one();
-          }
+          else
+            pending.push(t);
         } else if ((*m)[0] == kCancel) {
-          std::lock_guard lock(mu);
           give_back_pending();
         } else if ((*m)[0] == kEnd) {
           end = true;
@@ -2118,7 +2117,6 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
         }
       }
       if (end) break;
-      std::lock_guard lock(mu);
       hungry = pending.empty();
     }
   } catch (...) {

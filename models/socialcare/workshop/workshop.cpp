@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <deque>
 #include <fstream>
 #include <functional>
@@ -17,6 +16,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <semaphore>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -99,32 +99,23 @@ struct NetTemplate {
 // At most `running` comparisons compute at once; at most `waiting` more wait for a turn.
 class ComputeGate {
  public:
-  ComputeGate(int running, int waiting)
-      : max_running_(std::max(1, running)), max_waiting_(waiting) {}
+  ComputeGate(int running, int waiting) : turns_(std::max(1, running)), max_waiting_(waiting) {}
   bool enter() {
-    std::unique_lock lock(mu_);
-    if (running_ >= max_running_) {
-      if (waiting_ >= max_waiting_) return false;
-      ++waiting_;
-      cv_.wait(lock, [&] { return running_ < max_running_; });
-      --waiting_;
+    if (turns_.try_acquire()) return true;
+    if (waiting_.fetch_add(1) >= max_waiting_) {
+      waiting_.fetch_sub(1);
+      return false;
     }
-    ++running_;
+    turns_.acquire();
+    waiting_.fetch_sub(1);
     return true;
   }
-  void leave() {
-    {
-      std::lock_guard lock(mu_);
-      --running_;
-    }
-    cv_.notify_one();
-  }
+  void leave() { turns_.release(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  int running_ = 0, waiting_ = 0;
-  const int max_running_, max_waiting_;
+  std::counting_semaphore<> turns_;  // free turns to compute
+  std::atomic<int> waiting_{0};
+  const int max_waiting_;
 };
 
 }  // namespace

@@ -1,6 +1,9 @@
-// The social-assistance simulation: one run of a scenario with one seed.
+// The social-assistance simulation: one run of a scenario with one seed. Simulation is the
+// scenario, the model's state (state.hpp, plain data) and the day's exchange; each phase is a
+// function of the scenario and the state, in its own file under phases/ (phases.hpp).
 //
 // A tick is a day. Its phases, in order:
+//   steering      the authorities' diagnose-plan-ensure-monitor cycle on its days (steering.cpp)
 //   arrivals      new clients in each district (Poisson, keyed by district and day)
 //   clients       parallel over active clients: self-help, dropping out, service rounds,
 //                 referral journeys, choosing a door; sends arrivals and releases to orgs
@@ -10,11 +13,13 @@
 //   pooling       serial: queues that overflow borrow free helpers of level>=5 partners
 //   conferences   serial: coordinators hold case conferences with their limited hours
 //   apply         parallel over clients with events from the phases above
+//   waits         parallel over organizations: the wait estimates partners may read
 //   ties          parallel over ties: trust and, on review days, level changes
 //   staff         serial: turnover, personal ties, hours for the next day
-//   record        deterministic counts for the time series
+//   record        deterministic counts for the time series; clients who left are retired
 // Messages between phases are collected per chunk or per organization and merged in id
-// order, so results are identical at any thread count.
+// order, so results are identical at any thread count. Between phases, a partitioned run
+// exchanges what other processes need (phases/exchange.hpp: a no-op in one process).
 #pragma once
 
 #include <array>

@@ -22,6 +22,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -2025,6 +2026,7 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
   // and runs finished and not sent yet.
   tbb::concurrent_bounded_queue<std::optional<RunTask>> pending;
   tbb::concurrent_bounded_queue<std::pair<RunTask, RunRecord>> results;
+  std::counting_semaphore<> finished_one(0);  // released once per result (and on a failure)
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // set before failed
   // The runs go on in threads of their own; this thread talks to the coordinator.
@@ -2039,11 +2041,13 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
             return;
           }
           results.push({*t, simulate_run(points[t->point], t->replication, base_seed, ticks)});
+          finished_one.release();
         }
       });
     } catch (...) {
       error = std::current_exception();
       failed = true;
+      finished_one.release();
     }
   });
   auto give_back = [&](const RunTask& t) {
@@ -2067,19 +2071,15 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
   try {
     for (;;) {
       std::vector<std::pair<RunTask, RunRecord>> finished;
-      // While a run waits in `pending`, nothing is urgent until a run finishes: sleep (a probe
-      // of Open MPI costs far more CPU than looking at a queue), at most kIdleWait, which bounds
-      // how late a stop or a cancel is noticed.
-      const auto until = Clock::now() + kIdleWait;
-      for (std::pair<RunTask, RunRecord> r;;) {
-        if (failed) std::rethrow_exception(error);
-        if (results.try_pop(r)) {
-          finished.push_back(std::move(r));
-          continue;
-        }
-        if (hungry || !finished.empty() || Clock::now() >= until) break;
-        std::this_thread::sleep_for(kPoll);
-      }
+      // While a run waits in `pending`, nothing is urgent until a run finishes: sleep on the
+      // semaphore (a probe of Open MPI costs far more CPU), at most kIdleWait, which bounds how
+      // late a stop or a cancel is noticed.
+      const bool woke = !hungry && finished_one.try_acquire_for(kIdleWait);
+      if (failed) std::rethrow_exception(error);
+      for (std::pair<RunTask, RunRecord> r; results.try_pop(r);) finished.push_back(std::move(r));
+      // Take the releases of the other results too, so the next wait does not return at once
+      // (one left behind only wakes the next wait early).
+      for (std::size_t i = woke ? 1 : 0; i < finished.size(); ++i) (void)finished_one.try_acquire();
       if (!stopped && control.stop && control.stop->load()) {
         stopped = true;
         channel_.send(0, {kStopping});

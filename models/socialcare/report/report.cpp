@@ -10,10 +10,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "caremesh_assets.hpp"
 #include "caremesh_version.hpp"
 #include "engine/output.hpp"
-#include "models/socialcare/metrics.hpp"
 #include "models/socialcare/exports/network_export.hpp"
+#include "models/socialcare/metrics.hpp"
 
 namespace cm::care {
 
@@ -1753,178 +1754,8 @@ void add_sweep(Page& p, const Json& sw) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The page.
-
-const char* const kStyle = R"CSS(
-:root{--ink:#1d2733;--muted:#5f6b7a;--line:#d7dde5;--bg:#fbfcfd;--accent:#0d3b82}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;color:var(--ink);background:var(--bg)}
-header{padding:24px 32px 12px;background:#fff;border-bottom:1px solid var(--line)}
-h1{margin:0 0 8px;font-size:26px;color:var(--accent)}
-h2{margin:0 0 6px;font-size:20px;color:var(--accent)}
-h3{margin:18px 0 6px;font-size:16px}
-.lead{max-width:62em;margin:0 0 10px}
-dl.provenance{display:flex;flex-wrap:wrap;gap:4px 18px;margin:6px 0;font-size:13px;color:var(--muted)}
-dl.provenance div{display:flex;gap:6px}dl.provenance dt{font-weight:600}dl.provenance dd{margin:0}
-nav{display:flex;flex-wrap:wrap;gap:6px 14px;font-size:14px;margin-top:8px}
-nav a{color:var(--accent);text-decoration:none}nav a:hover{text-decoration:underline}
-main{padding:8px 32px 32px;max-width:1200px}
-section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:18px 22px;margin:18px 0}
-p.intro{color:var(--muted);max-width:62em;margin:0 0 10px}
-figure{margin:12px 0 18px}
-figcaption{font-size:14px;margin-bottom:4px}
-.note{color:var(--muted);font-size:13px}
-svg.chart{display:block;max-width:100%;height:auto;overflow:visible}
-.small-multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:4px 18px}
-svg text{font-size:11px;fill:#333}
-.tick{fill:#5f6b7a}.axis-label{font-size:12px;fill:#333}
-.grid{stroke:#e6e9ee;stroke-width:1}.grid.zero{stroke:#8a94a3}
-.axis{stroke:#8a94a3;stroke-width:1}
-.series{fill:none;stroke-width:1.8}
-.area{stroke:#fff;stroke-width:0.3}
-.shade{fill:#fff6d6}.shade-label{fill:#b08a00;font-size:10px}
-.ci{stroke:#222;stroke-width:1.3;fill:none}
-.bar-label{font-size:12px}.bar-value{font-size:12px;fill:#333}
-.group-label{font-weight:600;font-size:12px}
-.point-label{font-size:10px;fill:#444}
-.funnel-count{fill:#fff;font-weight:600;font-size:12px}.funnel-lost{fill:#c62828;font-size:12px}
-.district-disc{fill:#f1f4f8;stroke:#d7dde5}
-.district-label{font-size:12px;font-weight:700;fill:#37474f;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
-.org{stroke:#fff;stroke-width:1}.org.member{stroke:#263238;stroke-width:2}
-.org-label{font-size:10px;fill:#37474f}
-.tie{stroke-linecap:round}
-.district-tile .tile-name{font-size:13px;font-weight:600}
-.district-tile .tile-number{font-size:20px;font-weight:600}
-.district-tile .tile-small{font-size:11px}
-.district-tile.light text{fill:#fff}
-.legend{display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px;color:#333;margin:4px 0 8px}
-.legend-title{font-weight:600}
-.key{display:inline-flex;align-items:center;gap:6px}
-.swatch{display:inline-block;width:14px;height:10px;border-radius:2px}
-.swatch.line{height:3px;width:22px}
-.swatch.dot{width:12px;height:12px;border-radius:50%}
-.swatch.ring{background:#fff;border:2px solid #263238}
-.controls{display:flex;flex-wrap:wrap;align-items:center;gap:10px;margin:8px 0}
-.controls input[type=range]{width:min(480px,60vw)}
-output{font-variant-numeric:tabular-nums;font-weight:600}
-.tie-summary{font-size:13px;color:var(--muted);margin:0 0 6px}
-.tiles{display:flex;flex-wrap:wrap;gap:10px}
-.tile{border:1px solid var(--line);border-radius:6px;padding:8px 12px;min-width:140px}
-.tile-value{display:block;font-size:20px;font-weight:600;color:var(--accent)}
-.tile-name{display:block;font-size:12px;color:var(--muted)}
-table.data{border-collapse:collapse;font-size:13px;margin:14px 0}
-table.data caption{text-align:left;font-weight:600;margin-bottom:4px}
-table.data th,table.data td{border-bottom:1px solid var(--line);padding:3px 10px;text-align:right}
-table.data th:first-child{text-align:left}
-table.data thead th{text-align:right;color:var(--muted);font-weight:600}
-table.data th[scope=row],table.data th.left{text-align:left}
-.small-multiples>figure{min-width:0}
-p.empty{color:var(--muted)}
-footer{padding:12px 32px 28px;font-size:12px;color:var(--muted)}
-@media print{section{break-inside:avoid}.controls{display:none}}
-)CSS";
-
-const char* const kScript = R"JS(
-(function () {
-  "use strict";
-  var holder = document.getElementById("report-data");
-  if (!holder) return;
-  var D = JSON.parse(holder.textContent);
-  function isShare(m) { return /_share$|^density_|^delivery_share_|^network_density$/.test(m); }
-  function fmtNum(v) {
-    if (v === null || v === undefined || !isFinite(v)) return "n/a";
-    var a = Math.abs(v);
-    if (a >= 100 || v === Math.round(v)) return v.toFixed(0);
-    if (a >= 10) return v.toFixed(1);
-    return String(Number(v.toPrecision(3)));
-  }
-  function fmt(m, v) {
-    if (v !== null && v !== undefined && isFinite(v) && isShare(m)) return (v * 100).toFixed(1) + "%";
-    return fmtNum(v);
-  }
-
-  var N = D.network, slider = document.getElementById("network-time");
-  if (N && slider) {
-    var ties = document.querySelectorAll("#network-svg line.tie");
-    var dayOut = document.getElementById("network-day");
-    var summary = document.getElementById("network-tie-summary");
-    var play = document.getElementById("network-play");
-    var levelAt = function (h, d) {
-      var l = h[0][1];
-      for (var i = 1; i < h.length && h[i][0] < d; i++) l = h[i][1];
-      return l;
-    };
-    var show = function (d) {
-      var counts = [0, 0, 0, 0, 0, 0, 0, 0];
-      for (var i = 0; i < N.edges.length && i < ties.length; i++) {
-        var l = levelAt(N.edges[i], d), t = ties[i];
-        counts[l]++;
-        t.setAttribute("data-level", l);
-        if (l < 1) { t.setAttribute("visibility", "hidden"); continue; }
-        t.removeAttribute("visibility");
-        t.setAttribute("stroke", N.colour[l]);
-        t.setAttribute("stroke-width", N.width[l]);
-        t.setAttribute("stroke-opacity", N.opacity[l]);
-      }
-      dayOut.textContent = d <= 0 ? "Start of the run" : "Day " + d + " of " + N.ticks;
-      var total = 0, parts = [];
-      for (var k = 1; k < 8; k++) { total += counts[k]; if (counts[k] > 0) parts.push("level " + k + ": " + counts[k]); }
-      summary.textContent = total + (total === 1 ? " tie" : " ties") + (parts.length ? " \u2014 " + parts.join(", ") : "");
-    };
-    slider.addEventListener("input", function () { show(Number(slider.value)); });
-    var timer = null;
-    if (play) play.addEventListener("click", function () {
-      if (timer) { clearInterval(timer); timer = null; play.textContent = "Play"; return; }
-      if (Number(slider.value) >= N.ticks) slider.value = 0;
-      var step = Math.max(1, Math.round(N.ticks / 150));
-      play.textContent = "Pause";
-      timer = setInterval(function () {
-        var d = Math.min(N.ticks, Number(slider.value) + step);
-        slider.value = d;
-        show(d);
-        if (d >= N.ticks) { clearInterval(timer); timer = null; play.textContent = "Play"; }
-      }, 60);
-    });
-  }
-
-  var Q = D.districts, select = document.getElementById("district-metric");
-  if (Q && select) {
-    var hex = function (c, k) { return parseInt(c.substr(1 + 2 * k, 2), 16); };
-    var ramp = function (t) {
-      t = Math.max(0, Math.min(1, t));
-      var a = t < 0.5 ? Q.ramp[0] : Q.ramp[1], b = t < 0.5 ? Q.ramp[1] : Q.ramp[2];
-      var u = t < 0.5 ? t * 2 : (t - 0.5) * 2, out = "#";
-      for (var k = 0; k < 3; k++) {
-        var v = Math.round(hex(a, k) + (hex(b, k) - hex(a, k)) * u);
-        out += (v < 16 ? "0" : "") + v.toString(16);
-      }
-      return out;
-    };
-    var paint = function (m) {
-      var vals = Q.metrics[m] || [], lo = null, hi = null;
-      vals.forEach(function (v) {
-        if (v === null || !isFinite(v)) return;
-        lo = lo === null ? v : Math.min(lo, v);
-        hi = hi === null ? v : Math.max(hi, v);
-      });
-      for (var i = 0; i < Q.names.length; i++) {
-        var v = vals[i], rect = document.getElementById("district-tile-" + i);
-        var text = document.getElementById("district-value-" + i);
-        var group = document.getElementById("district-group-" + i);
-        var ok = v !== null && v !== undefined && isFinite(v);
-        var t = ok ? (hi > lo ? (v - lo) / (hi - lo) : 0.5) : null;
-        if (rect) rect.setAttribute("fill", ok ? ramp(t) : "#eeeeee");
-        if (text) text.textContent = fmt(m, ok ? v : null);
-        if (group) group.setAttribute("class", "district-tile " + (ok && t > 0.55 ? "light" : "dark"));
-      }
-      var mn = document.getElementById("district-legend-min"), mx = document.getElementById("district-legend-max");
-      if (mn) mn.textContent = fmt(m, lo);
-      if (mx) mx.textContent = fmt(m, hi);
-    };
-    select.addEventListener("change", function () { paint(select.value); });
-  }
-})();
-)JS";
+// The page: its style and script are report/assets/report.{css,js}, embedded at build time
+// (cmake/EmbedAssets.cmake).
 
 std::string assemble(const Page& p, const fs::path& dir, const std::vector<std::string>& sources) {
   std::string h;
@@ -1934,7 +1765,7 @@ std::string assemble(const Page& p, const fs::path& dir, const std::vector<std::
        "style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n";
   h += "<meta name=\"generator\" content=\"caremesh " + esc(kVersion) + "\">\n";
   h += "<title>caremesh report: " + esc(p.title) + "</title>\n";
-  h += "<style>" + std::string(kStyle) + "</style>\n</head>\n<body>\n<header>\n";
+  h += "<style>" + std::string(assets::report_css()) + "</style>\n</head>\n<body>\n<header>\n";
   h += "<h1>" + esc(p.title) + "</h1>\n";
   h += "<p class=\"lead\"><strong>What this shows.</strong> " + p.lead + "</p>\n";
   if (!p.provenance.empty()) {
@@ -1953,7 +1784,7 @@ std::string assemble(const Page& p, const fs::path& dir, const std::vector<std::
        "offline. Metrics are defined in docs/metrics.md.</footer>\n";
   h +=
       "<script type=\"application/json\" id=\"report-data\">" + script_json(p.data) + "</script>\n";
-  h += "<script>" + std::string(kScript) + "</script>\n</body>\n</html>\n";
+  h += "<script>" + std::string(assets::report_js()) + "</script>\n</body>\n</html>\n";
   return h;
 }
 

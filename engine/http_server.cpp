@@ -5,7 +5,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <oneapi/tbb/concurrent_queue.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -22,6 +21,8 @@
 #include <stdexcept>
 #include <thread>
 #include <unordered_map>
+
+#include "engine/blocking_queue.hpp"
 
 namespace cm::http {
 
@@ -306,7 +307,7 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
 
   // Requests for the workers (an empty optional: a worker ends); only the loop's thread pushes.
-  tbb::concurrent_bounded_queue<std::optional<Job>> jobs;
+  BlockingQueue<std::optional<Job>> jobs;
   std::mutex mu;  // done
   std::deque<Done> done;
   std::atomic<bool> workers_stop{false};
@@ -336,8 +337,7 @@ struct Server::Impl {
 
   void work() {
     for (;;) {
-      std::optional<Job> next;
-      jobs.pop(next);
+      std::optional<Job> next = jobs.pop();
       if (!next || workers_stop) return;
       Job job = std::move(*next);
       Response r;
@@ -426,7 +426,7 @@ struct Server::Impl {
       c.close_after = true;
     req.remote_addr = c.addr;
     // Only this thread pushes, so the queue holds at most max_pending requests.
-    if (jobs.size() >= static_cast<std::ptrdiff_t>(limits.max_pending)) {
+    if (jobs.size() >= limits.max_pending) {
       Response busy = error_page(503, "the server is busy; try again in a moment");
       busy.headers.emplace_back("Retry-After", "1");
       respond(c, busy);

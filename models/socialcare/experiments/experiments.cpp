@@ -1,7 +1,6 @@
 #include "models/socialcare/experiments/experiments.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
-#include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/partitioner.h>
 #include <oneapi/tbb/task_arena.h>
@@ -29,6 +28,7 @@
 #include <thread>
 
 #include "caremesh_version.hpp"
+#include "engine/blocking_queue.hpp"
 #include "engine/output.hpp"
 #include "engine/parallel.hpp"
 #include "engine/rng.hpp"
@@ -286,8 +286,7 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   std::mutex mu;  // guards the summary and the first error
   // Finished runs on their way to the store; an empty optional closes it. Bounded: a worker
   // that finishes runs faster than the store takes them waits in push.
-  tbb::concurrent_bounded_queue<std::optional<RunRecord>> queue;
-  queue.set_capacity(static_cast<std::ptrdiff_t>(kMaxQueued));
+  BlockingQueue<std::optional<RunRecord>> queue(kMaxQueued);
   std::exception_ptr error;
   auto stop_requested = [&] { return halt.load() || (control_.stop && control_.stop->load()); };
 
@@ -297,9 +296,8 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   // the runs are.
   std::thread writer([&] {
     bool closing = false;
-    std::optional<RunRecord> item;
     while (!closing) {
-      queue.pop(item);
+      std::optional<RunRecord> item = queue.pop();
       if (!item) break;
       std::vector<RunRecord> batch;
       batch.push_back(std::move(*item));
@@ -2024,8 +2022,8 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
   }
   // Runs given to this process and not started (an empty optional: the compute threads end),
   // and runs finished and not sent yet.
-  tbb::concurrent_bounded_queue<std::optional<RunTask>> pending;
-  tbb::concurrent_bounded_queue<std::pair<RunTask, RunRecord>> results;
+  BlockingQueue<std::optional<RunTask>> pending;
+  BlockingQueue<std::pair<RunTask, RunRecord>> results;
   std::counting_semaphore<> finished_one(0);  // released once per result (and on a failure)
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // set before failed
@@ -2034,8 +2032,7 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
     try {
       on_every_thread(control.threads, [&] {
         for (;;) {
-          std::optional<RunTask> t;
-          pending.pop(t);
+          const std::optional<RunTask> t = pending.pop();
           if (!t) {
             pending.push(std::nullopt);  // for the next compute thread
             return;

@@ -4,6 +4,10 @@
 // boundaries never depend on scheduling. Anything a chunk produces is kept per chunk and
 // concatenated in chunk order, which is index order; floating-point reductions use
 // tbb::parallel_deterministic_reduce with the same fixed grain.
+//
+// Work of one chunk (n <= grain) runs on the calling thread with no dispatch to TBB at all: a
+// small model's day then pays nothing for parallelism (issue 20; docs/performance.md). The chunk
+// boundaries, and so the results, are the same either way.
 #pragma once
 
 #include <oneapi/tbb/blocked_range.h>
@@ -26,6 +30,10 @@ inline constexpr std::size_t kDefaultGrain = 256;
 template <class F>
 void parallel_for_each(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
   if (n == 0) return;
+  if (n <= grain) {  // one chunk: no dispatch (the same calls in the same order)
+    for (std::size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
   const ForkJoin fork_join;
   const auto body = fork_join([&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t i = r.begin(); i != r.end(); ++i) f(i);
@@ -40,6 +48,10 @@ template <class T, class F>
 std::vector<T> parallel_collect_chunks(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
   std::vector<T> result;
   if (n == 0) return result;
+  if (n <= grain) {  // one chunk: its output is the result, with no dispatch and no copy
+    f(std::size_t{0}, n, result);
+    return result;
+  }
   const std::size_t chunks = (n + grain - 1) / grain;
   std::vector<std::vector<T>> parts(chunks);
   {
@@ -70,6 +82,11 @@ std::vector<T> parallel_collect(std::size_t n, F&& f, std::size_t grain = kDefau
 // Sum of f(i) over [0, n), the same bits at any thread count.
 template <class F>
 double deterministic_sum(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
+  if (n <= grain) {  // one chunk: the reduction is this loop from 0.0, bit for bit
+    double acc = 0.0;
+    for (std::size_t i = 0; i < n; ++i) acc += f(i);
+    return acc;
+  }
   const ForkJoin fork_join;
   return tbb::parallel_deterministic_reduce(
       tbb::blocked_range<std::size_t>(0, n, grain), 0.0,

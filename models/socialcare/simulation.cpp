@@ -11,11 +11,8 @@
 #include <tuple>
 #include <type_traits>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
-
 #include "engine/hash.hpp"
+#include "engine/heap.hpp"
 #include "engine/parallel.hpp"
 #include "models/socialcare/phases/common.hpp"
 #include "models/socialcare/phases/exchange.hpp"
@@ -36,11 +33,9 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   if (sc_.horizon_days > kMaxTicks)
     throw std::invalid_argument("Simulation: horizon_days " + std::to_string(sc_.horizon_days) +
                                 ", at most " + std::to_string(kMaxTicks));
-#if defined(__GLIBC__)
   // The scenario loader's YAML tree is freed by now, but glibc keeps the freed pages in the
   // middle of its heap: give them back, so that a run's memory is its own state.
-  malloc_trim(0);
-#endif
+  return_free_heap();
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
   st_.coordinators_by_district.assign(n_districts, {});
@@ -151,6 +146,8 @@ void Simulation::reserve_clients() {
   st_.clients.reserve(static_cast<std::size_t>(expected));
   st_.active.reserve(static_cast<std::size_t>(year));
   st_.needs.reserve(static_cast<std::size_t>(std::min(expected * needs_per_client, 4.0e9)));
+  // The time series: one record a day up to the horizon, so it is never copied as it grows.
+  st_.series.reserve(static_cast<std::size_t>(std::max(sc_.horizon_days, st_.planned_ticks)));
 }
 
 void Simulation::run(int ticks) {
@@ -189,12 +186,10 @@ void Simulation::step() {
   st_.series.push_back(rec);
   phases::retire_exited(sc_, st_, ex);
   ++st_.tick;
-#if defined(__GLIBC__)
   // The day's short-lived lists come and go in glibc's heap, whose freed pages stay resident:
   // over months they would fill the holes the scenario loader left (a few MB at 10^7 residents,
-  // measured). Give them back once a month (a fraction of a millisecond).
-  if (st_.tick % kTrimDays == 0) malloc_trim(0);
-#endif
+  // measured). Give them back once a month (a fraction of a millisecond), in a large state only.
+  if (st_.tick % kTrimDays == 0 && st_.active.size() >= kTrimMinActive) return_free_heap();
 }
 
 std::int64_t Simulation::waiting_now(std::int32_t org) const {

@@ -23,6 +23,10 @@ inline constexpr std::uint64_t kTieReview = purpose_code("tie-review");
 
 inline constexpr std::size_t kClientGrain = 512;
 inline constexpr int kTrimDays = 30;  // days between returns of freed heap memory to the system
+// Returning freed heap memory costs a small model more than it saves: its day's lists are a few
+// kB, and every trim makes the next days fault their pages in again (queue-check.yaml: a fifth
+// of its time, measured with perf). Only a state with this many active clients trims.
+inline constexpr std::size_t kTrimMinActive = 20'000;
 
 // Queue and intake priority: urgency first, then a slot an agreement reserves (allocate()
 // decides which agreement referrals get one), so an agreement never outranks urgency.

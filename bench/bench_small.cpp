@@ -1,0 +1,76 @@
+// bench_small: whole runs of small scenarios in process, at one thread, where the fixed cost of
+// a day (not the clients) decides the time (issue 20's "small runs without fixed overhead").
+//
+//   build-bench/bench/bench_small [--benchmark_filter=...] [--benchmark_repetitions=N]
+//
+// Each benchmark loads its scenario once, untimed, then per iteration constructs the
+// simulation, runs it to its horizon as the experiment executor does (no client records) and
+// computes the measures. Counters: days simulated, client-days (active clients summed over the
+// days), ns per client-day and µs per day (wall time over each).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "engine/parallel.hpp"
+#include "engine/run_driver.hpp"
+#include "models/socialcare/metrics.hpp"
+#include "models/socialcare/scenario_loader.hpp"
+#include "models/socialcare/simulation.hpp"
+
+namespace {
+
+using cm::care::Scenario;
+using cm::care::Simulation;
+
+const Scenario& scenario(const std::string& name) {
+  static std::map<std::string, Scenario> cache;
+  auto it = cache.find(name);
+  if (it == cache.end())
+    it = cache
+             .emplace(name, cm::care::load_scenario(std::string(CAREMESH_SCENARIO_DIR) + "/" +
+                                                    name + ".yaml"))
+             .first;
+  return it->second;
+}
+
+void run_small(benchmark::State& state, const std::string& name) {
+  const Scenario& sc = scenario(name);
+  const int days = sc.horizon_days;
+  double seconds = 0, client_days = 0, metric_sum = 0;
+  std::int64_t runs = 0;
+  cm::with_threads(1, [&] {
+    for (auto _ : state) {
+      const auto t0 = std::chrono::steady_clock::now();
+      Simulation sim(sc, sc.seed, cm::care::SimOptions{false, days});
+      cm::RunControl control;
+      control.target_ticks = days;
+      cm::drive(sim, control);
+      const auto m = cm::care::scalar_metrics(cm::care::compute_metrics(sim));
+      seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      for (const auto& rec : sim.timeseries()) client_days += static_cast<double>(rec.active);
+      metric_sum += m.empty() ? 0.0 : m.front().second;
+      ++runs;
+    }
+  });
+  benchmark::DoNotOptimize(metric_sum);
+  const double per_run = client_days / static_cast<double>(std::max<std::int64_t>(runs, 1));
+  state.counters["days"] = days;
+  state.counters["client_days"] = per_run;
+  state.counters["ns/client-day"] = client_days > 0 ? seconds * 1e9 / client_days : 0.0;
+  state.counters["us/day"] =
+      runs > 0 ? seconds * 1e6 / (static_cast<double>(runs) * static_cast<double>(days)) : 0.0;
+}
+
+BENCHMARK_CAPTURE(run_small, queue_check, std::string("queue-check"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(run_small, training_small, std::string("training-small"))
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

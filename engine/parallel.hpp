@@ -5,9 +5,11 @@
 // concatenated in chunk order, which is index order; floating-point reductions use
 // tbb::parallel_deterministic_reduce with the same fixed grain.
 //
-// Work of one chunk (n <= grain) runs on the calling thread with no dispatch to TBB at all: a
-// small model's day then pays nothing for parallelism (issue 20; docs/performance.md). The chunk
-// boundaries, and so the results, are the same either way.
+// Work of one chunk (n <= grain), and all work in a one-thread arena, runs on the calling thread
+// with no dispatch to TBB at all: a small model's day, or a one-thread run, then pays nothing
+// for parallelism (issue 20; docs/performance.md). The chunk boundaries, and so the results,
+// are the same either way. (deterministic_sum keeps TBB's reduction tree beyond one chunk: its
+// order of additions is what makes the sum the same at any thread count.)
 #pragma once
 
 #include <oneapi/tbb/blocked_range.h>
@@ -26,11 +28,17 @@ namespace cm {
 
 inline constexpr std::size_t kDefaultGrain = 256;
 
+// True when the calling thread's arena has one thread (with_threads(1, ...)): a loop then runs
+// its chunks in order on this thread, without handing them to TBB.
+inline bool serial_arena() {
+  return tbb::this_task_arena::max_concurrency() == 1;
+}
+
 // Calls f(i) for every i in [0, n), in parallel.
 template <class F>
 void parallel_for_each(std::size_t n, F&& f, std::size_t grain = kDefaultGrain) {
   if (n == 0) return;
-  if (n <= grain) {  // one chunk: no dispatch (the same calls in the same order)
+  if (n <= grain || serial_arena()) {  // no dispatch: the same calls, in index order
     for (std::size_t i = 0; i < n; ++i) f(i);
     return;
   }
@@ -53,6 +61,15 @@ std::vector<T> parallel_collect_chunks(std::size_t n, F&& f, std::size_t grain =
     return result;
   }
   const std::size_t chunks = (n + grain - 1) / grain;
+  if (serial_arena()) {  // the same chunks in order on this thread, each appended as it ends
+    std::vector<T> part;
+    for (std::size_t c = 0; c < chunks; ++c) {
+      part.clear();
+      f(c * grain, std::min(n, (c + 1) * grain), part);
+      result.insert(result.end(), part.begin(), part.end());
+    }
+    return result;
+  }
   std::vector<std::vector<T>> parts(chunks);
   {
     const ForkJoin fork_join;

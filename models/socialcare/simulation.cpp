@@ -34,8 +34,15 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
     throw std::invalid_argument("Simulation: horizon_days " + std::to_string(sc_.horizon_days) +
                                 ", at most " + std::to_string(kMaxTicks));
   // The scenario loader's YAML tree is freed by now, but glibc keeps the freed pages in the
-  // middle of its heap: give them back, so that a run's memory is its own state.
-  return_free_heap();
+  // middle of its heap: give them back, so that a run's memory is its own state. Only for a
+  // large model (a year's arrivals of at least kTrimMinActive): a small one's run would fault
+  // the returned pages in again, and an experiment builds thousands of them.
+  {
+    double arrivals_per_year = 0;
+    for (const District& d : sc_.districts)
+      arrivals_per_year += static_cast<double>(d.population) * sc_.population.annual_incidence;
+    if (arrivals_per_year >= static_cast<double>(kTrimMinActive)) return_free_heap();
+  }
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
   st_.coordinators_by_district.assign(n_districts, {});

@@ -20,6 +20,18 @@
 
 namespace cm::care {
 
+namespace {
+
+// New clients a day the scenario expects (residents × annual incidence / 365, over districts).
+double expected_arrivals_per_day(const Scenario& sc) {
+  double per_day = 0;
+  for (const District& d : sc.districts)
+    per_day += static_cast<double>(d.population) * sc.population.annual_incidence / 365.0;
+  return per_day;
+}
+
+}  // namespace
+
 Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions options)
     : sc_(scenario),
       st_(sc_, seed, options.client_records,
@@ -37,12 +49,8 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
   // middle of its heap: give them back, so that a run's memory is its own state. Only for a
   // large model (a year's arrivals of at least kTrimMinActive): a small one's run would fault
   // the returned pages in again, and an experiment builds thousands of them.
-  {
-    double arrivals_per_year = 0;
-    for (const District& d : sc_.districts)
-      arrivals_per_year += static_cast<double>(d.population) * sc_.population.annual_incidence;
-    if (arrivals_per_year >= static_cast<double>(kTrimMinActive)) return_free_heap();
-  }
+  if (expected_arrivals_per_day(sc_) * 365.0 >= static_cast<double>(kTrimMinActive))
+    return_free_heap();
   const int n_orgs = static_cast<int>(sc_.organizations.size());
   const int n_districts = static_cast<int>(sc_.districts.size());
   st_.coordinators_by_district.assign(n_districts, {});
@@ -139,9 +147,8 @@ void Simulation::reserve_clients() {
   // client records the arrays hold the active clients (and those awaiting the squeeze): room for
   // a year's clients at most, so they are seldom copied as they grow (a copy holds both buffers).
   // The active list: a year's clients.
-  double per_day = 0, needs_per_client = 0, shares = 0;
-  for (const District& d : sc_.districts)
-    per_day += static_cast<double>(d.population) * sc_.population.annual_incidence / 365.0;
+  const double per_day = expected_arrivals_per_day(sc_);
+  double needs_per_client = 0, shares = 0;
   for (const ClientKindDef& k : sc_.population.kinds) {
     needs_per_client += k.share * std::min<double>(1.0 + k.mean_extra_needs, kMaxNeeds);
     shares += k.share;

@@ -1,5 +1,8 @@
 // bench_small: whole runs of small scenarios in process, at one thread, where the fixed cost of
-// a day (not the clients) decides the time (issue 20's "small runs without fixed overhead").
+// a day (not the clients) decides the time (issue 20's "small runs without fixed overhead"),
+// and training-small ×16 (every district's residents and every organization's helpers × 16:
+// 320,000 residents) over ten years, issue 20's ns-per-client-day figure. Each runs with
+// event-driven clients (the default) and stepped daily (the reference process), side by side.
 //
 //   build-bench/bench/bench_small [--benchmark_filter=...] [--benchmark_repetitions=N]
 //
@@ -37,8 +40,20 @@ const Scenario& scenario(const std::string& name) {
   return it->second;
 }
 
-void run_small(benchmark::State& state, const std::string& name) {
-  const Scenario& sc = scenario(name);
+// The scenario as a benchmark runs it: scaled (residents and helpers × scale, horizon in
+// years) and with the given client stepping.
+Scenario variant_of(const std::string& name, int scale, int years, cm::care::ClientStepping how) {
+  Scenario sc = scenario(name);
+  for (auto& d : sc.districts) d.population *= scale;
+  for (auto& o : sc.organizations) o.helpers *= scale;
+  if (years > 0) sc.horizon_days = 365 * years;
+  sc.client_stepping = how;
+  return sc;
+}
+
+void run_small(benchmark::State& state, const std::string& name, int scale, int years,
+               cm::care::ClientStepping how) {
+  const Scenario sc = variant_of(name, scale, years, how);
   const int days = sc.horizon_days;
   double seconds = 0, client_days = 0, metric_sum = 0;
   std::int64_t runs = 0;
@@ -65,12 +80,29 @@ void run_small(benchmark::State& state, const std::string& name) {
       runs > 0 ? seconds * 1e6 / (static_cast<double>(runs) * static_cast<double>(days)) : 0.0;
 }
 
-BENCHMARK_CAPTURE(run_small, queue_check, std::string("queue-check"))
+constexpr auto kEvents = cm::care::ClientStepping::events;
+constexpr auto kDaily = cm::care::ClientStepping::daily;
+BENCHMARK_CAPTURE(run_small, queue_check, std::string("queue-check"), 1, 0, kEvents)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
-BENCHMARK_CAPTURE(run_small, training_small, std::string("training-small"))
+BENCHMARK_CAPTURE(run_small, queue_check_daily, std::string("queue-check"), 1, 0, kDaily)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+BENCHMARK_CAPTURE(run_small, training_small, std::string("training-small"), 1, 0, kEvents)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(run_small, training_small_daily, std::string("training-small"), 1, 0, kDaily)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(run_small, training_small_x16_10y, std::string("training-small"), 16, 10, kEvents)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
+BENCHMARK_CAPTURE(run_small, training_small_x16_10y_daily, std::string("training-small"), 16, 10,
+                  kDaily)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1);
 
 }  // namespace
 

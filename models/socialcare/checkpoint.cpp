@@ -19,6 +19,7 @@
 #include "engine/hash.hpp"
 #include "engine/input_file.hpp"
 #include "engine/output.hpp"
+#include "models/socialcare/phases/phases.hpp"
 #include "models/socialcare/scenario_loader.hpp"
 
 namespace cm::care {
@@ -509,6 +510,13 @@ void Checkpoint::check_bounds(const Simulation& sim, const Shape& fresh, IO& p) 
           std::span<const OrgId16>(c.provider)})
       for (const OrgId16 o : list)
         if (!org_or_none(o)) bad("a client's organization");
+    // Event-driven stepping: a wake-up still to come (or none), countdowns counted to a day
+    // that has been, known risk bits.
+    if (c.outcome == Outcome::active && sim.sc_.client_stepping == ClientStepping::events &&
+        ((c.wake >= 0 && c.wake < sim.st_.tick) || c.due_from > sim.st_.tick ||
+         c.due_from < c.arrival))
+      bad("a client's wake-up");
+    if ((c.fired & 0x6000u) != 0 || c.pad2_ != 0) bad("a client's wake-up");
   }
   for (const ClientNote& n : sim.st_.notes) {
     if (n.district >= n_districts || n.n_needs > kMaxNeeds) bad("a client note");
@@ -808,6 +816,7 @@ void Checkpoint::restore(Simulation& sim) const {
   }
   check_bounds(sim, fresh, p);
   if (sim.state_hash() != saved_hash) p.mismatch("the restored state hash differs from the saved");
+  phases::rebuild_calendar(sim.sc_, sim.st_);
 }
 
 }  // namespace cm::care

@@ -93,7 +93,17 @@ inline constexpr int kMaxKnown = 8;      // organizations a client can keep in m
 inline constexpr int kMaxAssessed = 4;   // organizations holding the client's assessment
 inline constexpr int kMaxProviders = 6;  // distinct providers tracked for continuity
 
-// 96 bytes. The fields a client's daily step reads and writes come first (its needs are in
+// Client::fired: which of the risks a client's next wake-up was drawn for happen on that day
+// (event-driven stepping, docs/model.md "Event-driven clients").
+static_assert(kMaxNeeds <= 6, "fired_bit keeps 6 needs' bits per risk");
+namespace fired_bit {
+inline constexpr std::uint16_t self_help = 1;      // << need: self-help meets that need
+inline constexpr std::uint16_t search = 1 << 6;    // << need: the search finds a door
+inline constexpr std::uint16_t dropout = 1 << 12;  // the client gives up
+inline constexpr std::uint16_t fresh = 1 << 15;    // every risk is drawn on the day
+}  // namespace fired_bit
+
+// 104 bytes. The fields a client's daily step reads and writes come first (its needs are in
 // the Simulation's need array, from first_need); what only doors, assessments and the outcome
 // record use follows.
 struct Client {
@@ -126,6 +136,13 @@ struct Client {
   std::array<OrgId16, kMaxAssessed> assessed_by{};
   std::array<OrgId16, kMaxProviders> provider{};
   std::array<std::uint16_t, kMaxProviders> provider_episodes{};
+  // Event-driven stepping: the day of the next event (none: no event before the horizon unless
+  // another agent acts), the first day whose countdowns (days_left of a round or a journey)
+  // are not yet counted down, and the risks drawn to happen on the wake day (fired_bit).
+  Tick16 wake{};
+  Tick16 due_from = 0;
+  std::uint16_t fired = 0;
+  std::uint16_t pad2_ = 0;  // explicit padding, zeroed
 
   bool knows(std::int32_t org) const;
   int known_slot(std::int32_t org) const;
@@ -140,7 +157,7 @@ struct Client {
   double continuity() const;
 };
 
-static_assert(sizeof(Need) == 24 && sizeof(Client) == 96 && std::is_trivially_copyable_v<Client>);
+static_assert(sizeof(Need) == 24 && sizeof(Client) == 104 && std::is_trivially_copyable_v<Client>);
 
 // Draws a new client's traits (kind, needs, self-help, awareness) from its own stream, keyed
 // by the client id only, so every variant of a scenario sees the same client (common random

@@ -35,6 +35,11 @@ enum class Governance : std::uint8_t { shared, lead_organization, nao };
 enum class TieStructure : std::uint8_t { complete, hub_and_spoke, given };
 const char* to_string(TieStructure t);
 enum class IntakePolicy : std::uint8_t { signpost, turn_away };
+// How the client phase meets the clients (docs/model.md "Event-driven clients"): `events`
+// draws the day of each client's next event when its state begins and wakes it on that day;
+// `daily` steps every active client every day with a draw per risk. The two are the same
+// random process (same rules, same distributions), with different draws.
+enum class ClientStepping : std::uint8_t { events, daily };
 
 const char* to_string(Sector s);
 const char* to_string(ClientKind k);
@@ -280,6 +285,7 @@ struct Scenario {
   int horizon_days = 365;  // ticks (days)
   int warmup_days = 0;     // clients arriving earlier are not in outcome cohorts
   int follow_up_days = 0;  // clients arriving in the last N days are not either
+  ClientStepping client_stepping = ClientStepping::events;
   std::vector<District> districts;
   std::vector<ServiceType> services;
   PopulationDef population;

@@ -201,6 +201,9 @@ class Reader {
       root.error_at("warmup_days",
                     "warmup_days + follow_up_days must be less than horizon_days, or no client "
                     "is in the outcome cohort");
+    sc.client_stepping = root.choice("client_stepping", "events", {"events", "daily"}) == "daily"
+                             ? ClientStepping::daily
+                             : ClientStepping::events;
     root.has("variants");  // consumed by the variant mechanism
     const bool country = root.has("country");
     if (country && root.has("districts"))

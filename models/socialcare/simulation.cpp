@@ -220,7 +220,12 @@ std::int64_t Simulation::waiting_now(std::int32_t org) const {
 
 void Simulation::finish() {
   if (st_.finished) return;
-  for (std::uint32_t slot : st_.active) st_.clients[slot].outcome = Outcome::unmet_at_horizon;
+  for (std::uint32_t slot : st_.active) {
+    Client& c = st_.clients[slot];
+    c.outcome = Outcome::unmet_at_horizon;
+    // Event-driven: the countdowns of clients not stepped lately, counted to the last day.
+    if (sc_.client_stepping == ClientStepping::events) phases::catch_up(st_, c, st_.tick);
+  }
   if (!st_.keep_records) {
     if (st_.tick != st_.planned_ticks)
       throw std::logic_error(

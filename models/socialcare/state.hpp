@@ -15,6 +15,7 @@
 
 #include "engine/hash.hpp"
 #include "engine/rng.hpp"
+#include "engine/timing_wheel.hpp"
 #include "models/socialcare/clients.hpp"
 #include "models/socialcare/helpers.hpp"
 #include "models/socialcare/ledger.hpp"
@@ -220,8 +221,13 @@ struct ModelState {
   std::vector<std::uint32_t> active;  // slots of active clients, ascending (so in id order)
   std::uint32_t next_id = 0;          // clients created so far
   std::vector<std::uint32_t> exited;  // slots of clients who left today
-  OutcomeLedger ledger;               // no client records: the clients folded so far
-  std::vector<ClientNote> notes;      // with authorities: by id
+  // Event-driven stepping: the slots of active clients by the day of their next event (each
+  // client's Client::wake says which entry is current), and the states of the active clients'
+  // needs, kept up to date as they change (the day's counts in the time series).
+  TimingWheel calendar;
+  std::array<std::int64_t, kNeedStates> need_count{};
+  OutcomeLedger ledger;           // no client records: the clients folded so far
+  std::vector<ClientNote> notes;  // with authorities: by id
   Staff staff;
   std::vector<OrgState> orgs;
   std::vector<NetworkState> nets;
@@ -247,6 +253,8 @@ struct ModelState {
   std::vector<TieEvent> tie_events;
   std::vector<Msg> sorted_msgs;
   std::vector<std::uint8_t> keep;
+  std::vector<std::uint32_t> woken;      // the day's calendar entries (event-driven stepping)
+  std::vector<std::int32_t> woken_next;  // their next wake-up (-1: none, or not theirs)
   std::vector<std::size_t> event_groups;
   // For organizations with many ties: per district they serve, the positions in ties.of(o) of
   // the partners who serve that district or are tied across territories (route() scans those

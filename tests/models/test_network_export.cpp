@@ -1,5 +1,5 @@
-// Network exports (models/socialcare/exports/network_export.hpp): the CSV reader, level periods, the
-// GraphML and GEXF writers from a Simulation and from a run directory (the same bytes), and
+// Network exports (models/socialcare/exports/network_export.hpp): the CSV reader, level periods,
+// the GraphML and GEXF writers from a Simulation and from a run directory (the same bytes), and
 // `caremesh export-network` on a real run: both files are well-formed XML (checked by a small
 // parser here and by xmllint when installed), their node and edge counts match
 // organizations.csv and network.csv, and ties that changed level carry GEXF spells and

@@ -1,9 +1,9 @@
-// `caremesh report` (models/socialcare/report/report.hpp): one self-contained HTML page for a run, a
-// comparison and a sweep. The page must make no request to any other address (no http(s)
-// URL, no src= or external href=, no <link>, no CSS url() or @import), must draw an SVG with
-// marks in every section, must carry the network time slider and the district chooser, and
-// must escape every scenario string: a hostile organization, district and network name
-// never appears raw, and embedded JSON cannot close its <script> element.
+// `caremesh report` (models/socialcare/report/report.hpp): one self-contained HTML page for a run,
+// a comparison and a sweep. The page must make no request to any other address (no http(s) URL, no
+// src= or external href=, no <link>, no CSS url() or @import), must draw an SVG with marks in every
+// section, must carry the network time slider and the district chooser, and must escape every
+// scenario string: a hostile organization, district and network name never appears raw, and
+// embedded JSON cannot close its <script> element.
 #include <gtest/gtest.h>
 #include <unistd.h>
 

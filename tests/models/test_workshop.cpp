@@ -1,5 +1,5 @@
-// Workshop mode (models/socialcare/workshop/workshop.hpp): levers → overrides → a valid design, request
-// validation on the handler functions, the comparison (common random numbers, cache), and a
+// Workshop mode (models/socialcare/workshop/workshop.hpp): levers → overrides → a valid design,
+// request validation on the handler functions, the comparison (common random numbers, cache), and a
 // loopback server on 127.0.0.1 with an ephemeral port: good requests, garbage bytes, an
 // oversized body, a stalled client, a burst beyond the rate limit (429), and a clean stop.
 #include <arpa/inet.h>

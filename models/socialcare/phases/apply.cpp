@@ -41,6 +41,13 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
     TieEvent event;
     Undo undo;
   };
+  // Event-driven stepping: a client another agent acted on today has its countdowns brought to
+  // tomorrow before the events set new ones, and its next wake-up planned again from tomorrow
+  // (the risks' chances may have changed; a fresh plan is the same process, docs/model.md).
+  const bool events_mode = sc.client_stepping == ClientStepping::events;
+  std::vector<std::int32_t>& replanned = st.woken_next;  // per group: its client's next wake-up
+  if (events_mode) replanned.assign(groups.size() - 1, -1);
+  const auto tick = static_cast<std::uint32_t>(st.tick);
   std::vector<Applied> more = parallel_collect_chunks<Applied>(
       groups.size() - 1,
       [&](std::size_t g0, std::size_t g1, std::vector<Applied>& out) {
@@ -50,6 +57,7 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
         for (std::size_t g = g0; g < g1; ++g) {
           Client& c = st.clients[events[groups[g]].slot];
           const bool counted = c.outcome == Outcome::active;
+          if (events_mode && counted) catch_up(st, c, st.tick + 1);
           made.clear();
           // One action per need a day (docs/model.md, "Conflicts"): the first decision on a
           // need in the day's order (organizations by id, pooling, conferences) stands; a
@@ -95,12 +103,22 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
             }
           }
           for (const TieEvent& t : made) out.push_back({c.id, t, {}});
+          if (events_mode && counted) {
+            Stream rng = st.streams(kClientTouch, c.id, tick);
+            const Wake w = plan_client(sc, st, c, st.tick + 1, rng);
+            c.wake = w.day;
+            c.fired = w.fired;
+            replanned[g] = w.day;
+          }
         }
         for (int k = 0; k < kNeedStates; ++k)
           if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);
         if (dropped != 0) conflicts.fetch_add(dropped, std::memory_order_relaxed);
       },
       64);
+  if (events_mode)
+    for (std::size_t g = 0; g + 1 < groups.size(); ++g)
+      if (replanned[g] >= 0) st.calendar.schedule(events[groups[g]].slot, replanned[g]);
   std::vector<Undo> undos;
   for (const Applied& t : more) {
     if (t.undo.helper >= 0) {
@@ -115,7 +133,10 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
   rec.services_started = started.load();
   rec.wait_days_started = static_cast<double>(wait_days.load());
   rec.conflicts = conflicts.load();
-  for (int k = 0; k < kNeedStates; ++k) rec.needs[k] += moved[k].load();
+  for (int k = 0; k < kNeedStates; ++k) {
+    st.need_count[k] += moved[k].load();
+    rec.needs[k] = st.need_count[k];
+  }
 }
 
 // Gives back what dropped starts took (in (client, need) order, so float sums do not depend

@@ -87,6 +87,19 @@ void phases::phase_arrivals(const Scenario& sc, ModelState& st, DayExchange& ex,
     st.needs.insert(st.needs.end(), drawn[j].begin(), drawn[j].begin() + c.n_needs);
   }
   for (std::size_t j = 0; j < n_here; ++j) st.active.push_back(at + static_cast<std::uint32_t>(j));
+  if (sc.client_stepping == ClientStepping::events) {
+    // A new client is stepped today with the day's own draws, like every client on a day when
+    // something is certain to happen to it (it takes up its first need).
+    for (std::size_t j = 0; j < n_here; ++j) {
+      Client& c = st.clients[at + j];
+      c.wake = st.tick;
+      c.due_from = st.tick;
+      c.fired = fired_bit::fresh;
+      st.calendar.schedule(at + static_cast<std::uint32_t>(j), st.tick);
+      for (int i = 0; i < c.n_needs; ++i)
+        ++st.need_count[static_cast<int>(st.needs_of(c)[i].state)];
+    }
+  }
   st.next_id = first + static_cast<std::uint32_t>(k);
   rec.arrivals += static_cast<std::int64_t>(k);
   if (!sc.authorities.empty()) {

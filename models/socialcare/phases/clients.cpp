@@ -18,8 +18,165 @@
 
 namespace cm::care {
 
+namespace {
+
+constexpr std::int64_t kNoDay = std::numeric_limits<std::int32_t>::max();
+
+// The days of failure before the first success of daily Bernoulli(p) draws: geometric on
+// {0, 1, ...} by inversion, floor(log U / log(1 - p)) with U uniform on (0, 1] (Devroye 1986,
+// "Non-Uniform Random Variate Generation", X.2). kNoDay when p is 0 (never).
+std::int64_t geometric_failures(double p, Stream& rng) {
+  if (!(p > 0.0)) return kNoDay;
+  if (p >= 1.0) return 0;
+  const double u = 1.0 - rng.uniform();  // (0, 1]
+  const double k = std::floor(std::log(u) / std::log1p(-p));
+  return k < static_cast<double>(kNoDay) ? static_cast<std::int64_t>(k) : kNoDay;
+}
+
+// The first day in [from, cap) on which daily draws with the hazard h(k) = a + b (k - arrival)
+// succeed, or kNoDay. Thinning in discrete time (Lewis & Shedler 1979; Devroye 1986, VI.2): in a
+// window where h <= hmax, candidate days come from Bernoulli(hmax) draws (geometric gaps) and a
+// candidate is kept with chance h(k) / hmax, so each day fires independently with chance h(k),
+// as a daily draw does. A window lasts until the hazard has about doubled (at least 16 days), so
+// a client waiting for years costs a few windows, not a draw a day.
+std::int64_t first_hazard_day(double a, double b, std::int64_t arrival, std::int64_t from,
+                              std::int64_t cap, Stream& rng) {
+  const auto h = [&](std::int64_t k) { return a + b * static_cast<double>(k - arrival); };
+  std::int64_t k = from;
+  while (k < cap) {
+    std::int64_t end = cap;
+    if (b > 0.0) {
+      const double len = std::max(16.0, h(k) / b);
+      end = std::min<std::int64_t>(cap, k + static_cast<std::int64_t>(std::min(len, 1.0e9)));
+    }
+    const double hmax = std::min(1.0, std::max(h(k), h(end - 1)));
+    if (hmax > 0.0) {
+      while (k < end) {
+        const std::int64_t gap = geometric_failures(hmax, rng);
+        if (gap >= end - k) break;
+        k += gap;
+        if (rng.uniform() * hmax < h(k)) return k;
+        ++k;
+      }
+    }
+    k = end;
+  }
+  return kNoDay;
+}
+
+// A need a self- or mutual-help draw applies to today (step_client's condition).
+bool self_help_applies(const Scenario& sc, const Need& n) {
+  return (n.state == NeedState::pending || n.state == NeedState::seeking ||
+          n.state == NeedState::waiting || n.state == NeedState::intake) &&
+         n.severity < sc.services[n.service].self_help_max_severity;
+}
+
+bool knows_a_door(const Scenario& sc, const ModelState& st, const Client& c) {
+  for (int k = 0; k < c.n_known; ++k)
+    if (phases::serves(sc, st, c.known[k], c.district)) return true;
+  return false;
+}
+
+void count_states(const ModelState& st, const Client& c, std::int64_t sign,
+                  std::array<std::int64_t, kNeedStates>& count) {
+  for (int k = 0; k < c.n_needs; ++k) count[static_cast<int>(st.needs_of(c)[k].state)] += sign;
+}
+
+}  // namespace
+
+void phases::catch_up(ModelState& st, Client& c, std::int32_t day) {
+  const std::int32_t behind = day - c.due_from;
+  if (behind <= 0) return;
+  for (int i = 0; i < c.n_needs; ++i) {
+    Need& n = st.needs_of(c)[i];
+    if (n.state == NeedState::in_service || n.state == NeedState::travelling) n.days_left -= behind;
+  }
+  c.due_from = day;
+}
+
+phases::Wake phases::plan_client(const Scenario& sc, const ModelState& st, const Client& c,
+                                 std::int32_t from, Stream& rng) {
+  const PopulationDef& pop = sc.population;
+  const Need* needs = st.needs_of(c);
+  const std::int64_t cap = sc.horizon_days;
+  if (from >= cap) return {-1, 0};
+  // Days on which something is certain to happen: a round or a journey ends, a door the client
+  // knows is chosen, the next need is taken up. On the first of them the day is stepped with
+  // every draw made on the day (fired_bit::fresh).
+  bool in_service = false, open = false;
+  const bool known_door = knows_a_door(sc, st, c);
+  std::int64_t certain = kNoDay;
+  for (int i = 0; i < c.n_needs; ++i) {
+    const Need& n = needs[i];
+    switch (n.state) {
+      case NeedState::in_service:
+      case NeedState::travelling:
+        certain = std::min<std::int64_t>(certain, from + std::max(n.days_left, 1) - 1);
+        break;
+      case NeedState::seeking:
+        if (known_door) certain = from;
+        break;
+      default:
+        break;
+    }
+    in_service = in_service || n.state == NeedState::in_service;
+    open = open || (n.state != NeedState::met && n.state != NeedState::unmet);
+  }
+  if (!open || (!c.searching(needs) && c.needs_open(needs) < pop.needs_pursued_at_once &&
+                next_pending_need(c, needs) >= 0))
+    certain = from;
+  if (certain == from) return {from, fired_bit::fresh};
+  // The risks: the first day each fires, from independent draws; the earliest day is the
+  // wake-up, and the risks that fire on it are noted (ties are resolved on the day, in the
+  // order of the daily step).
+  std::int64_t best = std::min(certain, cap);
+  std::uint16_t fired = 0;
+  const auto candidate = [&](std::int64_t day, std::uint16_t bit) {
+    if (day < best) {
+      best = day;
+      fired = bit;
+    } else if (day == best) {
+      fired |= bit;
+    }
+  };
+  const double self_help = pop.self_help_rate * c.self_help;
+  const bool can_search = !st.serving_by_district[c.district].empty();
+  for (int i = 0; i < c.n_needs; ++i) {
+    const Need& n = needs[i];
+    if (n.state == NeedState::seeking && can_search) {
+      const std::int64_t g = geometric_failures(pop.search_rate, rng);
+      if (g < kNoDay) candidate(from + g, static_cast<std::uint16_t>(fired_bit::search << i));
+    }
+    if (self_help_applies(sc, n)) {
+      const std::int64_t g = geometric_failures(self_help, rng);
+      if (g < kNoDay) candidate(from + g, static_cast<std::uint16_t>(fired_bit::self_help << i));
+    }
+  }
+  if (!in_service) {
+    const double a = pop.dropout_base + pop.dropout_per_failed_contact * c.failed_contacts;
+    const std::int64_t day = first_hazard_day(a, pop.dropout_per_day_waiting, c.arrival, from,
+                                              std::min(best + 1, cap), rng);
+    if (day < kNoDay) candidate(day, fired_bit::dropout);
+  }
+  if (best >= cap) return {-1, 0};
+  // A certain day that is also the earliest: stepped with the day's own draws.
+  return {static_cast<std::int32_t>(best), best == certain ? fired_bit::fresh : fired};
+}
+
+void phases::rebuild_calendar(const Scenario& sc, ModelState& st) {
+  st.calendar.reset(st.tick);
+  st.need_count.fill(0);
+  for (std::uint32_t slot : st.active) {
+    const Client& c = st.clients[slot];
+    count_states(st, c, 1, st.need_count);
+    if (sc.client_stepping == ClientStepping::events && c.wake >= st.tick)
+      st.calendar.schedule(slot, c.wake);
+  }
+}
+
 std::vector<phases::Msg> phases::phase_clients(const Scenario& sc, ModelState& st,
                                                TickRecord& rec) {
+  if (sc.client_stepping == ClientStepping::events) return phase_clients_events(sc, st, rec);
   // Everything the tick needs from a client is taken while its record is hot: whether it stays
   // active, how it left, and the states of its needs (phase_record). Integer sums do not depend
   // on the order of the chunks, so relaxed atomics keep them thread-count independent.
@@ -41,12 +198,11 @@ std::vector<phases::Msg> phases::phase_clients(const Scenario& sc, ModelState& s
           if (i + kPrefetchAhead / 2 < end)
             st.prefetch_needs(st.clients[st.active[i + kPrefetchAhead / 2]]);
           Client& c = st.clients[st.active[i]];
-          step_client(sc, st, c, st.active[i], out);
+          step_client(sc, st, c, st.active[i], fired_bit::fresh, out);
           keep[i] = c.outcome == Outcome::active;
           res += c.outcome == Outcome::resolved;
           drop += c.outcome == Outcome::dropped;
-          if (keep[i])
-            for (int k = 0; k < c.n_needs; ++k) ++count[static_cast<int>(st.needs_of(c)[k].state)];
+          if (keep[i]) count_states(st, c, 1, count);
         }
         resolved.fetch_add(res, std::memory_order_relaxed);
         dropped.fetch_add(drop, std::memory_order_relaxed);
@@ -56,7 +212,7 @@ std::vector<phases::Msg> phases::phase_clients(const Scenario& sc, ModelState& s
       kClientGrain);
   rec.resolved = resolved.load();
   rec.dropped = dropped.load();
-  for (int k = 0; k < kNeedStates; ++k) rec.needs[k] = states[k].load();
+  for (int k = 0; k < kNeedStates; ++k) st.need_count[k] = states[k].load();
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (keep[i])
@@ -68,11 +224,107 @@ std::vector<phases::Msg> phases::phase_clients(const Scenario& sc, ModelState& s
   return msgs;
 }
 
+// Event-driven: only the clients whose next event is today are stepped; each draws its next
+// wake-up when its day is done (plan_client), and another agent's action on it re-plans it
+// (phase_apply).
+std::vector<phases::Msg> phases::phase_clients_events(const Scenario& sc, ModelState& st,
+                                                      TickRecord& rec) {
+  if (st.calendar.next_day() != st.tick)
+    throw std::logic_error("the client calendar is at day " +
+                           std::to_string(st.calendar.next_day()) + ", the run at day " +
+                           std::to_string(st.tick));
+  std::vector<std::uint32_t>& due = st.woken;
+  st.calendar.take(due);
+  std::sort(due.begin(), due.end());
+  due.erase(std::unique(due.begin(), due.end()), due.end());
+  const std::size_t n = due.size();
+  std::vector<std::uint8_t>& keep = st.keep;
+  keep.assign(n, 1);
+  std::vector<std::int32_t>& next = st.woken_next;
+  next.assign(n, -1);
+  std::atomic<std::int64_t> resolved{0}, dropped{0};
+  std::array<std::atomic<std::int64_t>, kNeedStates> moved{};
+  const auto tick = static_cast<std::uint32_t>(st.tick);
+  std::vector<Msg> msgs = parallel_collect_chunks<Msg>(
+      n,
+      [&](std::size_t begin, std::size_t end, std::vector<Msg>& out) {
+        std::int64_t res = 0, drop = 0;
+        std::array<std::int64_t, kNeedStates> delta{};
+        for (std::size_t i = begin; i < end; ++i) {
+          if (i + kPrefetchAhead < end) st.prefetch_record(due[i + kPrefetchAhead]);
+          Client& c = st.clients[due[i]];
+          // An entry is current when the client is active and today is its wake-up (a later
+          // plan leaves the earlier entries behind).
+          if (c.outcome != Outcome::active || c.wake != st.tick) continue;
+          catch_up(st, c, st.tick);
+          count_states(st, c, -1, delta);
+          step_client(sc, st, c, due[i], c.fired, out);
+          c.due_from = st.tick + 1;
+          if (c.outcome != Outcome::active) {
+            keep[i] = 0;
+            res += c.outcome == Outcome::resolved;
+            drop += c.outcome == Outcome::dropped;
+            continue;
+          }
+          count_states(st, c, 1, delta);
+          Stream rng = st.streams(kClientWake, c.id, tick);
+          const Wake w = plan_client(sc, st, c, st.tick + 1, rng);
+          c.wake = w.day;
+          c.fired = w.fired;
+          next[i] = w.day;
+        }
+        resolved.fetch_add(res, std::memory_order_relaxed);
+        dropped.fetch_add(drop, std::memory_order_relaxed);
+        for (int k = 0; k < kNeedStates; ++k)
+          if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);
+      },
+      kClientGrain);
+  rec.resolved = resolved.load();
+  rec.dropped = dropped.load();
+  for (int k = 0; k < kNeedStates; ++k) st.need_count[k] += moved[k].load();
+  for (std::size_t i = 0; i < n; ++i)
+    if (next[i] >= 0) st.calendar.schedule(due[i], next[i]);
+  // Those who left go from the active list (both lists ascending: one merge pass).
+  const std::size_t first_exit = st.exited.size();
+  for (std::size_t i = 0; i < n; ++i)
+    if (!keep[i]) st.exited.push_back(due[i]);
+  if (st.exited.size() > first_exit) {
+    auto gone = st.exited.begin() + static_cast<std::ptrdiff_t>(first_exit);
+    std::size_t kept = 0;
+    for (std::uint32_t slot : st.active) {
+      if (gone != st.exited.end() && *gone == slot) {
+        ++gone;
+        continue;
+      }
+      st.active[kept++] = slot;
+    }
+    st.active.resize(kept);
+  }
+  return msgs;
+}
+
+// fired: fired_bit::fresh draws every risk on the day, as daily stepping does; otherwise the
+// risks the wake-up was planned for (those that applied at the start of the day, with the same
+// chance as then) take their outcome from `fired`, and only a risk that the day itself opened
+// or changed is drawn (docs/model.md "Event-driven clients").
 void phases::step_client(const Scenario& sc, ModelState& st, Client& c, std::uint32_t slot,
-                         std::vector<Msg>& out) {
+                         std::uint16_t fired, std::vector<Msg>& out) {
   const PopulationDef& pop = sc.population;
   const TieDef& tdef = sc.ties;
   Stream rng = st.streams(kClientStep, c.id, static_cast<std::uint32_t>(st.tick));
+  const bool planned = !(fired & fired_bit::fresh);
+  std::uint8_t self_help_planned = 0, search_planned = 0;
+  bool dropout_planned = false;
+  const std::uint16_t failed_before = c.failed_contacts;
+  if (planned) {
+    dropout_planned = true;
+    for (int i = 0; i < c.n_needs; ++i) {
+      const Need& n = st.needs_of(c)[i];
+      if (self_help_applies(sc, n)) self_help_planned |= static_cast<std::uint8_t>(1u << i);
+      if (n.state == NeedState::seeking) search_planned |= static_cast<std::uint8_t>(1u << i);
+      if (n.state == NeedState::in_service) dropout_planned = false;
+    }
+  }
   bool any_in_service = false, any_open = false;
   for (int i = 0; i < c.n_needs; ++i) {
     Need& n = st.needs_of(c)[i];
@@ -149,10 +401,9 @@ void phases::step_client(const Scenario& sc, ModelState& st, Client& c, std::uin
         break;
     }
     // Self- and mutual help can meet a light need at any point before service.
-    if ((n.state == NeedState::pending || n.state == NeedState::seeking ||
-         n.state == NeedState::waiting || n.state == NeedState::intake) &&
-        n.severity < sc.services[n.service].self_help_max_severity &&
-        rng.bernoulli(pop.self_help_rate * c.self_help)) {
+    if (self_help_applies(sc, n) &&
+        ((self_help_planned >> i & 1u) ? (fired & (fired_bit::self_help << i)) != 0
+                                       : rng.bernoulli(pop.self_help_rate * c.self_help))) {
       n.state = NeedState::met;
       n.flags |= need_flag::self_help;
     }
@@ -168,7 +419,10 @@ void phases::step_client(const Scenario& sc, ModelState& st, Client& c, std::uin
   if (!any_in_service) {
     const double hazard = pop.dropout_base + pop.dropout_per_failed_contact * c.failed_contacts +
                           pop.dropout_per_day_waiting * (st.tick - c.arrival);
-    if (rng.bernoulli(hazard)) {
+    const bool gives_up = dropout_planned && c.failed_contacts == failed_before
+                              ? (fired & fired_bit::dropout) != 0
+                              : rng.bernoulli(hazard);
+    if (gives_up) {
       for (int i = 0; i < c.n_needs; ++i) {
         Need& n = st.needs_of(c)[i];
         // Giving up in the queue (or at the intake) of an organization it was referred to: the
@@ -199,13 +453,16 @@ void phases::step_client(const Scenario& sc, ModelState& st, Client& c, std::uin
     }
   }
   for (int i = 0; i < c.n_needs; ++i)
-    if (st.needs_of(c)[i].state == NeedState::seeking) choose_door(sc, st, c, slot, i, rng, out);
+    if (st.needs_of(c)[i].state == NeedState::seeking)
+      choose_door(sc, st, c, slot, i, rng,
+                  (search_planned >> i & 1u) ? (fired & (fired_bit::search << i)) != 0 : -1, out);
 }
 
 // The client goes to a door: one whose offer it knows, else (knowing the offer with some
 // chance) a known one that offers the service, else any known one; knowing none, it searches.
+// found: the outcome of a search planned for the day (1 found, 0 not), or -1 to draw it.
 void phases::choose_door(const Scenario& sc, ModelState& st, Client& c, std::uint32_t slot,
-                         int need, Stream& rng, std::vector<Msg>& out) {
+                         int need, Stream& rng, int found, std::vector<Msg>& out) {
   Need& n = st.needs_of(c)[need];
   std::int32_t door = -1;
   for (int k = 0; k < c.n_known && door < 0; ++k)
@@ -227,7 +484,8 @@ void phases::choose_door(const Scenario& sc, ModelState& st, Client& c, std::uin
   }
   if (door < 0) {
     const auto& serving = st.serving_by_district[c.district];
-    if (serving.empty() || !rng.bernoulli(sc.population.search_rate)) return;
+    if (serving.empty()) return;
+    if (found >= 0 ? found == 0 : !rng.bernoulli(sc.population.search_rate)) return;
     door = serving[rng.below(static_cast<std::uint32_t>(serving.size()))];
     c.learn(door, false);
   }

@@ -14,6 +14,8 @@ namespace cm::care {
 inline constexpr std::uint64_t kArrivals = purpose_code("arrivals");
 inline constexpr std::uint64_t kTraits = purpose_code("client-traits");
 inline constexpr std::uint64_t kClientStep = purpose_code("client-step");
+inline constexpr std::uint64_t kClientWake = purpose_code("client-wake");
+inline constexpr std::uint64_t kClientTouch = purpose_code("client-touch");
 inline constexpr std::uint64_t kServiceDays = purpose_code("service-days");
 inline constexpr std::uint64_t kTurnover = purpose_code("turnover");
 inline constexpr std::uint64_t kQuality = purpose_code("helper-quality");

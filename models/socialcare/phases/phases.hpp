@@ -40,10 +40,23 @@ std::int32_t add_contract_helper(const Scenario& sc, ModelState& st, std::int32_
 void apply_contract_ties(const Scenario& sc, ModelState& st);
 void phase_arrivals(const Scenario& sc, ModelState& st, DayExchange& ex, TickRecord& rec);
 std::vector<Msg> phase_clients(const Scenario& sc, ModelState& st, TickRecord& rec);
+std::vector<Msg> phase_clients_events(const Scenario& sc, ModelState& st, TickRecord& rec);
 void step_client(const Scenario& sc, ModelState& st, Client& c, std::uint32_t slot,
-                 std::vector<Msg>& out);
+                 std::uint16_t fired, std::vector<Msg>& out);
 void choose_door(const Scenario& sc, ModelState& st, Client& c, std::uint32_t slot, int need,
-                 Stream& rng, std::vector<Msg>& out);
+                 Stream& rng, int found, std::vector<Msg>& out);
+// Event-driven stepping: a client's next wake-up, planned from day `from` on (day -1: none
+// before the horizon), and the countdowns of its rounds and journeys brought to `day` (the
+// days before it counted down).
+struct Wake {
+  std::int32_t day;
+  std::uint16_t fired;
+};
+Wake plan_client(const Scenario& sc, const ModelState& st, const Client& c, std::int32_t from,
+                 Stream& rng);
+void catch_up(ModelState& st, Client& c, std::int32_t day);
+// After a restore: the calendar and the need-state counts from the clients' records.
+void rebuild_calendar(const Scenario& sc, ModelState& st);
 void phase_organizations(const Scenario& sc, ModelState& st, std::vector<Msg>& msgs,
                          std::vector<Event>& events, std::vector<TieEvent>& tie_events,
                          TickRecord& rec);

@@ -20,7 +20,8 @@
 namespace cm::care {
 
 void phases::phase_record(const Scenario& sc, ModelState& st, TickRecord& rec) {
-  // rec.needs: counted in phase_clients and kept up to date by phase_apply.
+  // rec.needs: counted in phase_clients (kept as clients change, event-driven) and kept up to
+  // date by phase_apply.
   // Waiting lists per district, for the authorities' map of problems: only on the days a
   // diagnosis will read (diagnosis_delay_days + 1 before a planning day); empty otherwise.
   bool diagnosed_later = false;
@@ -99,14 +100,14 @@ void phases::retire_exited(const Scenario& sc, ModelState& st, DayExchange& ex) 
   // renumbered.
   const std::size_t n = st.active.size();
   if (st.keep_records || st.clients.size() - n <= std::max<std::size_t>(n / 16, 1024)) return;
-  // Lists naming a client first: a slot's new number is its position in st.active.
+  // Lists naming a client first: a slot's new number is its position in st.active (a table
+  // over the old slots, built in one pass: each list entry is then one look-up).
+  std::vector<std::uint32_t> to(st.clients.size(), kGone);
+  for (std::size_t i = 0; i < n; ++i) to[st.active[i]] = static_cast<std::uint32_t>(i);
   const auto renumber = [&](auto& list) {
     for (auto& e : list) {
       if (!local_slot(e.slot)) continue;  // folded, or another process's client
-      const auto it = std::lower_bound(st.active.begin(), st.active.end(), e.slot);
-      e.slot = it != st.active.end() && *it == e.slot
-                   ? static_cast<std::uint32_t>(it - st.active.begin())
-                   : kGone;
+      e.slot = e.slot < to.size() ? to[e.slot] : kGone;
     }
   };
   for (OrgState& o : st.orgs) {
@@ -114,6 +115,8 @@ void phases::retire_exited(const Scenario& sc, ModelState& st, DayExchange& ex) 
     for (auto& q : o.queues) renumber(q);
   }
   for (NetworkState& net : st.nets) renumber(net.waiting);
+  static_assert(kGone == TimingWheel::kDrop);
+  st.calendar.renumber([&](std::uint32_t slot) { return slot < to.size() ? to[slot] : kGone; });
   // Records before the first one that left stay where they are: st.active[i] == i up to it (a
   // strictly increasing list of slots, each at least its position).
   std::size_t stay = 0, past = n;

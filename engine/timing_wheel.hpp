@@ -20,6 +20,7 @@ namespace cm {
 class TimingWheel {
  public:
   static constexpr std::uint32_t kDrop = 0xFFFFFFFFu;  // renumber(): the entry goes
+  static constexpr std::size_t kKeptCapacity = 1024;  // entries a bucket's buffer keeps
 
   // span: days held in buckets (a power of two); later days wait in the overflow list.
   explicit TimingWheel(std::int32_t first_day = 0, std::size_t span = 1024)
@@ -42,8 +43,9 @@ class TimingWheel {
       far_.emplace_back(day, who);
   }
 
-  // Moves the entries of day next_day() into `out` (cleared first) and advances by one day.
-  // The caller's buffer and the bucket swap, so neither allocates once warm.
+  // Moves the entries of day next_day() into `out` (its earlier contents are dropped) and
+  // advances by one day. The bucket gets out's old buffer if it is small (no allocation once
+  // warm); a large one is freed, or every bucket of the wheel would come to hold a busy day's.
   void take(std::vector<std::uint32_t>& out) {
     // At the start of every turn of the wheel, the overflow entries due within the turn move
     // into their buckets (each overflow entry is at least a span ahead when it is added, so it
@@ -58,8 +60,11 @@ class TimingWheel {
       }
       far_.resize(kept);
     }
-    out.clear();
-    out.swap(buckets_[index(next_)]);
+    std::vector<std::uint32_t> spare = std::move(out);
+    spare.clear();
+    out = std::move(buckets_[index(next_)]);
+    buckets_[index(next_)] =
+        spare.capacity() <= kKeptCapacity ? std::move(spare) : std::vector<std::uint32_t>{};
     ++next_;
   }
 

@@ -14,6 +14,7 @@
 #include "engine/event_times.hpp"
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
+#include "engine/radix_sort.hpp"
 #include "models/socialcare/phases/common.hpp"
 #include "models/socialcare/phases/phases.hpp"
 
@@ -65,7 +66,7 @@ phases::Wake phases::plan_client(const Scenario& sc, const ModelState& st, const
   // knows is chosen, the next need is taken up. On the first of them the day is stepped with
   // every draw made on the day (fired_bit::fresh).
   bool in_service = false, open = false;
-  const bool known_door = knows_a_door(sc, st, c);
+  int known_door = -1;  // whether it knows a door serving its district: looked up when needed
   std::int64_t certain = kNoDay;
   for (int i = 0; i < c.n_needs; ++i) {
     const Need& n = needs[i];
@@ -75,7 +76,8 @@ phases::Wake phases::plan_client(const Scenario& sc, const ModelState& st, const
         certain = std::min<std::int64_t>(certain, from + std::max(n.days_left, 1) - 1);
         break;
       case NeedState::seeking:
-        if (known_door) certain = from;
+        if (known_door < 0) known_door = knows_a_door(sc, st, c) ? 1 : 0;
+        if (known_door == 1) certain = from;
         break;
       default:
         break;
@@ -196,7 +198,9 @@ std::vector<phases::Msg> phases::phase_clients_events(const Scenario& sc, ModelS
                            std::to_string(st.tick));
   std::vector<std::uint32_t>& due = st.woken;
   st.calendar.take(due);
-  std::sort(due.begin(), due.end());
+  thread_local std::vector<std::uint32_t> sort_scratch;  // reused day after day
+  stable_radix_sort(
+      due, [](std::uint32_t slot) { return slot; }, sort_scratch);
   due.erase(std::unique(due.begin(), due.end()), due.end());
   const std::size_t n = due.size();
   std::vector<std::uint8_t>& keep = st.keep;
@@ -213,6 +217,8 @@ std::vector<phases::Msg> phases::phase_clients_events(const Scenario& sc, ModelS
         std::array<std::int64_t, kNeedStates> delta{};
         for (std::size_t i = begin; i < end; ++i) {
           if (i + kPrefetchAhead < end) st.prefetch_record(due[i + kPrefetchAhead]);
+          if (i + kPrefetchAhead / 2 < end)
+            st.prefetch_needs(st.clients[due[i + kPrefetchAhead / 2]]);
           Client& c = st.clients[due[i]];
           // An entry is current when the client is active and today is its wake-up (a later
           // plan leaves the earlier entries behind).

@@ -7,6 +7,8 @@
 #include <boost/random/poisson_distribution.hpp>
 #include <cmath>
 
+#include "engine/distributions.hpp"
+
 namespace cm::care {
 
 const char* to_string(NeedState s) {
@@ -170,7 +172,7 @@ Client ClientFactory::make(std::uint32_t id, std::uint16_t district, std::int32_
     Need& n = needs[c.n_needs++];
     n = Need{};
     n.service = static_cast<std::uint8_t>(s);
-    n.severity = static_cast<float>(draw_beta_mean(0.5, 4.0, rng));
+    n.severity = static_cast<float>(beta_2_2(rng));  // Beta(2, 2), exactly
     if (rng.bernoulli(sc.services[s].urgent_share)) n.flags |= need_flag::urgent;
   }
   const double self_help_mean =

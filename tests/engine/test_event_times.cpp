@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "engine/distributions.hpp"
 #include "engine/event_times.hpp"
 #include "engine/rng.hpp"
 #include "engine/timing_wheel.hpp"
@@ -126,6 +127,27 @@ TEST(EventTimes, ThinnedHazardIsTheFirstSuccessOfDailyDraws) {
   EXPECT_EQ(first_hazard_day(1.0, 0.0, 0, 17, 100, rng), 17);
   EXPECT_EQ(first_hazard_day(0.0, 0.0, 0, 17, 100, rng), kNoDay);
   EXPECT_EQ(first_hazard_day(0.5, 0.1, 0, 100, 100, rng), kNoDay);  // no days left
+}
+
+// Beta(2, 2) as the median of three uniforms: the chi-square over 40 bins of 200,000 draws
+// against F(x) = 3x^2 - 2x^3, and the mean.
+TEST(Distributions, Beta22IsTheMedianOfThreeUniforms) {
+  constexpr int kN = 200000, kBins = 40;
+  std::vector<double> count(kBins, 0.0), p;
+  double mean = 0;
+  for (int i = 0; i < kN; ++i) {
+    Stream rng(3, purpose_code("beta-test"), static_cast<std::uint64_t>(i), 0);
+    const double x = beta_2_2(rng);
+    ASSERT_GE(x, 0.0);
+    ASSERT_LT(x, 1.0);
+    count[static_cast<std::size_t>(x * kBins)] += 1;
+    mean += x / kN;
+  }
+  const auto cdf = [](double x) { return 3 * x * x - 2 * x * x * x; };
+  for (int k = 0; k < kBins; ++k) p.push_back(cdf((k + 1.0) / kBins) - cdf(k * 1.0 / kBins));
+  const auto c = chi_square(count, p, kN);
+  EXPECT_TRUE(plausible(c)) << "chi-square " << c.first << " on " << c.second;
+  EXPECT_NEAR(mean, 0.5, 6 * std::sqrt(0.05 / kN));  // the variance of Beta(2, 2) is 1/20
 }
 
 TEST(TimingWheel, HandsBackEachDaysEntriesNearAndFar) {

@@ -54,10 +54,11 @@ void write_fixture(const Record& r) {
 
 // The scenario as the baseline runs it: long horizons shortened to 240 days (the cohort's
 // warm-up and follow-up still hold), as the partition tests do.
-// Each is recorded twice: with event-driven clients (the default) and stepped daily (the
-// reference process, whose entries are those recorded before event-driven stepping existed:
-// keys without the "events:" prefix). The stepping is set on the loaded scenario, not in its
-// text, so the daily runs' outputs (which carry the scenario's text) stay as they were.
+// Each is recorded twice: with event-driven clients (the default, keys prefixed "events:") and
+// stepped daily (the reference process). The stepping is set on the loaded scenario, not in its
+// text, so that a run's outputs (which carry the scenario's text) are those of the plain
+// scenario: when event-driven stepping came, the daily entries stayed exactly as recorded
+// before it.
 Scenario baseline_scenario(const std::string& file, const std::string& variant,
                            ClientStepping stepping) {
   LoadOptions opt;

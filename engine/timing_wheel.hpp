@@ -20,7 +20,7 @@ namespace cm {
 class TimingWheel {
  public:
   static constexpr std::uint32_t kDrop = 0xFFFFFFFFu;  // renumber(): the entry goes
-  static constexpr std::size_t kKeptCapacity = 1024;  // entries a bucket's buffer keeps
+  static constexpr std::size_t kKeptCapacity = 1024;   // entries a bucket's buffer keeps
 
   // span: days held in buckets (a power of two); later days wait in the overflow list.
   explicit TimingWheel(std::int32_t first_day = 0, std::size_t span = 1024)

@@ -270,6 +270,9 @@ std::vector<phases::Msg> phases::phase_clients_events(const Scenario& sc, ModelS
   return msgs;
 }
 
+// Over 80 lines on purpose: the day's rules for one client in their order (rounds, journeys,
+// self-help, giving up, the next need, doors), shared by daily and event-driven stepping, whose
+// equivalence rests on that order being one piece of code (docs/model.md, "Event-driven clients").
 // fired: fired_bit::fresh draws every risk on the day, as daily stepping does; otherwise the
 // risks the wake-up was planned for (those that applied at the start of the day, with the same
 // chance as then) take their outcome from `fired`, and only a risk that the day itself opened

@@ -47,7 +47,6 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
   const bool events_mode = sc.client_stepping == ClientStepping::events;
   std::vector<std::int32_t>& replanned = st.woken_next;  // per group: its client's next wake-up
   if (events_mode) replanned.assign(groups.size() - 1, -1);
-  const auto tick = static_cast<std::uint32_t>(st.tick);
   std::vector<Applied> more = parallel_collect_chunks<Applied>(
       groups.size() - 1,
       [&](std::size_t g0, std::size_t g1, std::vector<Applied>& out) {
@@ -103,13 +102,7 @@ void phases::phase_apply(const Scenario& sc, ModelState& st, DayExchange& ex,
             }
           }
           for (const TieEvent& t : made) out.push_back({c.id, t, {}});
-          if (events_mode && counted) {
-            Stream rng = st.streams(kClientTouch, c.id, tick);
-            const Wake w = plan_client(sc, st, c, st.tick + 1, rng);
-            c.wake = w.day;
-            c.fired = w.fired;
-            replanned[g] = w.day;
-          }
+          if (events_mode && counted) replanned[g] = replan_client(sc, st, c, kClientTouch);
         }
         for (int k = 0; k < kNeedStates; ++k)
           if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);

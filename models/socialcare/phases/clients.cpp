@@ -44,6 +44,19 @@ void count_states(const ModelState& st, const Client& c, std::int64_t sign,
   for (int k = 0; k < c.n_needs; ++k) count[static_cast<int>(st.needs_of(c)[k].state)] += sign;
 }
 
+// A chunk's exits and need-state counts, added to the day's totals. Integer sums do not depend
+// on the order of the chunks, so relaxed atomics keep them thread-count independent.
+struct DayTotals {
+  std::atomic<std::int64_t> resolved{0}, dropped{0};
+  std::array<std::atomic<std::int64_t>, kNeedStates> states{};
+  void add(std::int64_t res, std::int64_t drop, const std::array<std::int64_t, kNeedStates>& n) {
+    resolved.fetch_add(res, std::memory_order_relaxed);
+    dropped.fetch_add(drop, std::memory_order_relaxed);
+    for (int k = 0; k < kNeedStates; ++k)
+      if (n[k] != 0) states[k].fetch_add(n[k], std::memory_order_relaxed);
+  }
+};
+
 }  // namespace
 
 void phases::catch_up(ModelState& st, Client& c, std::int32_t day) {
@@ -126,6 +139,15 @@ phases::Wake phases::plan_client(const Scenario& sc, const ModelState& st, const
   return {static_cast<std::int32_t>(best), best == certain ? fired_bit::fresh : fired};
 }
 
+std::int32_t phases::replan_client(const Scenario& sc, ModelState& st, Client& c,
+                                   std::uint64_t purpose) {
+  Stream rng = st.streams(purpose, c.id, static_cast<std::uint32_t>(st.tick));
+  const Wake w = plan_client(sc, st, c, st.tick + 1, rng);
+  c.wake = w.day;
+  c.fired = w.fired;
+  return w.day;
+}
+
 void phases::rebuild_calendar(const Scenario& sc, ModelState& st) {
   st.calendar.reset(st.tick);
   st.need_count.fill(0);
@@ -141,13 +163,11 @@ std::vector<phases::Msg> phases::phase_clients(const Scenario& sc, ModelState& s
                                                TickRecord& rec) {
   if (sc.client_stepping == ClientStepping::events) return phase_clients_events(sc, st, rec);
   // Everything the tick needs from a client is taken while its record is hot: whether it stays
-  // active, how it left, and the states of its needs (phase_record). Integer sums do not depend
-  // on the order of the chunks, so relaxed atomics keep them thread-count independent.
+  // active, how it left, and the states of its needs (phase_record).
   const std::size_t n = st.active.size();
   std::vector<std::uint8_t>& keep = st.keep;  // reused from day to day
   keep.assign(n, 0);
-  std::atomic<std::int64_t> resolved{0}, dropped{0};
-  std::array<std::atomic<std::int64_t>, kNeedStates> states{};
+  DayTotals totals;
   std::vector<Msg> msgs = parallel_collect_chunks<Msg>(
       n,
       [&](std::size_t begin, std::size_t end, std::vector<Msg>& out) {
@@ -167,15 +187,12 @@ std::vector<phases::Msg> phases::phase_clients(const Scenario& sc, ModelState& s
           drop += c.outcome == Outcome::dropped;
           if (keep[i]) count_states(st, c, 1, count);
         }
-        resolved.fetch_add(res, std::memory_order_relaxed);
-        dropped.fetch_add(drop, std::memory_order_relaxed);
-        for (int k = 0; k < kNeedStates; ++k)
-          if (count[k] != 0) states[k].fetch_add(count[k], std::memory_order_relaxed);
+        totals.add(res, drop, count);
       },
       kClientGrain);
-  rec.resolved = resolved.load();
-  rec.dropped = dropped.load();
-  for (int k = 0; k < kNeedStates; ++k) st.need_count[k] = states[k].load();
+  rec.resolved = totals.resolved.load();
+  rec.dropped = totals.dropped.load();
+  for (int k = 0; k < kNeedStates; ++k) st.need_count[k] = totals.states[k].load();
   std::size_t kept = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (keep[i])
@@ -207,9 +224,7 @@ std::vector<phases::Msg> phases::phase_clients_events(const Scenario& sc, ModelS
   keep.assign(n, 1);
   std::vector<std::int32_t>& next = st.woken_next;
   next.assign(n, -1);
-  std::atomic<std::int64_t> resolved{0}, dropped{0};
-  std::array<std::atomic<std::int64_t>, kNeedStates> moved{};
-  const auto tick = static_cast<std::uint32_t>(st.tick);
+  DayTotals totals;  // its need-state counts: changes
   std::vector<Msg> msgs = parallel_collect_chunks<Msg>(
       n,
       [&](std::size_t begin, std::size_t end, std::vector<Msg>& out) {
@@ -234,21 +249,14 @@ std::vector<phases::Msg> phases::phase_clients_events(const Scenario& sc, ModelS
             continue;
           }
           count_states(st, c, 1, delta);
-          Stream rng = st.streams(kClientWake, c.id, tick);
-          const Wake w = plan_client(sc, st, c, st.tick + 1, rng);
-          c.wake = w.day;
-          c.fired = w.fired;
-          next[i] = w.day;
+          next[i] = replan_client(sc, st, c, kClientWake);
         }
-        resolved.fetch_add(res, std::memory_order_relaxed);
-        dropped.fetch_add(drop, std::memory_order_relaxed);
-        for (int k = 0; k < kNeedStates; ++k)
-          if (delta[k] != 0) moved[k].fetch_add(delta[k], std::memory_order_relaxed);
+        totals.add(res, drop, delta);
       },
       kClientGrain);
-  rec.resolved = resolved.load();
-  rec.dropped = dropped.load();
-  for (int k = 0; k < kNeedStates; ++k) st.need_count[k] += moved[k].load();
+  rec.resolved = totals.resolved.load();
+  rec.dropped = totals.dropped.load();
+  for (int k = 0; k < kNeedStates; ++k) st.need_count[k] += totals.states[k].load();
   for (std::size_t i = 0; i < n; ++i)
     if (next[i] >= 0) st.calendar.schedule(due[i], next[i]);
   // Those who left go from the active list (both lists ascending: one merge pass).

@@ -55,6 +55,9 @@ struct Wake {
 Wake plan_client(const Scenario& sc, const ModelState& st, const Client& c, std::int32_t from,
                  Stream& rng);
 void catch_up(ModelState& st, Client& c, std::int32_t day);
+// plan_client from tomorrow with the (purpose, client, today) stream, kept in the client's record;
+// returns the wake-up day (-1: none).
+std::int32_t replan_client(const Scenario& sc, ModelState& st, Client& c, std::uint64_t purpose);
 // After a restore: the calendar and the need-state counts from the clients' records.
 void rebuild_calendar(const Scenario& sc, ModelState& st);
 void phase_organizations(const Scenario& sc, ModelState& st, std::vector<Msg>& msgs,

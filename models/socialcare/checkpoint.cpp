@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "caremesh_version.hpp"
+#include "engine/byte_codec.hpp"
 #include "engine/hash.hpp"
 #include "engine/input_file.hpp"
 #include "engine/output.hpp"
@@ -32,57 +33,12 @@ constexpr char kMagic[8] = {'C', 'M', 'C', 'K', 'P', 'T', '0', '1'};
 constexpr std::uint32_t kByteOrderMark = 0x01020304u;
 constexpr std::size_t kMaxVersionText = 256;
 
-// Writes values in the machine's byte order (the header records it). Out and In have the same
-// interface so that one function, Checkpoint::transfer, lists what is saved for both.
-class Out {
+// Out and In are the engine's byte codec (engine/byte_codec.hpp) with what a checkpoint adds:
+// the same interface for writing and reading, so that one function, Checkpoint::transfer, lists
+// what is saved for both, and the reader's checks of what the scenario fixes.
+class Out : public BasicByteWriter<std::string> {
  public:
-  static constexpr bool reading = false;
-
-  void bytes(const void* p, std::size_t n) { buf_.append(static_cast<const char*>(p), n); }
-  template <class T>
-  void value(const T& v) {
-    static_assert(std::is_arithmetic_v<T> || std::is_enum_v<T>);
-    if constexpr (std::is_same_v<T, bool>) {
-      const std::uint8_t b = v ? 1 : 0;
-      bytes(&b, 1);
-    } else {
-      bytes(&v, sizeof v);
-    }
-  }
-  void text(const std::string& s) {
-    value<std::uint64_t>(s.size());
-    bytes(s.data(), s.size());
-  }
-  // A vector of plain records, copied as they are in memory.
-  // Padding bytes are written as zeros (__builtin_clear_padding, GCC 11+; clang builds without
-  // it copy them as they are), so the same state always gives the same bytes.
-  template <class T>
-  void records(const std::vector<T>& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    value<std::uint64_t>(v.size());
-    if (v.empty()) return;
-#if defined(__has_builtin)
-#if __has_builtin(__builtin_clear_padding)
-    if constexpr (!std::has_unique_object_representations_v<T> && !std::is_arithmetic_v<T>) {
-      for (const T& x : v) {
-        T copy;
-        std::memcpy(static_cast<void*>(&copy), static_cast<const void*>(&x), sizeof(T));
-        __builtin_clear_padding(&copy);
-        bytes(&copy, sizeof(T));
-      }
-      return;
-    }
-#endif
-#endif
-    bytes(v.data(), v.size() * sizeof(T));
-  }
-  // A vector of structured items, each through f.
-  template <class T, class F>
-  void list(const std::vector<T>& v, F&& f) {
-    value<std::uint64_t>(v.size());
-    for (const T& x : v) f(x);
-  }
-  // The same for a vector whose length the scenario fixes (checked when reading).
+  // A vector whose length the scenario fixes (checked when reading).
   template <class T, class F>
   void fixed(const std::vector<T>& v, const char*, F&& f) {
     list(v, f);
@@ -92,73 +48,14 @@ class Out {
   void same(const std::vector<T>& v, const char*) {
     records(v);
   }
-  std::string& str() {
-    return buf_;
-  }
-
- private:
-  std::string buf_;
 };
 
 // Reads what Out wrote, refusing to run past the end or to allocate more than is there.
-class In {
+class In : public BasicByteReader<CheckpointError> {
  public:
-  static constexpr bool reading = true;
+  In(std::string_view data, const std::string& name)
+      : BasicByteReader(data, name + ": corrupt checkpoint"), name_(name) {}
 
-  In(std::string_view data, const std::string& name) : data_(data), name_(name) {}
-
-  void bytes(void* p, std::size_t n) {
-    need(n);
-    std::memcpy(p, data_.data() + pos_, n);
-    pos_ += n;
-  }
-  template <class T>
-  void value(T& v) {
-    static_assert(std::is_arithmetic_v<T> || std::is_enum_v<T>);
-    if constexpr (std::is_same_v<T, bool>) {
-      std::uint8_t b = 0;
-      bytes(&b, 1);
-      if (b > 1) fail("a true/false value is " + std::to_string(b));
-      v = b == 1;
-    } else {
-      bytes(&v, sizeof v);
-    }
-  }
-  template <class T>
-  T get() {
-    T v{};
-    value(v);
-    return v;
-  }
-  std::uint64_t u64() { return get<std::uint64_t>(); }
-  void text(std::string& s) {
-    const std::uint64_t n = u64();
-    need(n);
-    s.assign(data_.substr(pos_, n));
-    pos_ += n;
-  }
-  std::string text() {
-    std::string s;
-    text(s);
-    return s;
-  }
-  template <class T>
-  void records(std::vector<T>& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    const std::uint64_t n = u64();
-    if (n > remaining() / sizeof(T))
-      fail("a list of " + std::to_string(n) + " records runs past the end");
-    v.resize(n);
-    if (n > 0) bytes(v.data(), n * sizeof(T));
-  }
-  template <class T, class F>
-  void list(std::vector<T>& v, F&& f) {
-    const std::uint64_t n = u64();
-    if (n > remaining()) fail("a list of " + std::to_string(n) + " items runs past the end");
-    v.clear();
-    v.resize(n);
-    for (T& x : v) f(x);
-  }
   template <class T, class F>
   void fixed(std::vector<T>& v, const char* what, F&& f) {
     const std::uint64_t n = u64();
@@ -173,26 +70,11 @@ class In {
     records(saved);
     if (saved != v) mismatch(std::string("the saved ") + what + " differ");
   }
-  std::size_t remaining() const { return data_.size() - pos_; }
-  std::size_t pos() const { return pos_; }
-  std::string_view rest() const { return data_.substr(pos_); }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw CheckpointError(name_ + ": corrupt checkpoint: " + what);
-  }
   [[noreturn]] void mismatch(const std::string& what) const {
     throw CheckpointError(name_ + ": the saved state does not fit the scenario (" + what + ")");
   }
 
  private:
-  void need(std::uint64_t n) const {
-    if (n > remaining())
-      fail("truncated (needs " + std::to_string(n) + " more bytes at offset " +
-           std::to_string(pos_) + ", has " + std::to_string(remaining()) + ")");
-  }
-
-  std::string_view data_;
-  std::size_t pos_ = 0;
   const std::string& name_;
 };
 
@@ -601,19 +483,19 @@ std::string Checkpoint::encode(const RunSpec& spec, const Simulation& sim,
   p.value(sim.state_hash());
 
   Out h;  // header
-  h.bytes(kMagic, sizeof kMagic);
+  h.raw(kMagic, sizeof kMagic);
   h.value(kCheckpointFormat);
-  h.value(kByteOrderMark);
+  h.record(kByteOrderMark);  // in the machine's order, as the records are
   const std::string_view version = kVersion;
   h.value(static_cast<std::uint32_t>(version.size()));
-  h.bytes(version.data(), version.size());
-  h.value<std::uint64_t>(p.str().size() + kTagSize);
-  const auto tag = authentication_tag(spec, dir_key, h.str(), p.str());
-  p.bytes(tag.data(), tag.size());
-  const std::uint64_t sum = checksum(h.str(), p.str());
+  h.raw(version.data(), version.size());
+  h.value<std::uint64_t>(p.size() + kTagSize);
+  const auto tag = authentication_tag(spec, dir_key, h.view(), p.view());
+  p.raw(tag.data(), tag.size());
+  const std::uint64_t sum = checksum(h.view(), p.view());
   h.value(sum);
-  std::string out = std::move(h.str());
-  out += p.str();
+  std::string out = h.take();
+  out += p.buffer();
   return out;
 }
 
@@ -647,12 +529,13 @@ Checkpoint Checkpoint::decode(std::string bytes, const std::string& name,
   cp.name_ = name;
   In h(bytes, name);
   char magic[sizeof kMagic] = {};
-  if (bytes.size() >= sizeof magic) h.bytes(magic, sizeof magic);
+  if (bytes.size() >= sizeof magic) h.raw(magic, sizeof magic);
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0)
     throw CheckpointError(name + ": not a caremesh checkpoint (it does not start with \"" +
                           std::string(kMagic, sizeof kMagic) + "\")");
   const auto format = h.get<std::uint32_t>();
-  const auto bom = h.get<std::uint32_t>();
+  std::uint32_t bom = 0;
+  h.record(bom);
   const std::uint32_t swapped =
       (bom >> 24) | ((bom >> 8) & 0xff00u) | ((bom << 8) & 0xff0000u) | (bom << 24);
   if (bom != kByteOrderMark && swapped == kByteOrderMark)
@@ -668,7 +551,7 @@ Checkpoint Checkpoint::decode(std::string bytes, const std::string& name,
   const auto version_size = h.get<std::uint32_t>();
   if (version_size > kMaxVersionText) h.fail("version text too long");
   cp.version_.resize(version_size);
-  h.bytes(cp.version_.data(), version_size);
+  h.raw(cp.version_.data(), version_size);
   const std::uint64_t payload_size = h.u64();
   const std::size_t header_size = h.pos();
   const std::uint64_t stored_sum = h.u64();
@@ -678,7 +561,7 @@ Checkpoint Checkpoint::decode(std::string bytes, const std::string& name,
                      " bytes, the file holds " + std::to_string(h.remaining())
                : "the file has " + std::to_string(h.remaining() - payload_size) +
                      " bytes more than its state");
-  const std::string_view payload = h.rest();
+  const std::string_view payload = h.rest_view();
   if (checksum(std::string_view(bytes).substr(0, header_size), payload) != stored_sum)
     h.fail("checksum mismatch (the file was changed or damaged)");
   if (cp.version_ != kVersion)
@@ -718,17 +601,16 @@ std::string Checkpoint::reseal(std::string bytes, std::string_view dir_key) {
   const std::string name = "reseal";
   In h(bytes, name);
   char magic[sizeof kMagic] = {};
-  h.bytes(magic, sizeof magic);
-  (void)h.get<std::uint32_t>();
-  (void)h.get<std::uint32_t>();
+  h.raw(magic, sizeof magic);
+  h.skip(sizeof kCheckpointFormat + sizeof kByteOrderMark);
   const auto version_size = h.get<std::uint32_t>();
   if (version_size > kMaxVersionText) h.fail("version text too long");
   std::string version(version_size, '\0');
-  h.bytes(version.data(), version_size);
+  h.raw(version.data(), version_size);
   (void)h.u64();
   const std::size_t header_size = h.pos();
   (void)h.u64();
-  const std::string_view payload = h.rest();
+  const std::string_view payload = h.rest_view();
   if (payload.size() < kTagSize) h.fail("truncated: no digest");
   const std::string_view signed_part = payload.substr(0, payload.size() - kTagSize);
   In p(signed_part, name);
@@ -741,7 +623,7 @@ std::string Checkpoint::reseal(std::string bytes, std::string_view dir_key) {
   std::memcpy(bytes.data() + header_size + 8 + signed_part.size(), tag.data(), tag.size());
   const std::uint64_t sum = checksum(std::string_view(bytes).substr(0, header_size),
                                      std::string_view(bytes).substr(header_size + 8));
-  std::memcpy(bytes.data() + header_size, &sum, sizeof sum);
+  cm::bytes::store_le(reinterpret_cast<std::uint8_t*>(bytes.data() + header_size), sum);
   return bytes;
 }
 

@@ -29,6 +29,7 @@
 
 #include "caremesh_version.hpp"
 #include "engine/blocking_queue.hpp"
+#include "engine/byte_codec.hpp"
 #include "engine/output.hpp"
 #include "engine/parallel.hpp"
 #include "engine/rng.hpp"
@@ -1702,76 +1703,18 @@ ExperimentResult run_sweep(const SweepOptions& o) {
 
 namespace {
 
-// Little-endian byte messages: exact for doubles (bit patterns), the same on every platform.
-class ByteWriter {
- public:
-  explicit ByteWriter(std::uint8_t kind) { bytes_.push_back(kind); }
-  ByteWriter& u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  ByteWriter& u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) bytes_.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  ByteWriter& i32(std::int32_t v) { return u32(static_cast<std::uint32_t>(v)); }
-  ByteWriter& f64(double v) { return u64(std::bit_cast<std::uint64_t>(v)); }
-  ByteWriter& str(const std::string& s) {
-    u32(static_cast<std::uint32_t>(s.size()));
-    bytes_.insert(bytes_.end(), s.begin(), s.end());
-    return *this;
-  }
-  ByteWriter& raw(const std::vector<std::uint8_t>& b) {
-    bytes_.insert(bytes_.end(), b.begin(), b.end());
-    return *this;
-  }
-  std::vector<std::uint8_t> take() { return std::move(bytes_); }
-
- private:
-  std::vector<std::uint8_t> bytes_;
-};
-
-class ByteReader {
- public:
-  ByteReader(const std::vector<std::uint8_t>& b, std::size_t at) : b_(b), at_(at) {}
-  std::uint64_t u64() {
-    need(8);
-    std::uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(b_[at_++]) << (8 * i);
-    return v;
-  }
-  std::uint32_t u32() {
-    need(4);
-    std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v |= static_cast<std::uint32_t>(b_[at_++]) << (8 * i);
-    return v;
-  }
-  std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
-  double f64() { return std::bit_cast<double>(u64()); }
-  std::string str() {
-    const std::size_t n = u32();
-    need(n);
-    std::string s(b_.begin() + static_cast<std::ptrdiff_t>(at_),
-                  b_.begin() + static_cast<std::ptrdiff_t>(at_ + n));
-    at_ += n;
-    return s;
-  }
-  std::vector<std::uint8_t> rest() {
-    std::vector<std::uint8_t> r(b_.begin() + static_cast<std::ptrdiff_t>(at_), b_.end());
-    at_ = b_.size();
-    return r;
-  }
-  void end() const {
-    if (at_ != b_.size()) throw std::runtime_error("distributed experiment: malformed message");
-  }
-
- private:
-  void need(std::size_t n) const {
-    if (b_.size() - at_ < n) throw std::runtime_error("distributed experiment: short message");
-  }
-  const std::vector<std::uint8_t>& b_;
-  std::size_t at_;
-};
+// Messages are engine/byte_codec.hpp's little-endian bytes (exact for doubles: bit patterns,
+// the same on every platform), after one byte that names their kind.
+ByteWriter experiments_message(std::uint8_t kind) {
+  ByteWriter w;
+  w.value(kind);
+  return w;
+}
+ByteReader message_reader(const Channel::Message& m) {
+  ByteReader r(std::span<const std::uint8_t>(m), "distributed experiment: a message");
+  r.skip(1);
+  return r;
+}
 
 // Message kinds. Worker to coordinator: hello (fingerprint, window), result (task, record),
 // not_run (task: handed out, given back unstarted), stopping (a signal here), failed (why the
@@ -1789,12 +1732,12 @@ enum Kind : std::uint8_t {
 };
 
 ByteWriter& task_bytes(ByteWriter& w, const RunTask& t) {
-  return w.u32(t.point).i32(t.replication);
+  return w.value<std::uint32_t>(t.point).value<std::int32_t>(t.replication);
 }
 RunTask read_task(ByteReader& r) {
   RunTask t;
-  t.point = r.u32();
-  t.replication = r.i32();
+  t.point = r.get<std::uint32_t>();
+  t.replication = r.get<std::int32_t>();
   return t;
 }
 
@@ -1808,55 +1751,56 @@ constexpr auto kIdleWait = std::chrono::milliseconds(50);
 }  // namespace
 
 std::vector<std::uint8_t> encode_run_record(const RunRecord& run) {
-  ByteWriter w(0);
-  w.str(run.point).i32(run.replication).u64(run.seed);
-  w.u32(run.status == RunStatus::done ? 0 : 1).str(run.message).f64(run.wall_seconds);
-  w.str(run.started_at).str(run.finished_at);
-  w.u32(static_cast<std::uint32_t>(run.metrics.size()));
-  for (const auto& [name, value] : run.metrics) w.str(name).f64(value);
-  w.u32(static_cast<std::uint32_t>(run.series.size()));
-  for (const auto& [name, tick, value] : run.series) w.str(name).i32(tick).f64(value);
+  ByteWriter w = experiments_message(0);
+  w.text(run.point).value<std::int32_t>(run.replication).value<std::uint64_t>(run.seed);
+  w.value<std::uint8_t>(run.status == RunStatus::done ? 0 : 1).text(run.message);
+  w.value<double>(run.wall_seconds).text(run.started_at).text(run.finished_at);
+  using Metric = std::pair<std::string, double>;
+  using Point = std::tuple<std::string, int, double>;
+  w.list(run.metrics, [&](const Metric& m) { w.text(m.first).value<double>(m.second); });
+  w.list(run.series, [&](const Point& x) {
+    const auto& [name, tick, value] = x;
+    w.text(name).value<std::int32_t>(tick).value<double>(value);
+  });
   return w.take();
 }
 
-RunRecord decode_run_record(const std::vector<std::uint8_t>& bytes) {
-  if (bytes.empty() || bytes[0] != 0)
-    throw std::runtime_error("distributed experiment: not a run record");
-  ByteReader r(bytes, 1);
+RunRecord decode_run_record(std::span<const std::uint8_t> bytes) {
+  ByteReader r(bytes, "distributed experiment: a run record");
+  if (r.get<std::uint8_t>() != 0) r.fail("not a run record");
   RunRecord run;
-  run.point = r.str();
-  run.replication = r.i32();
-  run.seed = r.u64();
-  const std::uint32_t status = r.u32();
-  if (status > 1) throw std::runtime_error("distributed experiment: bad run status");
+  r.text(run.point);
+  run.replication = r.get<std::int32_t>();
+  run.seed = r.get<std::uint64_t>();
+  const auto status = r.get<std::uint8_t>();
+  if (status > 1) r.fail("run status " + std::to_string(status));
   run.status = status == 0 ? RunStatus::done : RunStatus::failed;
-  run.message = r.str();
-  run.wall_seconds = r.f64();
-  run.started_at = r.str();
-  run.finished_at = r.str();
-  const std::uint32_t metrics = r.u32();
-  for (std::uint32_t i = 0; i < metrics; ++i) {
-    std::string name = r.str();
-    run.metrics.emplace_back(std::move(name), r.f64());
-  }
-  const std::uint32_t series = r.u32();
-  for (std::uint32_t i = 0; i < series; ++i) {
-    std::string name = r.str();
-    const int tick = r.i32();
-    run.series.emplace_back(std::move(name), tick, r.f64());
-  }
+  r.text(run.message);
+  run.wall_seconds = r.get<double>();
+  r.text(run.started_at);
+  r.text(run.finished_at);
+  r.list(run.metrics, [&](std::pair<std::string, double>& m) {
+    r.text(m.first);
+    m.second = r.get<double>();
+  });
+  r.list(run.series, [&](std::tuple<std::string, int, double>& x) {
+    auto& [name, tick, value] = x;
+    r.text(name);
+    tick = r.get<std::int32_t>();
+    value = r.get<double>();
+  });
   r.end();
   return run;
 }
 
 std::string runs_fingerprint(const std::vector<ExperimentPoint>& points, std::uint64_t base_seed,
                              int ticks) {
-  ByteWriter w(0);
-  w.u64(base_seed).i32(ticks).str(kVersion).u32(static_cast<std::uint32_t>(points.size()));
-  for (const auto& p : points) w.str(p.name).str(p.settings_json).str(p.scenario.effective_yaml);
-  const auto bytes = w.take();
-  return ResultsStore::sha256_hex(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  ByteWriter w;
+  w.value<std::uint64_t>(base_seed).value<std::int32_t>(ticks).text(kVersion);
+  w.list(points, [&](const ExperimentPoint& p) {
+    w.text(p.name).text(p.settings_json).text(p.scenario.effective_yaml);
+  });
+  return ResultsStore::sha256_hex(w.view());
 }
 
 // What the coordinator knows of a worker.
@@ -1892,8 +1836,7 @@ int RunCluster::processes() const {
 void RunCluster::fail(const std::string& message) {
   if (coordinator() || failed_sent_) return;
   failed_sent_ = true;
-  ByteWriter w(kFailed);
-  channel_.send(0, w.str(message).take());
+  channel_.send(0, experiments_message(kFailed).text(message).take());
 }
 
 void RunCluster::handle(int from, const Channel::Message& m, const Dispatch* d) {
@@ -1901,7 +1844,7 @@ void RunCluster::handle(int from, const Channel::Message& m, const Dispatch* d) 
     throw std::runtime_error("distributed experiment: message from an unknown process");
   Worker& w = workers_[static_cast<std::size_t>(from)];
   const std::string who = "process " + std::to_string(from);
-  ByteReader r(m, 1);
+  ByteReader r = message_reader(m);
   auto back = [&](const RunTask& t) {
     const auto it = std::find_if(w.in_flight.begin(), w.in_flight.end(), [&](const RunTask& x) {
       return x.point == t.point && x.replication == t.replication;
@@ -1913,8 +1856,8 @@ void RunCluster::handle(int from, const Channel::Message& m, const Dispatch* d) 
   };
   switch (m[0]) {
     case kHello: {
-      const std::string fingerprint = r.str();
-      const std::uint32_t window = r.u32();
+      const std::string fingerprint = r.text();
+      const auto window = r.get<std::uint32_t>();
       r.end();
       w.answered = w.listening = true;
       w.window = std::clamp<std::size_t>(window, 1, 4096);
@@ -1929,7 +1872,7 @@ void RunCluster::handle(int from, const Channel::Message& m, const Dispatch* d) 
       return;
     }
     case kFailed: {
-      const std::string why = r.str();
+      const std::string why = r.text();
       r.end();
       w.answered = w.rejected = true;
       if (error_.empty()) error_ = who + " could not start: " + why;
@@ -1974,7 +1917,7 @@ void RunCluster::dispatch(const Dispatch& d) {
       while (w.listening && !w.rejected && !w.ended && w.in_flight.size() < w.window) {
         const auto t = d.next();
         if (!t) break;
-        ByteWriter msg(kTask);
+        ByteWriter msg = experiments_message(kTask);
         channel_.send(static_cast<int>(k), task_bytes(msg, *t).take());
         w.in_flight.push_back(*t);
       }
@@ -2015,9 +1958,9 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
   const int runners =
       control.threads > 0 ? control.threads : std::max(1, tbb::this_task_arena::max_concurrency());
   {
-    ByteWriter hello(kHello);
-    hello.str(runs_fingerprint(points, base_seed, ticks))
-        .u32(static_cast<std::uint32_t>(runners) + 1);
+    ByteWriter hello = experiments_message(kHello);
+    hello.text(runs_fingerprint(points, base_seed, ticks))
+        .value<std::uint32_t>(static_cast<std::uint32_t>(runners) + 1);
     channel_.send(0, hello.take());
   }
   // Runs given to this process and not started (an empty optional: the compute threads end),
@@ -2048,7 +1991,7 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
     }
   });
   auto give_back = [&](const RunTask& t) {
-    ByteWriter w(kNotRun);
+    ByteWriter w = experiments_message(kNotRun);
     channel_.send(0, task_bytes(w, t).take());
   };
   auto give_back_pending = [&] {
@@ -2083,7 +2026,7 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
         give_back_pending();
       }
       for (const auto& [t, rec] : finished) {
-        ByteWriter w(kResult);
+        ByteWriter w = experiments_message(kResult);
         task_bytes(w, t).raw(encode_run_record(rec));
         channel_.send(0, w.take());
       }
@@ -2094,7 +2037,7 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
            m = channel_.receive(kNoWait, from)) {
         if (from != 0 || m->empty())
           throw std::runtime_error("distributed experiment: message from an unknown process");
-        ByteReader r(*m, 1);
+        ByteReader r = message_reader(*m);
         if ((*m)[0] == kTask) {
           const RunTask t = read_task(r);
           r.end();

@@ -41,6 +41,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -276,7 +277,7 @@ class Channel {
 // A run record as bytes and back, exactly (doubles bit for bit, NaN included); decode throws
 // std::runtime_error on a malformed message.
 std::vector<std::uint8_t> encode_run_record(const RunRecord& run);
-RunRecord decode_run_record(const std::vector<std::uint8_t>& bytes);
+RunRecord decode_run_record(std::span<const std::uint8_t> bytes);
 
 // What every process must agree on before it runs anything: the points (names, settings,
 // effective scenarios), the base seed and the days per run, as a SHA-256.

@@ -9,11 +9,13 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
 
+#include "engine/byte_codec.hpp"
 #include "engine/hash.hpp"
 #include "engine/parallel.hpp"
 #include "models/socialcare/phases/common.hpp"
@@ -39,22 +41,15 @@ void finish_partitioned(const Scenario& sc, ModelState& st);
 }  // namespace phases
 
 namespace {
+// Records as memory images through the engine's byte codec: the processes of one run are one
+// build on one kind of machine.
 template <class T>
 void put(Bytes& b, const T& value) {
-  static_assert(std::is_trivially_copyable_v<T>);
-  const auto* p = reinterpret_cast<const std::uint8_t*>(&value);
-  b.insert(b.end(), p, p + sizeof(T));
+  bytes::append_record(b, value);
 }
-
 template <class T>
 void take(const Bytes& b, std::vector<T>& to) {
-  static_assert(std::is_trivially_copyable_v<T>);
-  if (b.size() % sizeof(T) != 0)
-    throw std::runtime_error("partitioned run: a message of " + std::to_string(b.size()) +
-                             " bytes is not a whole number of records");
-  const std::size_t at = to.size();
-  to.resize(at + b.size() / sizeof(T));
-  if (!b.empty()) std::memcpy(static_cast<void*>(to.data() + at), b.data(), b.size());
+  ByteReader(b, "partitioned run: a message").records_to_end(to);
 }
 
 // The ledger's counts as one vector and back (its tallies hold int64 counts only).
@@ -220,22 +215,18 @@ void phases::fetch_ghosts(const Scenario& /*sc*/, ModelState& st, const std::vec
   const std::vector<Bytes> got = st.comm->exchange(reply);
   st.ghosts.clear();
   st.ghost_needs_from = st.needs.size();
-  for (const Bytes& b : got)  // each process's reply is in id order, and ids are unique
-    for (std::size_t at = 0; at < b.size();) {
+  for (const Bytes& b : got) {  // each process's reply is in id order, and ids are unique
+    ByteReader r(b, "partitioned run: a client record");
+    while (r.remaining() > 0) {
       Client c;
-      if (at + sizeof c > b.size())
-        throw std::runtime_error("partitioned run: a truncated client record");
-      std::memcpy(static_cast<void*>(&c), b.data() + at, sizeof c);
-      at += sizeof c;
-      const std::size_t bytes = sizeof(Need) * c.n_needs;
-      if (c.n_needs > kMaxNeeds || at + bytes > b.size())
-        throw std::runtime_error("partitioned run: a truncated client record");
+      r.record(c);
+      if (c.n_needs > kMaxNeeds) r.fail(std::to_string(c.n_needs) + " needs");
       c.first_need = static_cast<std::uint32_t>(st.needs.size());
       st.needs.resize(st.needs.size() + c.n_needs);
-      std::memcpy(static_cast<void*>(st.needs.data() + c.first_need), b.data() + at, bytes);
-      at += bytes;
+      r.raw(st.needs.data() + c.first_need, sizeof(Need) * c.n_needs);
       st.ghosts.push_back(c);
     }
+  }
   std::sort(st.ghosts.begin(), st.ghosts.end(),
             [](const Client& a, const Client& b) { return a.id < b.id; });
 }
@@ -459,24 +450,25 @@ void phases::finish_partitioned(const Scenario& sc, ModelState& st) {
       st.comm->exchange(std::vector<Bytes>(static_cast<std::size_t>(st.comm->size()), mine));
   struct Piece {
     std::uint32_t id;
-    const std::uint8_t* data;
-    std::uint32_t size;
+    std::span<const std::uint8_t> data;
   };
   std::vector<Piece> pieces;
-  for (const Bytes& b : all)
-    for (std::size_t at = 0; at + 8 <= b.size();) {
-      Piece p{0, nullptr, 0};
-      std::memcpy(&p.id, b.data() + at, 4);
-      std::memcpy(&p.size, b.data() + at + 4, 4);
-      p.data = b.data() + at + 8;
-      at += 8 + p.size;
-      pieces.push_back(p);
+  for (const Bytes& b : all) {
+    ByteReader r(b, "partitioned run: a client's hash input");
+    while (r.remaining() > 0) {
+      std::uint32_t id = 0, size = 0;
+      r.record(id);
+      r.record(size);
+      const std::size_t at = r.pos();
+      r.skip(size);
+      pieces.push_back({id, std::span<const std::uint8_t>(b).subspan(at, size)});
     }
+  }
   std::sort(pieces.begin(), pieces.end(),
             [](const Piece& x, const Piece& y) { return x.id < y.id; });
   st.final_clients.clear();
   for (const Piece& p : pieces)
-    st.final_clients.insert(st.final_clients.end(), p.data, p.data + p.size);
+    st.final_clients.insert(st.final_clients.end(), p.data.begin(), p.data.end());
 }
 
 namespace {

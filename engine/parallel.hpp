@@ -5,11 +5,12 @@
 // concatenated in chunk order, which is index order; floating-point reductions use
 // tbb::parallel_deterministic_reduce with the same fixed grain.
 //
-// Work of one chunk (n <= grain), and all work in a one-thread arena, runs on the calling thread
-// with no dispatch to TBB at all: a small model's day, or a one-thread run, then pays nothing
-// for parallelism (issue 20; docs/performance.md). The chunk boundaries, and so the results,
-// are the same either way. (deterministic_sum keeps TBB's reduction tree beyond one chunk: its
-// order of additions is what makes the sum the same at any thread count.)
+// Work of one chunk (n <= grain), all work in a one-thread arena and all work under a
+// SerialScope runs on the calling thread with no dispatch to TBB at all: a small model's day,
+// a run beside other runs, or a one-thread run then pays nothing for parallelism (issue 20;
+// docs/performance.md, "When a loop is handed to a second thread"). The chunk boundaries, and so
+// the results, are the same either way. (deterministic_sum keeps TBB's reduction tree beyond one
+// chunk: its order of additions is what makes the sum the same at any thread count.)
 #pragma once
 
 #include <oneapi/tbb/blocked_range.h>
@@ -28,10 +29,27 @@ namespace cm {
 
 inline constexpr std::size_t kDefaultGrain = 256;
 
-// True when the calling thread's arena has one thread (with_threads(1, ...)): a loop then runs
-// its chunks in order on this thread, without handing them to TBB.
+namespace detail {
+inline thread_local int serial_scopes = 0;
+}
+
+// While one lives on a thread, the loops that thread starts run their chunks in order on it,
+// without handing them to TBB (same chunks, so the same results): for work whose parallelism
+// is elsewhere (an experiment's replications run side by side, each on one thread) or too
+// small to pay for a hand-over (a small model's day: Simulation::step; docs/performance.md,
+// "When a loop is handed to a second thread").
+class SerialScope {
+ public:
+  SerialScope() { ++detail::serial_scopes; }
+  ~SerialScope() { --detail::serial_scopes; }
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+};
+
+// True when the calling thread's loops run serially: its arena has one thread
+// (with_threads(1, ...)) or a SerialScope lives on it.
 inline bool serial_arena() {
-  return tbb::this_task_arena::max_concurrency() == 1;
+  return detail::serial_scopes > 0 || tbb::this_task_arena::max_concurrency() == 1;
 }
 
 // Calls f(i) for every i in [0, n), in parallel.

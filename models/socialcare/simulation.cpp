@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -36,7 +37,8 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
     : sc_(scenario),
       st_(sc_, seed, options.client_records,
           options.ticks > 0 ? std::min(options.ticks, scenario.horizon_days)
-                            : scenario.horizon_days) {
+                            : scenario.horizon_days),
+      parallel_min_active_(options.parallel_min_active) {
   // Client records hold organization ids and days in 16 bits (clients.hpp); the scenario
   // loader refuses scenarios beyond these limits.
   if (sc_.organizations.size() > static_cast<std::size_t>(kMaxOrganizations))
@@ -140,7 +142,10 @@ Simulation::Simulation(const Scenario& scenario, std::uint64_t seed, SimOptions 
 Simulation::~Simulation() = default;
 
 Simulation::Simulation(const Simulation& other)
-    : sc_(other.sc_), st_(other.st_), exchange_(phases::make_exchange(st_)) {}
+    : sc_(other.sc_),
+      st_(other.st_),
+      parallel_min_active_(other.parallel_min_active_),
+      exchange_(phases::make_exchange(st_)) {}
 
 void Simulation::reserve_clients() {
   // Room (virtual memory until used) for the clients the horizon is expected to bring; without
@@ -169,6 +174,9 @@ void Simulation::run(int ticks) {
 }
 
 void Simulation::step() {
+  // A small day runs on this thread only: same chunks, same results, no hand-overs.
+  std::optional<SerialScope> serial;
+  if (st_.active.size() < parallel_min_active_) serial.emplace();
   TickRecord rec;
   rec.tick = st_.tick;
   phases::DayExchange& ex = *exchange_;

@@ -57,6 +57,14 @@ struct SimOptions {
   // process constructs the simulation with the same scenario and seed. Needs client_records
   // false. After finish() every process holds the same measures and organization counters.
   PartitionComm* partition = nullptr;
+  // A day with fewer active clients than this runs its loops on the calling thread, without
+  // handing chunks to other threads (engine/parallel.hpp SerialScope): below it a second thread
+  // costs more in hand-overs than it takes over. Measured (bench_small training_small_xN against
+  // training_small_xN_t2, 2 cores): two threads took 1.7x the one-thread time at ~140 active
+  // clients, 1.4x at ~580, 1.15x at ~2,300, the same at ~9,100 and 0.89x at ~36,000
+  // (docs/performance.md, "When a loop is handed to a second thread"). Results do not depend
+  // on it (the chunks are the same); the determinism tests set 0 to step every day in parallel.
+  std::size_t parallel_min_active = 10'000;
 };
 
 class Simulation {
@@ -119,6 +127,7 @@ class Simulation {
 
   const Scenario sc_;
   ModelState st_;
+  std::size_t parallel_min_active_;                // SimOptions
   std::unique_ptr<phases::DayExchange> exchange_;  // no-op in one process (phases/exchange.hpp)
 };
 

@@ -243,6 +243,9 @@ struct ModelState {
   std::vector<std::vector<std::int32_t>> district_waiting;   // per day (empty: not diagnosed)
   std::vector<double> outreach_boost, self_help_boost;       // per district
   std::vector<TieChange> tie_history;
+  // Ties per level after the day's tie phase, counted in its pass over the ties (the record
+  // phase reads it instead of visiting every tie again).
+  std::array<std::int64_t, kLevels> ties_by_level{};
   std::vector<MonitorRow> monitoring_rows;
   // Per organization: (network, place among its members) of the networks that monitor it.
   std::vector<std::vector<std::pair<std::int32_t, std::uint32_t>>> monitored_in;

@@ -215,8 +215,12 @@ std::uint64_t replication_seed(std::uint64_t base_seed, int replication) {
 
 namespace {
 
-// One run of a point: its record, with status failed and the message if it threw.
-RunRecord simulate_run(const ExperimentPoint& point, int rep, std::uint64_t base_seed, int ticks) {
+// One run of a point: its record, with status failed and the message if it threw. `serial`:
+// the run's own loops stay on its thread (SerialScope), for runs that go on side by side on
+// every thread: there the replications are the parallel work, and a run's hand-overs to threads
+// busy with other runs would only cost (docs/performance.md). The results are the same.
+RunRecord simulate_run(const ExperimentPoint& point, int rep, std::uint64_t base_seed, int ticks,
+                       bool serial) {
   RunRecord rec;
   rec.point = point.name;
   rec.replication = rep;
@@ -225,6 +229,8 @@ RunRecord simulate_run(const ExperimentPoint& point, int rep, std::uint64_t base
   try {
     // Isolated so that a thread waiting inside this run's parallel loops never starts
     // another run on top of it.
+    std::optional<SerialScope> alone;
+    if (serial) alone.emplace();
     tbb::this_task_arena::isolate([&] {
       // Experiments keep the measures, not the client records: memory follows the active
       // clients.
@@ -367,8 +373,12 @@ bool RunExecutor::run(const std::vector<ExperimentPoint>& points, int replicatio
   const int ticks = control_.ticks;
   auto run_locally = [&] {
     on_every_thread(control_.threads, [&] {
+      // As many runs as threads or more: each run on its own thread (else the few runs may
+      // spread their loops over the idle threads).
+      const bool serial =
+          tasks.size() >= static_cast<std::size_t>(tbb::this_task_arena::max_concurrency());
       while (const auto i = take())
-        deliver(simulate_run(points[tasks[*i].first], tasks[*i].second, base_seed, ticks));
+        deliver(simulate_run(points[tasks[*i].first], tasks[*i].second, base_seed, ticks, serial));
     });
   };
 
@@ -1980,7 +1990,9 @@ void RunCluster::serve(const std::vector<ExperimentPoint>& points, std::uint64_t
             pending.push(std::nullopt);  // for the next compute thread
             return;
           }
-          results.push({*t, simulate_run(points[t->point], t->replication, base_seed, ticks)});
+          // The coordinator keeps every compute thread supplied: each run on its own thread.
+          results.push(
+              {*t, simulate_run(points[t->point], t->replication, base_seed, ticks, true)});
           finished_one.release();
         }
       });

@@ -32,26 +32,25 @@ void phases::phase_record(const Scenario& sc, ModelState& st, TickRecord& rec) {
   }
   if (!sc.authorities.empty() && !diagnosed_later) st.district_waiting.emplace_back();
   if (diagnosed_later) {
-    // Integer counts: the same at any thread count.
+    // Integer counts per chunk of active clients, added up: the same at any thread count.
     using Counts = std::vector<std::int32_t>;
-    const ForkJoin fork_join;
-    const auto count = fork_join([&](const tbb::blocked_range<std::size_t>& r, Counts acc) {
-      if (acc.empty()) acc.assign(sc.districts.size(), 0);
-      for (std::size_t i = r.begin(); i != r.end(); ++i) {
-        const Client& c = st.clients[st.active[i]];
-        for (int k = 0; k < c.n_needs; ++k)
-          acc[c.district] += st.needs_of(c)[k].state == NeedState::waiting ||
-                             st.needs_of(c)[k].state == NeedState::intake;
-      }
-      return acc;
-    });
-    const auto add = fork_join([](Counts a, const Counts& b) {
-      if (a.empty()) return b;
-      for (std::size_t d = 0; d < b.size(); ++d) a[d] += b[d];
-      return a;
-    });
-    st.district_waiting.push_back(tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, st.active.size(), 16384), Counts(), count, add));
+    const std::vector<Counts> parts = parallel_collect_chunks<Counts>(
+        st.active.size(),
+        [&](std::size_t begin, std::size_t end, std::vector<Counts>& out) {
+          Counts acc(sc.districts.size(), 0);
+          for (std::size_t i = begin; i != end; ++i) {
+            const Client& c = st.clients[st.active[i]];
+            for (int k = 0; k < c.n_needs; ++k)
+              acc[c.district] += st.needs_of(c)[k].state == NeedState::waiting ||
+                                 st.needs_of(c)[k].state == NeedState::intake;
+          }
+          out.push_back(std::move(acc));
+        },
+        16384);
+    Counts total(sc.districts.size(), 0);
+    for (const Counts& p : parts)
+      for (std::size_t d = 0; d < p.size(); ++d) total[d] += p[d];
+    st.district_waiting.push_back(std::move(total));
     st.district_waiting.back().resize(sc.districts.size(), 0);
   }
   rec.active = static_cast<std::int64_t>(st.active.size());
@@ -64,7 +63,7 @@ void phases::phase_record(const Scenario& sc, ModelState& st, TickRecord& rec) {
     rec.direct_hours_used += h.load_hours;
     rec.direct_hours_capacity += h.capacity_hours;
   }
-  for (const Tie& t : st.ties.all()) ++rec.ties_by_level[t.level];
+  rec.ties_by_level = st.ties_by_level;  // counted by phase_ties, the day's last to change levels
 }
 
 bool phases::in_cohort(const Scenario& sc, const ModelState& st, const Client& c) {

@@ -41,7 +41,9 @@ void phases::phase_ties(const Scenario& sc, ModelState& st, std::vector<TieEvent
                             signed_act);
     acted[i] = signed_act;
   });
+  st.ties_by_level.fill(0);
   for (std::size_t i = 0; i < n; ++i) {
+    ++st.ties_by_level[st.ties[i].level];
     if (st.ties[i].level != before[i])
       st.tie_history.push_back(
           {st.tick, static_cast<std::uint32_t>(i), before[i], st.ties[i].level, why[i]});

@@ -16,6 +16,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <semaphore>
 #include <set>
 #include <sstream>
@@ -24,6 +25,7 @@
 
 #include "caremesh_assets.hpp"
 #include "engine/http_server.hpp"
+#include "engine/parallel.hpp"
 #include "engine/run_driver.hpp"
 #include "engine/stats.hpp"
 #include "engine/tsan.hpp"
@@ -148,7 +150,12 @@ struct Workshop::Impl {
     const int reps = opt.replications;
     std::vector<std::vector<double>> out(reps, std::vector<double>(metrics.size(), kNaN));
     const ForkJoin fork_join;
+    // As many replications as threads or more: each run on its own thread (engine/parallel.hpp
+    // SerialScope); fewer: a run may spread its loops over the idle threads.
+    const bool serial = reps >= arena->max_concurrency();
     const auto run_one = fork_join([&](int r) {
+      std::optional<SerialScope> alone;
+      if (serial) alone.emplace();
       // isolated: a thread waiting inside this run's parallel loops never starts another run
       tbb::this_task_arena::isolate([&] {
         Simulation sim(sc, seed + static_cast<std::uint64_t>(r),
